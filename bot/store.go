@@ -1,0 +1,126 @@
+package bot
+
+import (
+	"context"
+	"time"
+)
+
+// FileState is what the store remembers of a source file so that a tick can
+// tell an unchanged file by a stat alone: size and modification time, and
+// the content hash that decides whether a changed stat is a real edit.
+type FileState struct {
+	Path    string
+	Size    int64
+	ModTime time.Time
+	Hash    string
+	// Error is the last parse error of the file ("file:line: reason"), or "".
+	Error string
+}
+
+// PostRef names the post a paper appeared in.
+type PostRef struct {
+	Date  time.Time `json:"date"`
+	Title string    `json:"title"`
+	Path  string    `json:"path"`
+}
+
+// PaperHit is a paper found by id or search, with the post it appeared in.
+type PaperHit struct {
+	Paper Paper   `json:"paper"`
+	Post  PostRef `json:"post"`
+	// Score orders search results, higher first; 0 for lookups by id.
+	Score float64 `json:"score,omitempty"`
+}
+
+// DeliveryState is where a (post, target) delivery stands.
+type DeliveryState string
+
+const (
+	// Sending: the intent is recorded and messages may have gone out; after
+	// a crash the target's Recover decides what did.
+	DeliverySending DeliveryState = "sending"
+	// Sent: every message is out and Refs lists them.
+	DeliverySent DeliveryState = "sent"
+	// Failed: the last attempt failed; the next tick retries it.
+	DeliveryFailed DeliveryState = "failed"
+	// Skipped: the post is older than the catch-up window; never sent.
+	DeliverySkipped DeliveryState = "skipped"
+)
+
+// Delivery is the record of one post sent to one target.
+type Delivery struct {
+	Post   string // Digest.Path
+	Target string // Target.Name()
+	// Key is the idempotency key attached to every message (Slack metadata,
+	// Discord nonce); stable for the (post, target) pair.
+	Key   string
+	State DeliveryState
+	// Hash is the Digest.Hash that was (or is being) sent: a different hash
+	// later means the post was edited and its messages need an update.
+	Hash      string
+	Refs      []MessageRef
+	Attempts  int
+	LastError string
+	UpdatedAt time.Time
+}
+
+// Store is paperbot's persistence: the post index (for lookups and change
+// detection) and the delivery log (for exactly-once sending). All methods are
+// safe for concurrent use; implementations live in bot/store and all pass
+// bot/store/storetest.
+type Store interface {
+	// Files returns the state of every file the store has seen, by path.
+	Files(ctx context.Context) (map[string]FileState, error)
+	// SaveFile records a file's state without touching its post: for files
+	// whose stat changed but content did not, and for files that fail to
+	// parse (fs.Error set; the post indexed earlier, if any, stays).
+	SaveFile(ctx context.Context, fs FileState) error
+	// SavePost indexes d (replacing any earlier version of the same Path and
+	// its papers) and records fs, in one transaction.
+	SavePost(ctx context.Context, d *Digest, fs FileState) error
+	// DeleteFile forgets a file that disappeared, its post and its papers.
+	// Deliveries are kept: they are history.
+	DeleteFile(ctx context.Context, path string) error
+
+	// Post returns the post with this path, or an ENOTFOUND error.
+	Post(ctx context.Context, path string) (*Digest, error)
+	// PostsOn returns the posts of a day ("2006-01-02"), in path order.
+	PostsOn(ctx context.Context, day string) ([]*Digest, error)
+	// LatestPost returns the newest post that is not a draft, or ENOTFOUND.
+	LatestPost(ctx context.Context) (*Digest, error)
+	// Posts returns every post, drafts included, oldest first (date, then path).
+	Posts(ctx context.Context) ([]*Digest, error)
+
+	// Paper returns the paper with this id from the newest post that has it,
+	// or an ENOTFOUND error.
+	Paper(ctx context.Context, id ArxivID) (*PaperHit, error)
+	// SearchPapers returns up to limit papers matching every word of query
+	// (case-insensitive substrings, so Korean works without a tokenizer),
+	// best first: title matches before body matches, newer before older.
+	// Drafts are not searched.
+	SearchPapers(ctx context.Context, query string, limit int) ([]PaperHit, error)
+
+	// Delivery returns the record of (post, target), or ENOTFOUND.
+	Delivery(ctx context.Context, post, target string) (*Delivery, error)
+	// PutDelivery creates or replaces the record of (d.Post, d.Target).
+	PutDelivery(ctx context.Context, d *Delivery) error
+	// Deliveries returns every record of a post (all targets), or of every
+	// post when post is "", oldest update first.
+	Deliveries(ctx context.Context, post string) ([]Delivery, error)
+
+	// Lease makes holder the owner of the named lease for ttl if it is free,
+	// expired, or already held by holder, and reports whether holder owns it
+	// now. Replicas use it to elect the one sender.
+	Lease(ctx context.Context, name, holder string, ttl time.Duration) (bool, error)
+	// ReleaseLease gives the lease up if holder owns it.
+	ReleaseLease(ctx context.Context, name, holder string) error
+
+	// Meta and SetMeta keep small named values (the last successful scan).
+	// Meta returns "" for an unknown key.
+	Meta(ctx context.Context, key string) (string, error)
+	SetMeta(ctx context.Context, key, value string) error
+
+	// Ping reports whether the store is reachable.
+	Ping(ctx context.Context) error
+	Close() error
+}
