@@ -1,0 +1,236 @@
+package bot
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// ScanResult counts what a scan did.
+type ScanResult struct {
+	// Listed files are the dated posts the source listed.
+	Listed int
+	// Unchanged files cost only their stat (size and mtime as stored).
+	Unchanged int
+	// Touched files had a new stat but the same content hash: the stat
+	// was recorded, nothing parsed.
+	Touched int
+	// Parsed files were new or edited and indexed.
+	Parsed int
+	// Failed files could not be read or parsed; Errors say why
+	// (`file:line: reason`). An earlier good version stays indexed.
+	Failed int
+	// Deleted files disappeared from the source and were forgotten.
+	Deleted int
+	Errors  []string
+}
+
+// Scan brings the store up to date with the source. Only new files and
+// files whose size or modification time changed are read; of those, only
+// the ones whose content hash changed are parsed. A post that fails to
+// parse is logged as `file:line: reason` and recorded with its error while
+// the rest go on; its last good version stays indexed. On success the scan
+// time is stored as MetaLastScan and the engine becomes Ready.
+func (e *Engine) Scan(ctx context.Context) (ScanResult, error) {
+	e.init()
+	e.tickMu.Lock()
+	defer e.tickMu.Unlock()
+	return e.scan(ctx)
+}
+
+func (e *Engine) scan(ctx context.Context) (res ScanResult, err error) {
+	start := e.now()
+	began := time.Now()
+	defer func() {
+		e.obs().Scanned(res, time.Since(began), err)
+	}()
+	// The catch-up window is based on the scan before this one: read it
+	// before this scan overwrites it.
+	prev, err := e.storedScan(ctx)
+	if err != nil {
+		return res, err
+	}
+	files, err := e.Store.Files(ctx)
+	if err != nil {
+		return res, fmt.Errorf("scan: stored files: %w", err)
+	}
+	listed, err := e.Source.List(ctx)
+	if err != nil {
+		return res, fmt.Errorf("scan: list source: %w", err)
+	}
+	res.Listed = len(listed)
+	b := &batch{e: e}
+	seen := make(map[string]bool, len(listed))
+	for _, sf := range listed {
+		if err := ctx.Err(); err != nil {
+			return res, fmt.Errorf("scan: %w", err)
+		}
+		seen[sf.Path] = true
+		old, known := files[sf.Path]
+		if known && old.Size == sf.Size && old.ModTime.Equal(sf.ModTime) {
+			res.Unchanged++
+			continue
+		}
+		if err := e.scanFile(ctx, sf, old, known, &res, b); err != nil {
+			return res, err
+		}
+	}
+	if err := b.flush(ctx); err != nil {
+		return res, err
+	}
+	for path := range files {
+		if seen[path] {
+			continue
+		}
+		if err := e.Store.DeleteFile(ctx, path); err != nil {
+			return res, fmt.Errorf("scan: forget %s: %w", path, err)
+		}
+		res.Deleted++
+		e.log().Info("post removed from the source", "path", path)
+	}
+	if err := e.Store.SetMeta(ctx, MetaLastScan, start.UTC().Format(time.RFC3339Nano)); err != nil {
+		return res, fmt.Errorf("scan: record scan time: %w", err)
+	}
+	e.mu.Lock()
+	e.prevScan = prev
+	if prev.IsZero() {
+		// First run ever: "previous scan" is now, so the archive is
+		// indexed but not sent.
+		e.prevScan = start
+	}
+	e.lastScan = start
+	e.ready = true
+	e.mu.Unlock()
+	if res.Parsed+res.Failed+res.Deleted > 0 {
+		e.log().Info("scan", "listed", res.Listed, "parsed", res.Parsed, "failed", res.Failed,
+			"deleted", res.Deleted, "touched", res.Touched)
+	}
+	return res, nil
+}
+
+// scanFile reads one new or changed file and indexes it. Only store errors
+// are returned: a file that cannot be read or parsed is counted and logged.
+func (e *Engine) scanFile(ctx context.Context, sf SourceFile, old FileState, known bool, res *ScanResult, b *batch) error {
+	src, err := e.Source.Read(ctx, sf.Path)
+	if err != nil {
+		// Not recorded: the next tick tries again.
+		res.Failed++
+		res.Errors = append(res.Errors, fmt.Sprintf("%s: %v", sf.Path, err))
+		e.log().Warn("cannot read post", "path", sf.Path, "err", err)
+		return nil
+	}
+	sum := sha256.Sum256(src)
+	fs := FileState{Path: sf.Path, Size: sf.Size, ModTime: sf.ModTime, Hash: hex.EncodeToString(sum[:])}
+	if known && old.Hash == fs.Hash {
+		// Same bytes, new stat (a touch, a git checkout): same outcome.
+		fs.Error = old.Error
+		if err := e.Store.SaveFile(ctx, fs); err != nil {
+			return fmt.Errorf("scan: save %s: %w", sf.Path, err)
+		}
+		res.Touched++
+		return nil
+	}
+	d, err := e.parse(sf.Path, src)
+	if err != nil {
+		fs.Error = err.Error()
+		if err := e.Store.SaveFile(ctx, fs); err != nil {
+			return fmt.Errorf("scan: save %s: %w", sf.Path, err)
+		}
+		res.Failed++
+		res.Errors = append(res.Errors, fs.Error)
+		e.log().Warn("post skipped: " + fs.Error)
+		return nil
+	}
+	d.Path, d.Hash = sf.Path, fs.Hash
+	res.Parsed++
+	return b.add(ctx, d, fs)
+}
+
+// PostBatcher is an optional Store extension: SavePosts is SavePost for
+// many posts in one transaction. Scan uses it when the store has it, so the
+// first scan of a large archive does not pay a commit per post.
+type PostBatcher interface {
+	SavePosts(ctx context.Context, posts []*Digest, files []FileState) error
+}
+
+// batchSize bounds a SavePosts transaction.
+const batchSize = 256
+
+// batch collects parsed posts for a PostBatcher, or saves each at once.
+type batch struct {
+	e     *Engine
+	posts []*Digest
+	files []FileState
+}
+
+func (b *batch) add(ctx context.Context, d *Digest, fs FileState) error {
+	pb, ok := b.e.Store.(PostBatcher)
+	if !ok {
+		if err := b.e.Store.SavePost(ctx, d, fs); err != nil {
+			return fmt.Errorf("scan: index %s: %w", d.Path, err)
+		}
+		return nil
+	}
+	b.posts, b.files = append(b.posts, d), append(b.files, fs)
+	if len(b.posts) < batchSize {
+		return nil
+	}
+	return b.save(ctx, pb)
+}
+
+func (b *batch) flush(ctx context.Context) error {
+	if pb, ok := b.e.Store.(PostBatcher); ok && len(b.posts) > 0 {
+		return b.save(ctx, pb)
+	}
+	return nil
+}
+
+func (b *batch) save(ctx context.Context, pb PostBatcher) error {
+	if err := pb.SavePosts(ctx, b.posts, b.files); err != nil {
+		return fmt.Errorf("scan: index %d posts: %w", len(b.posts), err)
+	}
+	b.posts, b.files = b.posts[:0], b.files[:0]
+	return nil
+}
+
+// parse calls the parser, turning a panic into a PostError.
+func (e *Engine) parse(path string, src []byte) (d *Digest, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			d, err = nil, &PostError{Path: path, Reason: fmt.Sprintf("parser panicked: %v", r)}
+		}
+	}()
+	d, err = e.Parser.Parse(path, src)
+	if err == nil && d == nil {
+		err = &PostError{Path: path, Reason: "parser returned no post"}
+	}
+	if err != nil {
+		var pe *PostError
+		if !errors.As(err, &pe) {
+			err = &PostError{Path: path, Reason: err.Error()}
+		}
+	}
+	return d, err
+}
+
+// storedScan reads MetaLastScan; zero when there was none.
+func (e *Engine) storedScan(ctx context.Context) (time.Time, error) {
+	v, err := e.Store.Meta(ctx, MetaLastScan)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("read %s: %w", MetaLastScan, err)
+	}
+	if v == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, v)
+	if err != nil {
+		// A damaged value must not stop the bot: treat as no scan, which
+		// errs on the side of not flooding.
+		e.log().Warn("ignoring unreadable last scan time", "value", v, "err", err)
+		return time.Time{}, nil
+	}
+	return t, nil
+}

@@ -1,0 +1,106 @@
+package slack
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/paperbot/paperbot/bot"
+	"github.com/paperbot/paperbot/bot/slack/slackfake"
+	"github.com/paperbot/paperbot/bot/store/sqlite"
+	"github.com/paperbot/paperbot/formatter"
+)
+
+const testToken = "xoxb-test-token"
+
+// para is a one-paragraph block list.
+func para(s string) []bot.Block {
+	return []bot.Block{{Kind: bot.ParagraphBlock, Inlines: []bot.Inline{{Kind: bot.TextInline, Text: s}}}}
+}
+
+// exampleDigest is a made-up post of n papers with four sections each;
+// long makes every section long so the digest needs several messages.
+func exampleDigest(day string, n int, long bool) *bot.Digest {
+	date, _ := time.Parse(time.DateOnly, day)
+	d := &bot.Digest{Date: date.Add(8 * time.Hour), Title: "Daily Papers " + day, Path: "_posts/" + day + "-daily-papers.md", Hash: "h-" + day}
+	body := "A short note about the method & its <limits>."
+	if long {
+		body = strings.Repeat("This paragraph explains the method in some detail, with numbers 1.5x and a caveat. ", 25)
+	}
+	for i := 1; i <= n; i++ {
+		p := bot.Paper{
+			Number: i,
+			Title:  fmt.Sprintf("Paper %d: sparse attention & friends <%d>", i, i),
+			ID:     bot.ArxivID(fmt.Sprintf("2509.%05d", 10000+i)),
+		}
+		p.URL = p.ID.AbsURL()
+		for _, name := range []string{"Introduction", "Method", "Results", "Limitations"} {
+			text := body
+			if name == "Introduction" {
+				text = fmt.Sprintf("Goal: make model %d faster. ", i) + body
+			}
+			p.Sections = append(p.Sections, bot.Section{Name: name, Blocks: para(text)})
+		}
+		d.Papers = append(d.Papers, p)
+	}
+	return d
+}
+
+// newStore opens an in-memory SQLite store holding posts.
+func newStore(t testing.TB, posts ...*bot.Digest) *sqlite.Store {
+	t.Helper()
+	s, err := sqlite.Open(context.Background(), ":memory:", nil)
+	if err != nil {
+		t.Fatalf("open store: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	for _, d := range posts {
+		if err := s.SavePost(context.Background(), d, bot.FileState{Path: d.Path, Size: 1, ModTime: d.Date, Hash: d.Hash}); err != nil {
+			t.Fatalf("save %s: %v", d.Path, err)
+		}
+	}
+	return s
+}
+
+// newFake starts a fake Slack for the test.
+func newFake(t testing.TB) *slackfake.Server {
+	t.Helper()
+	f := slackfake.New(testToken)
+	t.Cleanup(f.Close)
+	return f
+}
+
+// fastRetry keeps retries quick in tests.
+var fastRetry = Retry{Base: 5 * time.Millisecond, Max: 20 * time.Millisecond, MinRetryAfter: 5 * time.Millisecond, CallTimeout: 2 * time.Second}
+
+func newTarget(f *slackfake.Server, details formatter.SlackDetails, m *Metrics) *Target {
+	return NewTarget(f.Client(), TargetConfig{Name: "team", Channel: "C1", Details: details, Pace: -1, Retry: fastRetry, Metrics: m}, nil)
+}
+
+// fixturePosts is the shared fixture folder, or "" when absent.
+func fixturePosts(t testing.TB) string {
+	dir := filepath.Join("..", "..", "..", "shared", "fixtures", "posts")
+	if _, err := os.Stat(dir); err != nil {
+		t.Skip("../shared not present: ", err)
+	}
+	return dir
+}
+
+// fixtureDigest parses the real fixture post.
+func fixtureDigest(t testing.TB) *bot.Digest {
+	dir := fixturePosts(t)
+	name := "2025-09-30-daily-papers.md"
+	src, err := os.ReadFile(filepath.Join(dir, name))
+	if err != nil {
+		t.Fatalf("read fixture: %v", err)
+	}
+	d, err := (&formatter.Parser{}).Parse(name, src)
+	if err != nil {
+		t.Fatalf("parse fixture: %v", err)
+	}
+	return d
+}

@@ -1,0 +1,203 @@
+package slack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/slack-go/slack"
+)
+
+// permanentCodes are Slack errors that no retry can fix: a person has to
+// change the config, the token or the channel. They are returned at once.
+var permanentCodes = map[string]string{
+	"invalid_auth":            "the bot token is invalid (slack.bot_token)",
+	"not_authed":              "no bot token was sent (slack.bot_token)",
+	"account_inactive":        "the bot token belongs to a deactivated app or user",
+	"token_revoked":           "the bot token was revoked",
+	"token_expired":           "the bot token expired",
+	"missing_scope":           "the app lacks an OAuth scope (see deploy/slack-app-manifest.yaml)",
+	"channel_not_found":       "the channel does not exist or the bot cannot see it",
+	"not_in_channel":          "the bot is not a member of the channel: /invite it",
+	"is_archived":             "the channel is archived",
+	"restricted_action":       "the workspace does not allow the bot to post there",
+	"msg_too_long":            "the message is too long",
+	"msg_blocks_too_long":     "the message's blocks are too long",
+	"invalid_blocks":          "Slack refused the message's blocks",
+	"invalid_blocks_format":   "Slack refused the message's blocks",
+	"no_text":                 "the message has no text",
+	"message_not_found":       "the message to change no longer exists",
+	"cant_update_message":     "the message was not posted by this bot",
+	"cant_delete_message":     "the message was not posted by this bot",
+	"invalid_metadata_format": "Slack refused the message metadata",
+}
+
+// transientCodes are Slack errors answered with HTTP 200 that are worth a
+// retry with backoff.
+var transientCodes = map[string]bool{
+	"ratelimited":         true,
+	"internal_error":      true,
+	"fatal_error":         true,
+	"service_unavailable": true,
+	"request_timeout":     true,
+}
+
+// SlackError is a permanent failure of a Slack call: Code is Slack's error
+// code, Hint says in a sentence what to fix. The chain holds slack-go's error.
+type SlackError struct {
+	Op   string
+	Code string
+	Hint string
+	Err  error
+}
+
+func (e *SlackError) Error() string {
+	if e.Hint == "" {
+		return fmt.Sprintf("%s: slack error %s", e.Op, e.Code)
+	}
+	return fmt.Sprintf("%s: %s (%s)", e.Op, e.Hint, e.Code)
+}
+
+func (e *SlackError) Unwrap() error { return e.Err }
+
+// ErrorCodeOf returns Slack's error code in err's chain ("channel_not_found"),
+// "ratelimited" for a 429, "http_NNN" for an HTTP status, or "".
+func ErrorCodeOf(err error) string {
+	var se *SlackError
+	if errors.As(err, &se) {
+		return se.Code
+	}
+	var ser slack.SlackErrorResponse
+	if errors.As(err, &ser) {
+		return ser.Err
+	}
+	var rl *slack.RateLimitedError
+	if errors.As(err, &rl) {
+		return "ratelimited"
+	}
+	var sc slack.StatusCodeError
+	if errors.As(err, &sc) {
+		return fmt.Sprintf("http_%d", sc.Code)
+	}
+	return ""
+}
+
+// Retry tunes how transient failures are retried.
+type Retry struct {
+	// Base and Max bound the exponential backoff for 5xx and timeouts
+	// (defaults 1s and 30s); the wait is drawn with full jitter.
+	Base, Max time.Duration
+	// MinRetryAfter is the least wait after a 429 whose Retry-After is 0 or
+	// missing (default 1s; tests set it tiny).
+	MinRetryAfter time.Duration
+	// CallTimeout bounds one HTTP call (default 30s); a timed-out call is
+	// retried like a 5xx.
+	CallTimeout time.Duration
+}
+
+func (r Retry) withDefaults() Retry {
+	if r.Base <= 0 {
+		r.Base = time.Second
+	}
+	if r.Max <= 0 {
+		r.Max = 30 * time.Second
+	}
+	if r.Max < r.Base {
+		r.Max = r.Base
+	}
+	if r.MinRetryAfter <= 0 {
+		r.MinRetryAfter = time.Second
+	}
+	if r.CallTimeout <= 0 {
+		r.CallTimeout = 30 * time.Second
+	}
+	return r
+}
+
+// retryKind classifies an error of one call.
+type retryKind int
+
+const (
+	permanent retryKind = iota
+	rateLimited
+	transient
+)
+
+// classify decides whether err is worth another try; ctx is the caller's
+// context (a per-call timeout ending is transient, the caller's is not).
+func classify(ctx context.Context, err error) (retryKind, time.Duration) {
+	if ctx.Err() != nil {
+		return permanent, 0
+	}
+	var rl *slack.RateLimitedError
+	if errors.As(err, &rl) {
+		return rateLimited, rl.RetryAfter
+	}
+	var sc slack.StatusCodeError
+	if errors.As(err, &sc) {
+		if sc.Code >= 500 || sc.Code == 429 || sc.Code == 408 {
+			return transient, 0
+		}
+		return permanent, 0
+	}
+	var ser slack.SlackErrorResponse
+	if errors.As(err, &ser) {
+		if transientCodes[ser.Err] {
+			return transient, 0
+		}
+		return permanent, 0
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return transient, 0
+	}
+	var ne net.Error
+	if errors.As(err, &ne) {
+		return transient, 0
+	}
+	// Connection resets, EOFs and the like from the transport.
+	msg := err.Error()
+	if strings.Contains(msg, "EOF") || strings.Contains(msg, "connection reset") || strings.Contains(msg, "connection refused") {
+		return transient, 0
+	}
+	return permanent, 0
+}
+
+// backoff returns the wait before retry number attempt (0-based): full
+// jitter over an exponentially growing, capped ceiling.
+func (r Retry) backoff(attempt int) time.Duration {
+	ceil := r.Base
+	for i := 0; i < attempt && ceil < r.Max; i++ {
+		ceil *= 2
+	}
+	ceil = min(ceil, r.Max)
+	// At least half the ceiling, so retries do not bunch up at zero.
+	return ceil/2 + rand.N(ceil/2+1)
+}
+
+// sleep waits d or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// permanentError wraps a final error of op with its code and hint.
+func permanentError(op string, err error) error {
+	code := ErrorCodeOf(err)
+	if code == "" {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	return &SlackError{Op: op, Code: code, Hint: permanentCodes[code], Err: err}
+}

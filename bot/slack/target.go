@@ -1,0 +1,494 @@
+package slack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/paperbot/paperbot/bot"
+	"github.com/paperbot/paperbot/formatter"
+)
+
+// MetadataEventType is the event_type of the metadata on every digest
+// message; its payload is {"key": delivery key, "part": message index}.
+const MetadataEventType = "paperbot_delivery"
+
+// DefaultPace is the gap Slack asks for between messages to one channel.
+const DefaultPace = time.Second
+
+// Recovery window: how far back Recover looks for an interrupted send.
+const (
+	recoverMessages = 200
+	recoverAge      = 7 * 24 * time.Hour
+)
+
+// Metrics are optional callbacks for counting what the adapter does; nil
+// fields are skipped.
+type Metrics struct {
+	// Error is called once per permanent failure with the target name (or
+	// "commands") and Slack's error code ("channel_not_found").
+	Error func(target, code string)
+	// Retry is called before each retry with the reason: "ratelimited",
+	// "transient".
+	Retry func(target, reason string)
+}
+
+func (m *Metrics) error(target, code string) {
+	if m != nil && m.Error != nil {
+		m.Error(target, code)
+	}
+}
+
+func (m *Metrics) retry(target, reason string) {
+	if m != nil && m.Retry != nil {
+		m.Retry(target, reason)
+	}
+}
+
+// TargetConfig configures one Slack channel a digest is delivered to.
+type TargetConfig struct {
+	Name    string
+	Channel string
+	// Tags and Keywords filter posts (see Match); empty takes every post.
+	Tags     []string
+	Keywords []string
+	Details  formatter.SlackDetails
+	SiteURL  string
+	// Pace is the least gap between two messages to the channel, shared by
+	// every target of the channel: 0 means DefaultPace, negative none.
+	Pace    time.Duration
+	Retry   Retry
+	Metrics *Metrics
+}
+
+// Target delivers digests to one Slack channel. It implements bot.Target
+// and bot.Matcher.
+type Target struct {
+	api *slack.Client
+	cfg TargetConfig
+	log *slog.Logger
+}
+
+var (
+	_ bot.Target  = (*Target)(nil)
+	_ bot.Matcher = (*Target)(nil)
+)
+
+// NewTarget returns the target for cfg.Channel, sending with client (whose
+// API URL may point at a fake or GovSlack). A nil logger discards.
+func NewTarget(client *slack.Client, cfg TargetConfig, logger *slog.Logger) *Target {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Pace == 0 {
+		cfg.Pace = DefaultPace
+	}
+	cfg.Retry = cfg.Retry.withDefaults()
+	return &Target{api: client, cfg: cfg, log: logger.With("target", cfg.Name, "channel", cfg.Channel)}
+}
+
+// Name is the configured target name.
+func (t *Target) Name() string { return t.cfg.Name }
+
+// Match takes a post when it has one of the target's tags (if any are set)
+// and mentions one of its keywords in a title or section (if any are set);
+// both filters must pass. Comparisons ignore case.
+func (t *Target) Match(d *bot.Digest) bool {
+	if len(t.cfg.Tags) > 0 {
+		ok := false
+		for _, want := range t.cfg.Tags {
+			for _, have := range append(slices.Clone(d.Tags), d.Categories...) {
+				if strings.EqualFold(strings.TrimSpace(want), strings.TrimSpace(have)) {
+					ok = true
+				}
+			}
+		}
+		if !ok {
+			return false
+		}
+	}
+	if len(t.cfg.Keywords) == 0 {
+		return true
+	}
+	var text strings.Builder
+	text.WriteString(d.Title)
+	for _, p := range d.Papers {
+		text.WriteString("\n")
+		text.WriteString(p.Title)
+		for _, s := range p.Sections {
+			text.WriteString("\n")
+			text.WriteString(s.Text())
+		}
+	}
+	hay := strings.ToLower(text.String())
+	for _, k := range t.cfg.Keywords {
+		if k = strings.ToLower(strings.TrimSpace(k)); k != "" && strings.Contains(hay, k) {
+			return true
+		}
+	}
+	return false
+}
+
+func (t *Target) render(d *bot.Digest) []formatter.SlackMessage {
+	return formatter.Slack(d, formatter.SlackOptions{Details: t.cfg.Details, SiteURL: t.cfg.SiteURL})
+}
+
+func metadata(key string, part int) slack.SlackMetadata {
+	return slack.SlackMetadata{EventType: MetadataEventType, EventPayload: map[string]any{"key": key, "part": part}}
+}
+
+func msgOptions(m formatter.SlackMessage, key string, part int) []slack.MsgOption {
+	return []slack.MsgOption{
+		// The formatter escapes mrkdwn itself; slack-go must not do it twice.
+		slack.MsgOptionText(m.Text, false),
+		slack.MsgOptionBlocks(m.Blocks...),
+		slack.MsgOptionMetadata(metadata(key, part)),
+		slack.MsgOptionDisableLinkUnfurl(),
+		slack.MsgOptionDisableMediaUnfurl(),
+	}
+}
+
+// Post sends d as new messages, part by part, and returns their refs.
+func (t *Target) Post(ctx context.Context, d *bot.Digest, key string) ([]bot.MessageRef, error) {
+	msgs := t.render(d)
+	refs, err := t.postFrom(ctx, msgs, key, 0, nil)
+	if err != nil {
+		return refs, fmt.Errorf("slack target %s: post %s: %w", t.cfg.Name, d.Path, err)
+	}
+	t.log.Info("digest posted", "post", d.Path, "messages", len(refs))
+	return refs, nil
+}
+
+// postFrom posts msgs[from:] after the refs already out (refs[i] shows
+// msgs[i] for i < from) and returns all refs.
+func (t *Target) postFrom(ctx context.Context, msgs []formatter.SlackMessage, key string, from int, refs []bot.MessageRef) ([]bot.MessageRef, error) {
+	for i := from; i < len(msgs); i++ {
+		thread := ""
+		if msgs[i].ThreadReply {
+			thread = parentOf(refs)
+		}
+		ref, err := t.postOne(ctx, msgs[i], key, i, thread)
+		if err != nil {
+			return refs, fmt.Errorf("message %d of %d: %w", i+1, len(msgs), err)
+		}
+		refs = append(refs, ref)
+	}
+	return refs, nil
+}
+
+// parentOf is the nearest earlier message that is not a thread reply.
+func parentOf(refs []bot.MessageRef) string {
+	for i := len(refs) - 1; i >= 0; i-- {
+		if refs[i].Thread == "" {
+			return refs[i].ID
+		}
+	}
+	return ""
+}
+
+// postOne posts one message with retries. A failure that leaves it unknown
+// whether Slack took the message (a timeout, a 5xx) is followed by a look
+// in the channel's history for the part's metadata before posting again,
+// so a retry never doubles a message.
+func (t *Target) postOne(ctx context.Context, m formatter.SlackMessage, key string, part int, thread string) (bot.MessageRef, error) {
+	opts := msgOptions(m, key, part)
+	if thread != "" {
+		opts = append(opts, slack.MsgOptionTS(thread))
+	}
+	ref := bot.MessageRef{Channel: t.cfg.Channel, Thread: thread}
+	ambiguous := false
+	err := t.do(ctx, "chat.postMessage", func(ctx context.Context) error {
+		if ambiguous {
+			if found, ok := t.findPart(ctx, key, part, thread); ok {
+				ref.ID = found
+				return nil
+			}
+		}
+		_, ts, err := t.api.PostMessageContext(ctx, t.cfg.Channel, opts...)
+		if err != nil {
+			var rl *slack.RateLimitedError
+			// A 429 was refused before anything happened; other failures may
+			// have gone through.
+			ambiguous = !errors.As(err, &rl)
+			return err
+		}
+		ref.ID = ts
+		return nil
+	})
+	return ref, err
+}
+
+// findPart looks for a message of (key, part) among the recent messages.
+func (t *Target) findPart(ctx context.Context, key string, part int, thread string) (string, bool) {
+	refs, err := t.scan(ctx, key, thread != "")
+	if err != nil {
+		t.log.Warn("looking for an uncertain message failed", "err", err)
+		return "", false
+	}
+	if r, ok := refs[part]; ok {
+		return r.ID, true
+	}
+	return "", false
+}
+
+// do runs call with the pace, retries and backoff of the target, and turns
+// a final failure into a *SlackError that names what to fix.
+func (t *Target) do(ctx context.Context, op string, call func(context.Context) error) error {
+	r := t.cfg.Retry
+	for attempt := 0; ; attempt++ {
+		if err := pace(ctx, t.cfg.Channel, t.cfg.Pace); err != nil {
+			return fmt.Errorf("%s: %w", op, err)
+		}
+		cctx, cancel := context.WithTimeout(ctx, r.CallTimeout)
+		err := call(cctx)
+		cancel()
+		if err == nil {
+			return nil
+		}
+		kind, wait := classify(ctx, err)
+		switch kind {
+		case rateLimited:
+			wait = max(wait, r.MinRetryAfter)
+			t.cfg.Metrics.retry(t.cfg.Name, "ratelimited")
+			t.log.Warn("slack rate limit, waiting", "op", op, "retry_after", wait)
+			// The channel's pacer waits too, so other targets of the channel
+			// hold back as Slack asked.
+			delayChannel(t.cfg.Channel, wait)
+		case transient:
+			wait = r.backoff(attempt)
+			t.cfg.Metrics.retry(t.cfg.Name, "transient")
+			t.log.Warn("slack call failed, retrying", "op", op, "attempt", attempt+1, "wait", wait, "err", err)
+		default:
+			if ctx.Err() != nil {
+				return fmt.Errorf("%s: %w (last error: %v)", op, ctx.Err(), err)
+			}
+			perr := permanentError(op, err)
+			code := ErrorCodeOf(err)
+			if code == "" {
+				code = "unknown"
+			}
+			t.cfg.Metrics.error(t.cfg.Name, code)
+			t.log.Error("slack call failed permanently", "op", op, "code", code, "err", perr)
+			return perr
+		}
+		if serr := sleep(ctx, wait); serr != nil {
+			return fmt.Errorf("%s: gave up: %w (last error: %v)", op, serr, err)
+		}
+	}
+}
+
+// Recover finds the messages an interrupted Post with key left in the
+// channel: the last recoverMessages top-level messages of the last
+// recoverAge are searched for the key in their metadata (and, for thread
+// details, the threads of those found). Refs come back in part order; a
+// part missing in the middle ends the list there, so Edit completes it.
+func (t *Target) Recover(ctx context.Context, key string) ([]bot.MessageRef, error) {
+	parts, err := t.scan(ctx, key, t.cfg.Details == formatter.SlackThread)
+	if err != nil {
+		return nil, fmt.Errorf("slack target %s: recover %s: %w", t.cfg.Name, key, err)
+	}
+	var refs []bot.MessageRef
+	for i := 0; ; i++ {
+		r, ok := parts[i]
+		if !ok {
+			break
+		}
+		refs = append(refs, r)
+	}
+	if len(refs) < len(parts) {
+		// Parts after a gap cannot be trusted to be in order: delete them so
+		// Edit reposts them in place.
+		for i, r := range parts {
+			if i >= len(refs) {
+				t.log.Warn("deleting an out-of-order recovered message", "part", i, "ts", r.ID)
+				_ = t.do(ctx, "chat.delete", func(ctx context.Context) error {
+					_, _, err := t.api.DeleteMessageContext(ctx, r.Channel, r.ID)
+					return err
+				})
+			}
+		}
+	}
+	if len(refs) > 0 {
+		t.log.Info("recovered messages of an interrupted send", "key", key, "messages", len(refs))
+	}
+	return refs, nil
+}
+
+// scan reads the recent history (and threads, if asked) and returns the
+// refs of the messages whose metadata carries key, by part.
+func (t *Target) scan(ctx context.Context, key string, threads bool) (map[int]bot.MessageRef, error) {
+	found := map[int]bot.MessageRef{}
+	oldest := strconv.FormatInt(time.Now().Add(-recoverAge).Unix(), 10)
+	cursor := ""
+	seen := 0
+	for seen < recoverMessages {
+		var resp *slack.GetConversationHistoryResponse
+		err := t.do(ctx, "conversations.history", func(ctx context.Context) error {
+			var err error
+			resp, err = t.api.GetConversationHistoryContext(ctx, &slack.GetConversationHistoryParameters{
+				ChannelID: t.cfg.Channel, Cursor: cursor, Limit: min(100, recoverMessages-seen),
+				Oldest: oldest, IncludeAllMetadata: true,
+			})
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		seen += len(resp.Messages)
+		for _, m := range resp.Messages {
+			part, ok := partOf(m.Metadata, key)
+			if !ok {
+				continue
+			}
+			found[part] = bot.MessageRef{Channel: t.cfg.Channel, ID: m.Timestamp}
+			if threads {
+				if err := t.scanThread(ctx, key, m.Timestamp, found); err != nil {
+					return nil, err
+				}
+			}
+		}
+		cursor = resp.ResponseMetaData.NextCursor
+		if !resp.HasMore || cursor == "" || len(resp.Messages) == 0 {
+			break
+		}
+	}
+	return found, nil
+}
+
+func (t *Target) scanThread(ctx context.Context, key, parent string, found map[int]bot.MessageRef) error {
+	cursor := ""
+	for {
+		var msgs []slack.Message
+		var more bool
+		var next string
+		err := t.do(ctx, "conversations.replies", func(ctx context.Context) error {
+			var err error
+			msgs, more, next, err = t.api.GetConversationRepliesContext(ctx, &slack.GetConversationRepliesParameters{
+				ChannelID: t.cfg.Channel, Timestamp: parent, Cursor: cursor, Limit: 200, IncludeAllMetadata: true,
+			})
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		for _, m := range msgs {
+			if m.Timestamp == parent {
+				continue
+			}
+			if part, ok := partOf(m.Metadata, key); ok {
+				found[part] = bot.MessageRef{Channel: t.cfg.Channel, ID: m.Timestamp, Thread: parent}
+			}
+		}
+		if !more || next == "" {
+			return nil
+		}
+		cursor = next
+	}
+}
+
+// partOf reads the part number of a paperbot metadata with key.
+func partOf(md slack.SlackMetadata, key string) (int, bool) {
+	if md.EventType != MetadataEventType {
+		return 0, false
+	}
+	if k, _ := md.EventPayload["key"].(string); k != key {
+		return 0, false
+	}
+	switch p := md.EventPayload["part"].(type) {
+	case float64:
+		return int(p), p >= 0
+	case int:
+		return p, p >= 0
+	case string:
+		n, err := strconv.Atoi(p)
+		return n, err == nil && n >= 0
+	}
+	return 0, false
+}
+
+// Edit makes refs show d: chat.update in place where the message keeps its
+// place (top level or thread reply), new posts for the parts missing at the
+// end, chat.delete for the parts left over. A message that would have to
+// move between the channel and a thread cannot be updated: it and all after
+// it are deleted and posted again.
+func (t *Target) Edit(ctx context.Context, d *bot.Digest, key string, refs []bot.MessageRef) ([]bot.MessageRef, error) {
+	msgs := t.render(d)
+	out := make([]bot.MessageRef, 0, len(msgs))
+	fail := func(err error) ([]bot.MessageRef, error) {
+		return out, fmt.Errorf("slack target %s: edit %s: %w", t.cfg.Name, d.Path, err)
+	}
+	i := 0
+	for ; i < len(msgs) && i < len(refs); i++ {
+		ref := refs[i]
+		if (ref.Thread != "") != msgs[i].ThreadReply || (ref.Thread != "" && ref.Thread != parentOf(out)) {
+			break
+		}
+		opts := msgOptions(msgs[i], key, i)
+		err := t.do(ctx, "chat.update", func(ctx context.Context) error {
+			_, _, _, err := t.api.UpdateMessageContext(ctx, ref.Channel, ref.ID, opts...)
+			return err
+		})
+		if err != nil {
+			return fail(fmt.Errorf("message %d of %d: %w", i+1, len(msgs), err))
+		}
+		out = append(out, ref)
+	}
+	// Delete what is left of the old messages, replies before their parent.
+	for j := len(refs) - 1; j >= i; j-- {
+		ref := refs[j]
+		err := t.do(ctx, "chat.delete", func(ctx context.Context) error {
+			_, _, err := t.api.DeleteMessageContext(ctx, ref.Channel, ref.ID)
+			return err
+		})
+		if err != nil && ErrorCodeOf(err) != "message_not_found" {
+			// Keep the undeleted tail in the result so nothing is forgotten.
+			return out, fmt.Errorf("slack target %s: edit %s: delete %s: %w", t.cfg.Name, d.Path, ref.ID, err)
+		}
+	}
+	out, err := t.postFrom(ctx, msgs, key, i, out)
+	if err != nil {
+		return fail(err)
+	}
+	t.log.Info("digest edited", "post", d.Path, "updated", i, "messages", len(out), "deleted", max(0, len(refs)-i))
+	return out, nil
+}
+
+// The per-channel pacer: Slack asks for about one message per second per
+// channel, and several targets may share a channel.
+var pacer = struct {
+	sync.Mutex
+	next map[string]time.Time
+}{next: map[string]time.Time{}}
+
+// pace waits for the channel's next slot and books the one after it.
+func pace(ctx context.Context, channel string, gap time.Duration) error {
+	if gap < 0 {
+		return ctx.Err()
+	}
+	pacer.Lock()
+	now := time.Now()
+	at := pacer.next[channel]
+	if at.Before(now) {
+		at = now
+	}
+	pacer.next[channel] = at.Add(gap)
+	pacer.Unlock()
+	return sleep(ctx, at.Sub(now))
+}
+
+// delayChannel pushes the channel's next slot to at least now+d.
+func delayChannel(channel string, d time.Duration) {
+	pacer.Lock()
+	defer pacer.Unlock()
+	if at := time.Now().Add(d); at.After(pacer.next[channel]) {
+		pacer.next[channel] = at
+	}
+}

@@ -1,0 +1,86 @@
+// Package rows holds what the SQL stores share about turning domain values
+// into rows: the lowercase search text of a paper, the words of a query, LIKE
+// escaping and the JSON encodings, so that SQLite and PostgreSQL index and
+// search papers identically.
+package rows
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/paperbot/paperbot/bot"
+)
+
+// MaxWords caps the words of a search query: each word is one more scan of
+// every paper's text, and nobody types twenty words into /paper.
+const MaxWords = 8
+
+// SearchText returns the lowercase title and the lowercase search text of p:
+// the title followed by every section's name and plain text. Both use
+// strings.ToLower so a query lowered the same way matches by plain substring.
+func SearchText(p *bot.Paper) (title, text string) {
+	var b strings.Builder
+	b.WriteString(p.Title)
+	for i := range p.Sections {
+		b.WriteString("\n")
+		b.WriteString(p.Sections[i].Name)
+		b.WriteString("\n")
+		b.WriteString(p.Sections[i].Text())
+	}
+	return strings.ToLower(p.Title), strings.ToLower(b.String())
+}
+
+// Words splits a query into its lowercase whitespace-separated words, without
+// duplicates, at most MaxWords of them.
+func Words(query string) []string {
+	var out []string
+	for _, w := range strings.Fields(strings.ToLower(query)) {
+		dup := false
+		for _, o := range out {
+			if o == w {
+				dup = true
+				break
+			}
+		}
+		if !dup {
+			out = append(out, w)
+		}
+		if len(out) == MaxWords {
+			break
+		}
+	}
+	return out
+}
+
+// LikeContains returns a LIKE pattern matching any text that contains w,
+// with w's own wildcards (% and _) and the escape character (\) escaped;
+// use it with ESCAPE '\'.
+func LikeContains(w string) string {
+	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+	return "%" + r.Replace(w) + "%"
+}
+
+// MarshalRefs encodes message refs; nil and empty both become "[]".
+func MarshalRefs(refs []bot.MessageRef) (string, error) {
+	if len(refs) == 0 {
+		return "[]", nil
+	}
+	b, err := json.Marshal(refs)
+	if err != nil {
+		return "", fmt.Errorf("encode refs: %w", err)
+	}
+	return string(b), nil
+}
+
+// UnmarshalRefs decodes what MarshalRefs wrote; "[]" becomes nil.
+func UnmarshalRefs(s string) ([]bot.MessageRef, error) {
+	if s == "" || s == "[]" || s == "null" {
+		return nil, nil
+	}
+	var refs []bot.MessageRef
+	if err := json.Unmarshal([]byte(s), &refs); err != nil {
+		return nil, fmt.Errorf("decode refs: %w", err)
+	}
+	return refs, nil
+}

@@ -1,0 +1,736 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/paperbot/paperbot/bot"
+	"github.com/paperbot/paperbot/bot/metrics"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/*.golden.json")
+
+const token = "s3cret-admin-token"
+
+var seoul = func() *time.Location {
+	loc, err := time.LoadLocation("Asia/Seoul")
+	if err != nil {
+		return time.FixedZone("KST", 9*3600)
+	}
+	return loc
+}()
+
+func para(text string) bot.Block {
+	return bot.Block{Kind: bot.ParagraphBlock, Inlines: []bot.Inline{{Kind: bot.TextInline, Text: text}}}
+}
+
+func list(items ...string) bot.Block {
+	b := bot.Block{Kind: bot.ListBlock}
+	for _, it := range items {
+		b.Items = append(b.Items, []bot.Block{para(it)})
+	}
+	return b
+}
+
+// examples are hand-made posts: two published days and a draft.
+func examples() []*bot.Digest {
+	return []*bot.Digest{
+		{
+			Date:  time.Date(2025, 9, 29, 8, 15, 0, 0, seoul),
+			Title: "Daily Papers — Sep 29",
+			Tags:  []string{"papers", "llm"},
+			Path:  "_posts/2025-09-29-daily-papers.md",
+			Hash:  "aaa",
+			Papers: []bot.Paper{
+				{
+					Number: 1, Title: "Sparse Attention <Fast> & Good", ID: "2509.11111", Version: "v2",
+					URL:         "https://arxiv.org/abs/2509.11111v2",
+					AlphaxivURL: "https://www.alphaxiv.org/ko/overview/2509.11111",
+					Sections: []bot.Section{
+						{Name: "Introduction", Blocks: []bot.Block{list("Goal: make attention sparse.", "Motivation: long contexts")}},
+						{Name: "Method", Blocks: []bot.Block{para("Top-k routing with `k=8` and $O(n)$ cost.")}},
+					},
+				},
+				{Number: 2, Title: "An old-style paper", ID: "hep-th/9901001", URL: "https://arxiv.org/abs/hep-th/9901001",
+					Sections: []bot.Section{{Name: "Results", Blocks: []bot.Block{para("It still holds.")}}}},
+				{Number: 3, Title: "A blog post without an id", URL: "https://example.com/post",
+					Sections: []bot.Section{{Name: "Introduction", Blocks: []bot.Block{para("정보 부족")}, NoInfo: true}}},
+			},
+		},
+		{
+			Date:  time.Date(2025, 9, 30, 8, 15, 0, 0, seoul),
+			Title: "Daily Papers — Sep 30",
+			Path:  "_posts/2025-09-30-daily-papers.md",
+			Hash:  "bbb",
+			Papers: []bot.Paper{
+				{Number: 1, Title: "확산 모델의 희소 어텐션", ID: "2509.24006", URL: "https://arxiv.org/abs/2509.24006",
+					Sections: []bot.Section{{Name: "Introduction", Blocks: []bot.Block{para("긴 문맥에서 빠른 sparse attention.")}}}},
+			},
+		},
+		{
+			Date:  time.Date(2025, 10, 1, 8, 15, 0, 0, seoul),
+			Title: "Draft",
+			Draft: true,
+			Path:  "_posts/2025-10-01-draft.md",
+			Hash:  "ccc",
+			Papers: []bot.Paper{
+				{Number: 1, Title: "Secret sparse draft", ID: "2510.00001", Sections: []bot.Section{}},
+			},
+		},
+	}
+}
+
+type fixture struct {
+	srv     *Server
+	store   *memStore
+	ready   atomic.Bool
+	retries chan string
+	reg     *prometheus.Registry
+	logs    *syncBuffer
+	retryFn func(ctx context.Context, post string) error
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func newFixture(t testing.TB, mod func(*Config)) *fixture {
+	t.Helper()
+	f := &fixture{store: newMemStore(examples()...), retries: make(chan string, 10), reg: prometheus.NewRegistry(), logs: &syncBuffer{}}
+	f.ready.Store(true)
+	last := time.Date(2025, 9, 30, 9, 30, 0, 0, time.UTC)
+	cfg := Config{
+		Store:      f.store,
+		Logger:     slog.New(slog.NewJSONHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		AdminToken: token,
+		Ready:      func() (bool, time.Time) { return f.ready.Load(), last },
+		Retry: func(ctx context.Context, post string) error {
+			if f.retryFn != nil {
+				return f.retryFn(ctx, post)
+			}
+			f.retries <- post
+			return nil
+		},
+		Registry: f.reg,
+		Preview: func(d *bot.Digest) ([]byte, []byte) {
+			return []byte(`[{"text":"` + d.Title + ` <b>"}]`), []byte(`[{"content":"discord"}]`)
+		},
+		Location: seoul,
+	}
+	if mod != nil {
+		mod(&cfg)
+	}
+	srv, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.srv = srv
+	return f
+}
+
+type req struct {
+	method, target, remote, body string
+	header                       map[string]string
+}
+
+func (f *fixture) do(t testing.TB, r req) *httptest.ResponseRecorder {
+	t.Helper()
+	if r.method == "" {
+		r.method = http.MethodGet
+	}
+	var body io.Reader
+	if r.body != "" {
+		body = strings.NewReader(r.body)
+	}
+	hr := httptest.NewRequest(r.method, r.target, body)
+	hr.RemoteAddr = r.remote
+	if hr.RemoteAddr == "" {
+		hr.RemoteAddr = "203.0.113.7:40000" // not loopback unless asked
+	}
+	for k, v := range r.header {
+		hr.Header.Set(k, v)
+	}
+	w := httptest.NewRecorder()
+	f.srv.Handler().ServeHTTP(w, hr)
+	return w
+}
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	var v any
+	if err := json.Unmarshal(got, &v); err != nil {
+		t.Fatalf("%s: response is not JSON: %v\n%s", name, err, got)
+	}
+	pretty, _ := json.MarshalIndent(v, "", "  ")
+	pretty = append(pretty, '\n')
+	path := filepath.Join("testdata", name+".golden.json")
+	if *update {
+		if err := os.WriteFile(path, pretty, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update)", err)
+	}
+	if !bytes.Equal(pretty, want) {
+		t.Errorf("%s differs from %s:\n%s", name, path, pretty)
+	}
+}
+
+func TestAPIGolden(t *testing.T) {
+	f := newFixture(t, nil)
+	for _, tc := range []struct {
+		name, target string
+		status       int
+	}{
+		{"paper", "/api/papers/2509.11111v2", 200},
+		{"paper-old-style", "/api/papers/hep-th/9901001", 200},
+		{"paper-korean", "/api/papers/2509.24006", 200},
+		{"paper-unknown", "/api/papers/2401.00001", 404},
+		{"paper-invalid", "/api/papers/not-an-id", 400},
+		{"search", "/api/papers?q=sparse", 200},
+		{"search-by-id", "/api/papers?q=arXiv:2509.24006", 200},
+		{"search-none", "/api/papers?q=quantum+gravity+cats", 200},
+		{"search-empty", "/api/papers?q=+", 400},
+		{"digest-latest", "/api/digests/latest", 200},
+		{"digest-date", "/api/digests/2025-09-29", 200},
+		{"digest-none", "/api/digests/2024-01-01", 404},
+		{"digest-invalid", "/api/digests/yesterday", 400},
+		{"readyz", "/readyz", 200},
+		{"unknown-route", "/nope", 404},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := f.do(t, req{target: tc.target})
+			if w.Code != tc.status {
+				t.Fatalf("GET %s: status %d, want %d\n%s", tc.target, w.Code, tc.status, w.Body)
+			}
+			if ct := w.Header().Get("Content-Type"); ct != "application/json; charset=utf-8" {
+				t.Errorf("Content-Type %q", ct)
+			}
+			golden(t, tc.name, w.Body.Bytes())
+		})
+	}
+}
+
+// TestPaperShape pins the exact key set of the paper JSON (DESIGN.md §5).
+func TestPaperShape(t *testing.T) {
+	f := newFixture(t, nil)
+	w := f.do(t, req{target: "/api/papers/2509.11111"})
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(w.Body.Bytes(), &m); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"alphaxiv_url", "id", "number", "post", "sections", "title", "url"}
+	if got := keys(m); strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("keys %v, want %v", got, want)
+	}
+	var post map[string]json.RawMessage
+	_ = json.Unmarshal(m["post"], &post)
+	if got := keys(post); strings.Join(got, ",") != "date,path,title" {
+		t.Errorf("post keys %v", got)
+	}
+	var secs []map[string]json.RawMessage
+	_ = json.Unmarshal(m["sections"], &secs)
+	if len(secs) != 2 || strings.Join(keys(secs[0]), ",") != "name,text" {
+		t.Errorf("sections %s", m["sections"])
+	}
+	if string(post["date"]) != `"2025-09-29T08:15:00+09:00"` {
+		t.Errorf("post date %s, want it in the configured zone", post["date"])
+	}
+}
+
+func keys(m map[string]json.RawMessage) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func TestPaperIDForms(t *testing.T) {
+	f := newFixture(t, nil)
+	for _, tc := range []struct {
+		path, id string
+	}{
+		{"2509.11111", "2509.11111"},
+		{"2509.11111v2", "2509.11111"},
+		{"arXiv:2509.11111", "2509.11111"},
+		{url.PathEscape("https://arxiv.org/abs/2509.11111v2"), "2509.11111"},
+		{"https://arxiv.org/abs/2509.11111", "2509.11111"},
+		{url.PathEscape("https://www.alphaxiv.org/ko/overview/2509.11111"), "2509.11111"},
+		{url.PathEscape("https://arxiv.org/pdf/2509.11111v2.pdf"), "2509.11111"},
+		{"hep-th/9901001", "hep-th/9901001"},
+		{"hep-th%2F9901001v3", "hep-th/9901001"},
+	} {
+		w := f.do(t, req{target: "/api/papers/" + tc.path})
+		if w.Code != 200 {
+			t.Errorf("%s: status %d: %s", tc.path, w.Code, w.Body)
+			continue
+		}
+		var p struct{ ID string }
+		_ = json.Unmarshal(w.Body.Bytes(), &p)
+		if p.ID != tc.id {
+			t.Errorf("%s: id %q, want %q", tc.path, p.ID, tc.id)
+		}
+	}
+}
+
+func TestSearchLimit(t *testing.T) {
+	f := newFixture(t, nil)
+	for _, tc := range []struct {
+		limit  string
+		status int
+		passed int
+	}{
+		{"", 200, DefaultSearchLimit},
+		{"3", 200, 3},
+		{"1000", 200, MaxSearchLimit},
+		{"0", 400, 0},
+		{"-1", 400, 0},
+		{"abc", 400, 0},
+	} {
+		f.store.lastLimit = 0
+		target := "/api/papers?q=sparse"
+		if tc.limit != "" {
+			target += "&limit=" + tc.limit
+		}
+		w := f.do(t, req{target: target})
+		if w.Code != tc.status || f.store.lastLimit != tc.passed {
+			t.Errorf("limit=%q: status %d limit %d, want %d and %d", tc.limit, w.Code, f.store.lastLimit, tc.status, tc.passed)
+		}
+	}
+	// Drafts are never searched; search is best first.
+	w := f.do(t, req{target: "/api/papers?q=sparse"})
+	var res struct {
+		Results []struct{ ID, Title string }
+	}
+	_ = json.Unmarshal(w.Body.Bytes(), &res)
+	if len(res.Results) != 2 || res.Results[0].ID != "2509.11111" {
+		t.Errorf("results %+v", res.Results)
+	}
+	if w := f.do(t, req{target: "/api/papers?q=" + strings.Repeat("x", 201)}); w.Code != 400 {
+		t.Errorf("long query: %d", w.Code)
+	}
+}
+
+func TestErrors(t *testing.T) {
+	f := newFixture(t, func(c *Config) { c.MaxBodyBytes = 1024 })
+	f.srv.Handle("GET /test/error/{code}", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		code := r.PathValue("code")
+		var err error = bot.Errorf(code, "safe message for %s", code)
+		if code == "plain" {
+			err = errBroken
+		}
+		f.srv.writeError(w, r, err)
+	}))
+	f.srv.Handle("GET /test/panic", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		panic("kaboom password=hunter2")
+	}))
+	f.srv.Handle("POST /test/read", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, err := io.ReadAll(r.Body); err != nil {
+			f.srv.writeError(w, r, err)
+			return
+		}
+		w.WriteHeader(204)
+	}))
+	for _, tc := range []struct {
+		target string
+		status int
+		code   string
+	}{
+		{"/test/error/" + bot.ENOTFOUND, 404, bot.ENOTFOUND},
+		{"/test/error/" + bot.EINVALID, 400, bot.EINVALID},
+		{"/test/error/" + bot.EUNAUTHORIZED, 401, bot.EUNAUTHORIZED},
+		{"/test/error/" + bot.ECONFLICT, 409, bot.ECONFLICT},
+		{"/test/error/" + bot.EUNAVAILABLE, 503, bot.EUNAVAILABLE},
+		{"/test/error/" + bot.EINTERNAL, 500, bot.EINTERNAL},
+		{"/test/error/plain", 500, bot.EINTERNAL},
+		{"/test/panic", 500, bot.EINTERNAL},
+	} {
+		w := f.do(t, req{target: tc.target})
+		var e errorJSON
+		if err := json.Unmarshal(w.Body.Bytes(), &e); err != nil || w.Code != tc.status || e.Code != tc.code {
+			t.Errorf("%s: %d %s, want %d %s", tc.target, w.Code, w.Body, tc.status, tc.code)
+		}
+		if tc.status == 500 && (e.Error != bot.ErrorMessage(errBroken) || strings.Contains(w.Body.String(), "hunter2")) {
+			t.Errorf("%s leaks: %s", tc.target, w.Body)
+		}
+	}
+	if !strings.Contains(f.logs.String(), "kaboom") {
+		t.Error("the panic was not logged")
+	}
+	// Body cap: by Content-Length up front, and while reading a chunked body.
+	big := strings.Repeat("x", 4096)
+	if w := f.do(t, req{method: "POST", target: "/test/read", body: big}); w.Code != 413 {
+		t.Errorf("big body: %d", w.Code)
+	}
+	hr := httptest.NewRequest("POST", "/test/read", io.MultiReader(strings.NewReader(big)))
+	hr.ContentLength = -1
+	w := httptest.NewRecorder()
+	f.srv.Handler().ServeHTTP(w, hr)
+	if w.Code != 413 {
+		t.Errorf("big chunked body: %d", w.Code)
+	}
+	if w := f.do(t, req{method: "POST", target: "/test/read", body: "small"}); w.Code != 204 {
+		t.Errorf("small body: %d", w.Code)
+	}
+	if w := f.do(t, req{method: "POST", target: "/api/digests/latest"}); w.Code != 405 || w.Header().Get("Allow") == "" || !strings.Contains(w.Body.String(), `"method_not_allowed"`) {
+		t.Errorf("POST to a GET route: %d %v %s", w.Code, w.Header(), w.Body)
+	}
+}
+
+func TestHealthAndReady(t *testing.T) {
+	f := newFixture(t, nil)
+	if w := f.do(t, req{target: "/healthz"}); w.Code != 200 || w.Body.String() != "ok\n" {
+		t.Errorf("healthz: %d %q", w.Code, w.Body)
+	}
+	f.ready.Store(false)
+	w := f.do(t, req{target: "/readyz"})
+	if w.Code != 503 || !strings.Contains(w.Body.String(), `"ready":false`) {
+		t.Errorf("readyz before the first scan: %d %s", w.Code, w.Body)
+	}
+	f.ready.Store(true)
+	w = f.do(t, req{target: "/readyz"})
+	if w.Code != 200 || !strings.Contains(w.Body.String(), `"last_scan":"2025-09-30T18:30:00+09:00"`) {
+		t.Errorf("readyz after: %d %s", w.Code, w.Body)
+	}
+	f.store.pingErr = errBroken
+	w = f.do(t, req{target: "/readyz"})
+	if w.Code != 503 || strings.Contains(w.Body.String(), "hunter2") {
+		t.Errorf("readyz with the store down: %d %s", w.Code, w.Body)
+	}
+	// Without an engine: ready as soon as the store answers.
+	g := newFixture(t, func(c *Config) { c.Ready = nil })
+	if w := g.do(t, req{target: "/readyz"}); w.Code != 200 || !strings.Contains(w.Body.String(), `"last_scan":null`) {
+		t.Errorf("readyz without Ready: %d %s", w.Code, w.Body)
+	}
+}
+
+func TestMetrics(t *testing.T) {
+	f := newFixture(t, nil)
+	m, err := metrics.New(f.reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Scanned(bot.ScanResult{Listed: 3, Parsed: 2}, time.Second, nil)
+	m.Sent("team", 200*time.Millisecond, nil)
+	m.Sent("team", time.Second, errBroken)
+	m.MissingPost("2025-10-02")
+	m.Command("slack", "paper", 3*time.Millisecond, nil)
+	m.Command("discord", "digest", 3*time.Millisecond, bot.Errorf(bot.ENOTFOUND, "none"))
+	f.do(t, req{target: "/api/papers/2509.11111"})
+	w := f.do(t, req{target: "/metrics"})
+	body := w.Body.String()
+	for _, want := range []string{
+		`paperbot_http_requests_total{code="200",route="GET /api/papers/{id...}"} 1`,
+		`paperbot_http_request_duration_seconds_bucket{route="GET /api/papers/{id...}"`,
+		`paperbot_posts_seen_total 2`,
+		`paperbot_posts 3`,
+		`paperbot_deliveries_total{result="sent",target="team"} 1`,
+		`paperbot_deliveries_total{result="failed",target="team"} 1`,
+		`paperbot_send_duration_seconds_count{target="team"} 2`,
+		`paperbot_missing_post_alerts_total 1`,
+		`paperbot_command_duration_seconds_count{command="paper",platform="slack"} 1`,
+		`paperbot_commands_total{command="digest",platform="discord",result="not_found"} 1`,
+		`paperbot_last_successful_scan_timestamp_seconds `,
+		`paperbot_scans_total{result="ok"} 1`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	if t.Failed() {
+		t.Log(body)
+	}
+	if _, err := metrics.New(f.reg); err == nil {
+		t.Error("registering the metrics twice should fail")
+	}
+}
+
+func TestStatusAccess(t *testing.T) {
+	f := newFixture(t, nil)
+	open := newFixture(t, func(c *Config) { c.AdminToken = "" })
+	bearer := map[string]string{"Authorization": "Bearer " + token}
+	for _, tc := range []struct {
+		name   string
+		f      *fixture
+		r      req
+		status int
+	}{
+		{"loopback v4", f, req{remote: "127.0.0.1:5555"}, 200},
+		{"loopback v6", f, req{remote: "[::1]:5555"}, 200},
+		{"loopback behind a proxy", f, req{remote: "127.0.0.1:5555", header: map[string]string{"X-Forwarded-For": "198.51.100.1"}}, 401},
+		{"loopback behind a Forwarded proxy", f, req{remote: "127.0.0.1:5555", header: map[string]string{"Forwarded": "for=198.51.100.1"}}, 401},
+		{"remote without token", f, req{}, 401},
+		{"remote with token", f, req{header: bearer}, 200},
+		{"remote with lower-case bearer", f, req{header: map[string]string{"Authorization": "bearer " + token}}, 200},
+		{"remote with wrong token", f, req{header: map[string]string{"Authorization": "Bearer nope"}}, 401},
+		{"remote with forged cookie", f, req{header: map[string]string{"Cookie": cookieName + "=" + token}}, 401},
+		{"remote with session cookie", f, req{header: map[string]string{"Cookie": cookieName + "=" + sessionValue(token)}}, 200},
+		{"remote, no token configured", open, req{}, 403},
+		{"remote, no token configured, any bearer", open, req{header: map[string]string{"Authorization": "Bearer "}}, 403},
+		{"loopback, no token configured", open, req{remote: "127.0.0.1:1"}, 200},
+	} {
+		for _, target := range []string{"/", "/posts/2025-09-29"} {
+			r := tc.r
+			r.target = target
+			if w := tc.f.do(t, r); w.Code != tc.status {
+				t.Errorf("%s %s: %d, want %d: %s", tc.name, target, w.Code, tc.status, w.Body)
+			}
+		}
+	}
+	// ?token= logs in with a cookie and drops the token from the address.
+	w := f.do(t, req{target: "/posts/2025-09-29?token=" + token + "&x=1"})
+	if w.Code != 303 || w.Header().Get("Location") != "/posts/2025-09-29?x=1" {
+		t.Fatalf("login: %d %q", w.Code, w.Header().Get("Location"))
+	}
+	c := w.Result().Cookies()
+	if len(c) != 1 || c[0].Value != sessionValue(token) || !c[0].HttpOnly || c[0].SameSite != http.SameSiteStrictMode || strings.Contains(c[0].Value, token) {
+		t.Fatalf("cookie %+v", c)
+	}
+	if w := f.do(t, req{target: "/", header: map[string]string{"Cookie": c[0].String()}}); w.Code != 200 {
+		t.Errorf("with the cookie: %d", w.Code)
+	}
+	if w := f.do(t, req{target: "/?token=wrong"}); w.Code != 401 || len(w.Result().Cookies()) != 0 {
+		t.Errorf("wrong ?token: %d", w.Code)
+	}
+	if w := f.do(t, req{target: "/posts/2025-13-45", remote: "127.0.0.1:1"}); w.Code != 400 {
+		t.Errorf("bad date: %d", w.Code)
+	}
+	if w := f.do(t, req{target: "/posts/2024-01-01", remote: "127.0.0.1:1"}); w.Code != 404 {
+		t.Errorf("no post: %d", w.Code)
+	}
+}
+
+func addDeliveries(t *testing.T, s *memStore) {
+	t.Helper()
+	at := time.Date(2025, 9, 30, 0, 30, 0, 0, time.UTC)
+	for _, d := range []bot.Delivery{
+		{Post: "_posts/2025-09-29-daily-papers.md", Target: "team", State: bot.DeliverySent, Attempts: 1, UpdatedAt: at},
+		{Post: "_posts/2025-09-29-daily-papers.md", Target: "lab", State: bot.DeliveryFailed, Attempts: 3, LastError: "discord: 500 <script>alert(1)</script>", UpdatedAt: at.Add(time.Minute)},
+		{Post: "_posts/2025-09-30-daily-papers.md", Target: "team", State: bot.DeliverySending, Attempts: 1, UpdatedAt: at.Add(2 * time.Minute)},
+	} {
+		if err := s.PutDelivery(context.Background(), &d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_ = s.SaveFile(context.Background(), bot.FileState{Path: "_posts/2025-10-02-broken.md", Error: "_posts/2025-10-02-broken.md:3: front matter is not YAML"})
+}
+
+func TestStatusPage(t *testing.T) {
+	f := newFixture(t, nil)
+	addDeliveries(t, f.store)
+	w := f.do(t, req{target: "/", header: map[string]string{"Authorization": "Bearer " + token}})
+	body := w.Body.String()
+	for _, want := range []string{
+		"Last successful scan: 2025-09-30 18:30:00 KST",
+		"Post files indexed: 4, 1 with errors",
+		"front matter is not YAML",
+		"<h3>lab</h3>", "<h3>team</h3>",
+		`class="failed">failed`, "&lt;script&gt;alert(1)&lt;/script&gt;",
+		`action="/posts/2025-09-29/retry"`,
+		`name="csrf" value="` + f.srv.csrf + `"`,
+		`name="post" value="_posts/2025-09-29-daily-papers.md"`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("status page lacks %q", want)
+		}
+	}
+	if strings.Contains(body, "<script>") {
+		t.Error("status page does not escape")
+	}
+	if strings.Count(body, "<form") != 1 {
+		t.Errorf("want one retry form (one failed delivery), got %d", strings.Count(body, "<form"))
+	}
+	if strings.Contains(body, token) {
+		t.Error("the page shows the admin token")
+	}
+	// A loopback visitor without the token sees the state, not the button.
+	w = f.do(t, req{target: "/", remote: "127.0.0.1:1"})
+	if strings.Contains(w.Body.String(), "<form") || strings.Contains(w.Body.String(), f.srv.csrf) {
+		t.Error("loopback viewer without the token got a retry form")
+	}
+	if h := w.Header().Get("Content-Security-Policy"); !strings.Contains(h, "default-src 'none'") {
+		t.Errorf("CSP %q", h)
+	}
+
+	// The preview page.
+	w = f.do(t, req{target: "/posts/2025-09-29", header: map[string]string{"Authorization": "Bearer " + token}})
+	body = w.Body.String()
+	for _, want := range []string{
+		"Daily Papers — Sep 29", "Sparse Attention &lt;Fast&gt; &amp; Good", "Goal: make attention sparse.",
+		"Slack payloads", "&lt;b&gt;", `&#34;content&#34;: &#34;discord&#34;`, `name="back" value="post"`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("preview lacks %q", want)
+		}
+	}
+	g := newFixture(t, func(c *Config) { c.Preview = nil })
+	if w := g.do(t, req{target: "/posts/2025-10-01", remote: "127.0.0.1:1"}); w.Code != 200 || !strings.Contains(w.Body.String(), "(draft)") || !strings.Contains(w.Body.String(), "No chat preview configured") {
+		t.Errorf("draft preview without a renderer: %d", w.Code)
+	}
+}
+
+func TestRetry(t *testing.T) {
+	post := "_posts/2025-09-29-daily-papers.md"
+	form := func(csrf string) string {
+		return url.Values{"csrf": {csrf}, "post": {post}}.Encode()
+	}
+	f := newFixture(t, nil)
+	good := form(f.srv.csrf)
+	ct := "application/x-www-form-urlencoded"
+	for _, tc := range []struct {
+		name   string
+		r      req
+		status int
+	}{
+		{"no token", req{body: good, header: map[string]string{"Content-Type": ct}}, 401},
+		{"loopback without token", req{remote: "127.0.0.1:1", body: good, header: map[string]string{"Content-Type": ct}}, 401},
+		{"token, no csrf", req{body: url.Values{"post": {post}}.Encode(), header: map[string]string{"Content-Type": ct, "Authorization": "Bearer " + token}}, 403},
+		{"token, wrong csrf", req{body: form("0000"), header: map[string]string{"Content-Type": ct, "Authorization": "Bearer " + token}}, 403},
+		{"csrf in the query only", req{target: "/posts/2025-09-29/retry?csrf=" + f.srv.csrf, body: url.Values{"post": {post}}.Encode(), header: map[string]string{"Content-Type": ct, "Authorization": "Bearer " + token}}, 403},
+		{"cross-site", req{body: good, header: map[string]string{"Content-Type": ct, "Authorization": "Bearer " + token, "Sec-Fetch-Site": "cross-site"}}, 403},
+		{"foreign origin", req{body: good, header: map[string]string{"Content-Type": ct, "Cookie": cookieName + "=" + sessionValue(token), "Origin": "https://evil.example"}}, 403},
+		{"bad date", req{target: "/posts/2025-02-30/retry", body: good, header: map[string]string{"Content-Type": ct, "Authorization": "Bearer " + token}}, 400},
+		{"post of another day", req{target: "/posts/2025-09-30/retry", body: good, header: map[string]string{"Content-Type": ct, "Authorization": "Bearer " + token}}, 400},
+		{"day without posts", req{target: "/posts/2024-01-01/retry", body: form(f.srv.csrf)[:0] + url.Values{"csrf": {f.srv.csrf}}.Encode(), header: map[string]string{"Content-Type": ct, "Authorization": "Bearer " + token}}, 404},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := tc.r
+			r.method = "POST"
+			if r.target == "" {
+				r.target = "/posts/2025-09-29/retry"
+			}
+			if w := f.do(t, r); w.Code != tc.status {
+				t.Errorf("status %d, want %d: %s", w.Code, tc.status, w.Body)
+			}
+			select {
+			case p := <-f.retries:
+				t.Errorf("retry of %s ran", p)
+			default:
+			}
+		})
+	}
+	// The real thing: a same-origin form post with the cookie.
+	for _, h := range []map[string]string{
+		{"Content-Type": ct, "Cookie": cookieName + "=" + sessionValue(token), "Origin": "http://example.com", "Sec-Fetch-Site": "same-origin"},
+		{"Content-Type": ct, "Authorization": "Bearer " + token}, // curl
+	} {
+		w := f.do(t, req{method: "POST", target: "/posts/2025-09-29/retry", body: good, header: h})
+		if w.Code != 303 || w.Header().Get("Location") != "/" {
+			t.Fatalf("retry: %d %q %s", w.Code, w.Header().Get("Location"), w.Body)
+		}
+		if p := <-f.retries; p != post {
+			t.Errorf("retried %q", p)
+		}
+	}
+	// The day's only post when the form names none; back to the preview.
+	w := f.do(t, req{method: "POST", target: "/posts/2025-09-30/retry", body: url.Values{"csrf": {f.srv.csrf}, "back": {"post"}}.Encode(), header: map[string]string{"Content-Type": ct, "Authorization": "Bearer " + token}})
+	if w.Code != 303 || w.Header().Get("Location") != "/posts/2025-09-30" || <-f.retries != "_posts/2025-09-30-daily-papers.md" {
+		t.Errorf("retry by day: %d %q", w.Code, w.Header().Get("Location"))
+	}
+	// The engine's answer maps to a status.
+	f.retryFn = func(ctx context.Context, post string) error { return bot.Errorf(bot.ECONFLICT, "already sending") }
+	if w := f.do(t, req{method: "POST", target: "/posts/2025-09-29/retry", body: good, header: map[string]string{"Content-Type": ct, "Authorization": "Bearer " + token}}); w.Code != 409 {
+		t.Errorf("conflict: %d", w.Code)
+	}
+	g := newFixture(t, func(c *Config) { c.Retry = nil })
+	if w := g.do(t, req{method: "POST", target: "/posts/2025-09-29/retry", body: form(g.srv.csrf), header: map[string]string{"Content-Type": ct, "Authorization": "Bearer " + token}}); w.Code != 503 {
+		t.Errorf("no engine: %d", w.Code)
+	}
+	h := newFixture(t, func(c *Config) { c.MaxBodyBytes = 256 })
+	big := url.Values{"csrf": {h.srv.csrf}, "post": {strings.Repeat("p", 1000)}}.Encode()
+	if w := h.do(t, req{method: "POST", target: "/posts/2025-09-29/retry", body: big, header: map[string]string{"Content-Type": ct, "Authorization": "Bearer " + token}}); w.Code != 413 {
+		t.Errorf("big form: %d", w.Code)
+	}
+}
+
+// TestLogsNoToken: the access log has the path, never the query or headers.
+func TestLogsNoToken(t *testing.T) {
+	f := newFixture(t, nil)
+	f.do(t, req{target: "/?token=" + token})
+	f.do(t, req{target: "/", header: map[string]string{"Authorization": "Bearer " + token}})
+	f.do(t, req{method: "POST", target: "/posts/2025-09-29/retry", body: "csrf=" + f.srv.csrf, header: map[string]string{"Authorization": "Bearer " + token, "Content-Type": "application/x-www-form-urlencoded"}})
+	logs := f.logs.String()
+	if !strings.Contains(logs, `"msg":"http request"`) {
+		t.Fatalf("no access log at debug level:\n%s", logs)
+	}
+	if strings.Contains(logs, token) || strings.Contains(logs, f.srv.csrf) || strings.Contains(logs, sessionValue(token)) {
+		t.Errorf("a secret reached the log:\n%s", logs)
+	}
+}
+
+func TestOpenClose(t *testing.T) {
+	f := newFixture(t, func(c *Config) { c.ReadHeaderTimeout = time.Second })
+	if err := f.srv.Open("127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.srv.Open("127.0.0.1:0"); err == nil {
+		t.Error("second Open should fail")
+	}
+	addr := f.srv.Addr()
+	if strings.HasSuffix(addr, ":0") || addr == "" {
+		t.Fatalf("Addr %q", addr)
+	}
+	resp, err := http.Get("http://" + addr + "/api/papers/2509.24006")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(b), "2509.24006") {
+		t.Errorf("over TCP: %d %s", resp.StatusCode, b)
+	}
+	// A real loopback client may see the status page.
+	resp, err = http.Get("http://" + addr + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Errorf("loopback status page over TCP: %d", resp.StatusCode)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := f.srv.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := http.Get("http://" + addr + "/healthz"); err == nil {
+		t.Error("still serving after Close")
+	}
+	if _, err := New(Config{}); err == nil {
+		t.Error("New without a store should fail")
+	}
+}

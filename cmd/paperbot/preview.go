@@ -1,0 +1,110 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/paperbot/paperbot/bot"
+	"github.com/paperbot/paperbot/config"
+	"github.com/paperbot/paperbot/formatter"
+)
+
+// previewCmd prints exactly what would be sent for each post: slack and
+// discord print one JSON array of message payloads per file (one line per
+// file), text prints what the console target prints. Drafts are rendered
+// too (authors preview drafts), with a note on stderr.
+func previewCmd(ctx context.Context, args []string, s stdio) int {
+	fs := newFlagSet("preview")
+	format := fs.String("format", "slack", "`slack`, discord or text")
+	details := fs.String("details", "", "how sections fold: slack container (default), buttons, thread, inline; discord spoiler (default), buttons, inline")
+	siteURL := fs.String("site-url", "", "the blog's `URL`, to link each digest to its post")
+	tz := fs.String("timezone", config.Default().Timezone, "the time `ZONE` dates without a zone are read in")
+	files, err := parseFlags(fs, args, s)
+	if err != nil {
+		return flagExit(err)
+	}
+	if len(files) == 0 {
+		return usageError(s, "preview", "give one or more post files")
+	}
+	var render func(d *bot.Digest) ([]byte, error)
+	switch *format {
+	case "slack":
+		mode, err := formatter.ParseSlackDetails(*details)
+		if err != nil {
+			return usageError(s, "preview", "--details %q is not a Slack mode (container, buttons, thread or inline)", *details)
+		}
+		opt := formatter.SlackOptions{Details: mode, SiteURL: *siteURL}
+		render = func(d *bot.Digest) ([]byte, error) { return formatter.SlackJSON(formatter.Slack(d, opt)) }
+	case "discord":
+		mode, err := formatter.ParseDiscordDetails(*details)
+		if err != nil {
+			return usageError(s, "preview", "--details %q is not a Discord mode (spoiler, buttons or inline)", *details)
+		}
+		opt := formatter.DiscordOptions{Details: mode, SiteURL: *siteURL}
+		render = func(d *bot.Digest) ([]byte, error) { return formatter.DiscordJSON(formatter.Discord(d, opt)) }
+	case "text":
+		if *details != "" {
+			return usageError(s, "preview", "--details applies to --format slack and discord, not text")
+		}
+		render = func(d *bot.Digest) ([]byte, error) { return []byte(ensureNewline(formatter.Text(d))), nil }
+	default:
+		return usageError(s, "preview", "--format %q: want slack, discord or text", *format)
+	}
+	cfg := config.Default()
+	cfg.Timezone = *tz
+	loc, err := cfg.Location()
+	if err != nil {
+		return usageError(s, "preview", "--timezone %q is not a known time zone", *tz)
+	}
+	parser := &formatter.Parser{Location: loc}
+
+	failed := 0
+	for i, file := range files {
+		src, err := os.ReadFile(file)
+		if err != nil {
+			fmt.Fprintf(s.err, "paperbot preview: %v\n", err)
+			failed++
+			continue
+		}
+		// The digest's path is the name inside the posts folder, as `run`
+		// sees it (button values carry it); errors show the path as given.
+		d, err := parser.Parse(filepath.Base(file), src)
+		if err != nil {
+			var pe *bot.PostError
+			if errors.As(err, &pe) {
+				pe.Path = file
+			}
+			printErr(s.err, err)
+			failed++
+			continue
+		}
+		if d.Draft {
+			fmt.Fprintf(s.err, "paperbot preview: %s is a draft (published: false): it is rendered here but never sent.\n", file)
+		}
+		if _, ok := formatter.PostName(filepath.Base(file)); !ok {
+			fmt.Fprintf(s.err, "paperbot preview: %s is not named YYYY-MM-DD-slug.md, so the bot would not pick it up.\n", file)
+		}
+		out, err := render(d)
+		if err != nil {
+			fmt.Fprintf(s.err, "paperbot preview: %s: %v\n", file, err)
+			failed++
+			continue
+		}
+		if *format == "text" && i > 0 {
+			fmt.Fprintln(s.out)
+		}
+		if *format != "text" {
+			// JSON Lines: exactly one line per file.
+			out = append(bytes.TrimRight(out, "\n"), '\n')
+		}
+		s.out.Write(out)
+	}
+	if failed > 0 {
+		return 1
+	}
+	return 0
+}

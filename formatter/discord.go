@@ -1,0 +1,524 @@
+package formatter
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/paperbot/paperbot/bot"
+)
+
+// DiscordDetails is how a Discord digest shows each paper's sections.
+type DiscordDetails string
+
+const (
+	// DiscordSpoiler shows the sections as embed fields hidden in
+	// spoilers ||…|| (click to reveal); the default.
+	DiscordSpoiler DiscordDetails = "spoiler"
+	// DiscordButtons leaves the sections out and gives each paper a
+	// "Details" button whose answer (ephemeral) holds them.
+	DiscordButtons DiscordDetails = "buttons"
+	// DiscordInline shows the sections as plain fields.
+	DiscordInline DiscordDetails = "inline"
+)
+
+// ParseDiscordDetails checks a configured mode; "" is the default.
+func ParseDiscordDetails(s string) (DiscordDetails, error) {
+	switch d := DiscordDetails(s); d {
+	case "":
+		return DiscordSpoiler, nil
+	case DiscordSpoiler, DiscordButtons, DiscordInline:
+		return d, nil
+	}
+	return "", fmt.Errorf("discord details %q: want spoiler, buttons or inline", s)
+}
+
+// DiscordOptions tune the Discord rendering.
+type DiscordOptions struct {
+	Details DiscordDetails
+	// SiteURL is the blog's base URL: set, the digest links to its post.
+	SiteURL string
+}
+
+// DiscordActionDetails prefixes the custom_id of a paper's Details button:
+// "paper_details:<YYYY-MM-DD>:<n>", the post's day and the paper number
+// (see DiscordDetailsID and ParseDiscordDetailsID).
+const DiscordActionDetails = "paper_details"
+
+// DiscordDetailsID is the custom_id of the Details button of paper n of
+// the post of the given day.
+func DiscordDetailsID(day string, n int) string {
+	id := DiscordActionDetails + ":" + day + ":" + strconv.Itoa(n)
+	if Len16(id) > DiscordMaxCustomID {
+		// A day is 10 characters; only a malformed one gets here.
+		id = DiscordActionDetails + ":" + ":" + strconv.Itoa(n)
+	}
+	return id
+}
+
+// ParseDiscordDetailsID reads a Details custom_id back.
+func ParseDiscordDetailsID(id string) (day string, n int, ok bool) {
+	rest, found := strings.CutPrefix(id, DiscordActionDetails+":")
+	if !found {
+		return "", 0, false
+	}
+	i := strings.LastIndexByte(rest, ':')
+	if i < 0 {
+		return "", 0, false
+	}
+	n, err := strconv.Atoi(rest[i+1:])
+	if err != nil || n < 0 {
+		return "", 0, false
+	}
+	return rest[:i], n, true
+}
+
+// discordColor is arXiv's red, so the digest's embeds read as one set.
+const discordColor = 0xB31B1B
+
+// discordEscape backslash-escapes what Discord markdown would otherwise
+// read as formatting: * _ ~ | ` \ everywhere, [ ] so no masked link forms,
+// mention-like "<@", and '#', '>', "- " and "1. " at the start of a line.
+func discordEscape(s string, lineStart bool) string {
+	var b strings.Builder
+	b.Grow(len(s) + 8)
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch c {
+		case '\\', '*', '_', '~', '|', '`', '[', ']':
+			b.WriteByte('\\')
+		case '<':
+			if i+1 < len(s) && strings.IndexByte("@#:!at", s[i+1]) >= 0 {
+				b.WriteByte('\\')
+			}
+		case '#', '>':
+			if lineStart {
+				b.WriteByte('\\')
+			}
+		case '-', '+':
+			if lineStart && (i+1 == len(s) || s[i+1] == ' ') {
+				b.WriteByte('\\')
+			}
+		case '.':
+			// "1. " at the start of a line would become a numbered list.
+			if lineStart && i > 0 && s[i-1] >= '0' && s[i-1] <= '9' && (i+1 == len(s) || s[i+1] == ' ') {
+				b.WriteByte('\\')
+			}
+		}
+		b.WriteByte(c)
+		switch {
+		case c == '\n':
+			lineStart = true
+		case c == ' ' || c == '\t' || (c >= '0' && c <= '9'):
+			// Indentation and a list number keep the line's start open.
+		default:
+			lineStart = false
+		}
+	}
+	return b.String()
+}
+
+// discordCode wraps s in enough backticks that none inside ends it.
+func discordCode(s string) string {
+	if s == "" {
+		return ""
+	}
+	run, longest := 0, 0
+	for i := 0; i < len(s); i++ {
+		if s[i] == '`' {
+			run++
+			if run > longest {
+				longest = run
+			}
+		} else {
+			run = 0
+		}
+	}
+	fence := strings.Repeat("`", longest+1)
+	if strings.HasPrefix(s, "`") || strings.HasSuffix(s, "`") {
+		s = " " + s + " "
+	}
+	// A line break would end an inline code span in a list; spaces read
+	// the same.
+	s = strings.ReplaceAll(s, "\n", " ")
+	return fence + s + fence
+}
+
+var discordURLEscaper = strings.NewReplacer("(", "%28", ")", "%29", " ", "%20", "\n", "%0A", "<", "%3C", ">", "%3E")
+
+func discordLink(url, label string) string {
+	if url == "" {
+		return discordEscape(label, false)
+	}
+	u := discordURLEscaper.Replace(url)
+	if label == "" || label == url {
+		return u
+	}
+	return "[" + discordEscape(strings.ReplaceAll(label, "\n", " "), false) + "](" + u + ")"
+}
+
+var discordDialect = &dialect{
+	escape: discordEscape,
+	strong: "**",
+	emph:   "*",
+	code:   discordCode,
+	math:   func(s string) string { return discordCode("$" + s + "$") },
+	link:   discordLink,
+	bullet: func(int) string { return "- " },
+	// Three spaces nest under both "- " and "1. " items.
+	indent: "   ",
+}
+
+// discordSpans protects code spans and masked links from being split.
+func discordSpans(s string) []span {
+	var out []span
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '\\':
+			out = append(out, span{i, i + 2})
+			i++
+		case '`':
+			j := i
+			for j < len(s) && s[j] == '`' {
+				j++
+			}
+			fence := s[i:j]
+			if k := strings.Index(s[j:], fence); k >= 0 {
+				out = append(out, span{i, j + k + len(fence)})
+				i = j + k + len(fence) - 1
+			} else {
+				i = j - 1
+			}
+		case '[':
+			if k := strings.Index(s[i:], "]("); k > 0 {
+				if e := strings.IndexByte(s[i+k:], ')'); e > 0 {
+					out = append(out, span{i, i + k + e + 1})
+					i += k + e
+				}
+			}
+		}
+	}
+	return out
+}
+
+// discordTitle is "N. Title" escaped and cut to the embed title limit.
+func discordTitle(p *bot.Paper, suffix string) (title string, cut bool) {
+	raw := strconv.Itoa(p.Number) + ". " + p.Title
+	max := DiscordMaxEmbedTitle - Len16(suffix)
+	for {
+		t := discordEscape(Truncate(raw, max), false)
+		if Len16(t) <= DiscordMaxEmbedTitle-Len16(suffix) || max < 20 {
+			return t + suffix, Len16(raw) > max
+		}
+		max -= 8
+	}
+}
+
+// discordFields renders the sections as fields; long ones are split into
+// "Name (2/3)" parts, each wrapped in its own spoiler when spoiler is set.
+func discordFields(p *bot.Paper, spoiler bool) []*discordgo.MessageEmbedField {
+	max := DiscordMaxFieldValue
+	if spoiler {
+		max -= 4
+	}
+	var out []*discordgo.MessageEmbedField
+	for i := range p.Sections {
+		s := &p.Sections[i]
+		body := discordDialect.render(s.Blocks)
+		switch {
+		case s.NoInfo:
+			body = "*" + strings.TrimSpace(body+" "+noInfoNote) + "*"
+		case body == "":
+			body = "*(empty)*"
+		}
+		parts := splitText(body, max, discordSpans)
+		name := strings.TrimSpace(s.Name)
+		if name == "" {
+			name = "Section " + strconv.Itoa(i+1)
+		}
+		for j, part := range parts {
+			n := name
+			if len(parts) > 1 {
+				suffix := fmt.Sprintf(" (%d/%d)", j+1, len(parts))
+				n = Truncate(name, DiscordMaxFieldName-Len16(suffix)) + suffix
+			} else {
+				n = Truncate(name, DiscordMaxFieldName)
+			}
+			if spoiler {
+				part = "||" + part + "||"
+			}
+			out = append(out, &discordgo.MessageEmbedField{Name: n, Value: part})
+		}
+	}
+	return out
+}
+
+// discordPaperEmbeds is a paper as one embed, or several when its fields
+// pass 25 or the per-message character budget.
+func discordPaperEmbeds(p *bot.Paper, opt DiscordOptions) []*discordgo.MessageEmbed {
+	title, cut := discordTitle(p, "")
+	first := &discordgo.MessageEmbed{Title: title, URL: p.Link(), Color: discordColor}
+	var desc []string
+	if cut {
+		// The title was cut: the full one stays readable here.
+		desc = append(desc, "**"+discordEscape(p.Title, false)+"**")
+	}
+	if g := p.Goal(); g != "" {
+		desc = append(desc, discordEscape(Truncate(g, goalMax), true))
+	}
+	first.Description = strings.Join(desc, "\n\n")
+	var foot []string
+	if p.ID != "" {
+		foot = append(foot, "arXiv:"+string(p.ID))
+	}
+	if p.AlphaxivURL != "" {
+		foot = append(foot, "AlphaXiv "+p.AlphaxivURL)
+	}
+	if len(foot) > 0 {
+		first.Footer = &discordgo.MessageEmbedFooter{Text: Truncate(strings.Join(foot, " · "), 1000)}
+	}
+	if opt.Details == DiscordButtons {
+		return []*discordgo.MessageEmbed{first}
+	}
+	fields := discordFields(p, opt.Details != DiscordInline)
+	embeds := []*discordgo.MessageEmbed{first}
+	cur := first
+	for _, f := range fields {
+		size := Len16(f.Name) + Len16(f.Value)
+		if len(cur.Fields) == DiscordMaxFields || DiscordEmbedChars(cur)+size > DiscordMaxEmbedTotal {
+			cur = &discordgo.MessageEmbed{URL: p.Link(), Color: discordColor}
+			embeds = append(embeds, cur)
+		}
+		cur.Fields = append(cur.Fields, f)
+	}
+	if len(embeds) > 1 {
+		for i, e := range embeds[1:] {
+			e.Title, _ = discordTitle(p, fmt.Sprintf(" (%d/%d)", i+2, len(embeds)))
+		}
+	}
+	// A continuation title may have pushed an embed over the budget: move
+	// its last fields on until it fits.
+	for i := 0; i < len(embeds); i++ {
+		e := embeds[i]
+		for DiscordEmbedChars(e) > DiscordMaxEmbedTotal && len(e.Fields) > 1 {
+			last := e.Fields[len(e.Fields)-1]
+			e.Fields = e.Fields[:len(e.Fields)-1]
+			if i+1 == len(embeds) {
+				t, _ := discordTitle(p, " (cont.)")
+				embeds = append(embeds, &discordgo.MessageEmbed{Title: t, URL: p.Link(), Color: discordColor})
+			}
+			embeds[i+1].Fields = append([]*discordgo.MessageEmbedField{last}, embeds[i+1].Fields...)
+		}
+	}
+	return embeds
+}
+
+type dunit struct {
+	paper  int
+	embeds []*discordgo.MessageEmbed
+}
+
+// Discord renders a digest as Discord messages: one embed per paper (more
+// for very long papers), at most 10 embeds and 6000 embed characters per
+// message. The first message's content names the digest; later ones say
+// which part they are. Mentions are disabled: a title is never a ping.
+func Discord(d *bot.Digest, opt DiscordOptions) []*discordgo.MessageSend {
+	if opt.Details == "" {
+		opt.Details = DiscordSpoiler
+	}
+	units := make([]dunit, 0, len(d.Papers))
+	for i := range d.Papers {
+		p := &d.Papers[i]
+		units = append(units, dunit{paper: p.Number, embeds: discordPaperEmbeds(p, opt)})
+	}
+	type group struct {
+		embeds []*discordgo.MessageEmbed
+		papers []int
+	}
+	var groups []group
+	var cur group
+	chars := 0
+	flush := func() {
+		if len(cur.embeds) > 0 {
+			groups = append(groups, cur)
+		}
+		cur, chars = group{}, 0
+	}
+	for _, u := range units {
+		size := 0
+		for _, e := range u.embeds {
+			size += DiscordEmbedChars(e)
+		}
+		if len(cur.embeds)+len(u.embeds) > DiscordMaxEmbeds || chars+size > DiscordMaxEmbedTotal {
+			flush()
+		}
+		cur.papers = append(cur.papers, u.paper)
+		for _, e := range u.embeds {
+			n := DiscordEmbedChars(e)
+			if len(cur.embeds) > 0 && (len(cur.embeds) == DiscordMaxEmbeds || chars+n > DiscordMaxEmbedTotal) {
+				flush()
+				cur.papers = append(cur.papers, u.paper)
+			}
+			cur.embeds = append(cur.embeds, e)
+			chars += n
+		}
+	}
+	flush()
+	if len(groups) == 0 {
+		groups = []group{{}}
+	}
+	title := discordEscape(digestTitle(d), false)
+	msgs := make([]*discordgo.MessageSend, 0, len(groups))
+	for i, g := range groups {
+		m := &discordgo.MessageSend{
+			Embeds:          g.embeds,
+			AllowedMentions: &discordgo.MessageAllowedMentions{},
+		}
+		if i == 0 {
+			content := "**" + Truncate(title, 500) + "**\n" + d.Day() + " · " + paperCount(len(d.Papers))
+			if d.Draft {
+				content += " · draft"
+			}
+			if u := PostURL(opt.SiteURL, d.Path, d.Date, d.Categories); u != "" && Len16(u) <= 1000 {
+				content += " · " + discordLink(u, "Read the post")
+			}
+			if len(groups) > 1 {
+				content += fmt.Sprintf(" · 1/%d", len(groups))
+			}
+			m.Content = content
+		} else {
+			m.Content = fmt.Sprintf("%s (%d/%d)", Truncate(title, 500), i+1, len(groups))
+		}
+		if opt.Details == DiscordButtons {
+			m.Components = discordButtons(d.Day(), g.papers, d)
+		}
+		msgs = append(msgs, m)
+	}
+	return msgs
+}
+
+// discordButtons lays one Details button per paper out in rows of five.
+func discordButtons(day string, papers []int, d *bot.Digest) []discordgo.MessageComponent {
+	var rows []discordgo.MessageComponent
+	var row []discordgo.MessageComponent
+	seen := map[int]bool{}
+	for _, n := range papers {
+		if seen[n] || len(paperByNumber(d, n).Sections) == 0 {
+			continue
+		}
+		seen[n] = true
+		if len(rows) == DiscordMaxRows {
+			break // cannot happen with at most 10 papers a message
+		}
+		row = append(row, discordgo.Button{
+			Label:    "Details " + strconv.Itoa(n),
+			Style:    discordgo.SecondaryButton,
+			CustomID: DiscordDetailsID(day, n),
+		})
+		if len(row) == DiscordMaxButtonsPerRow {
+			rows = append(rows, discordgo.ActionsRow{Components: row})
+			row = nil
+		}
+	}
+	if len(row) > 0 && len(rows) < DiscordMaxRows {
+		rows = append(rows, discordgo.ActionsRow{Components: row})
+	}
+	return rows
+}
+
+// DiscordPaper is one paper on its own (/paper answers, Details replies):
+// its embed(s) with the sections per opt.Details, the post it appeared in
+// as content, and in buttons mode a Details button. A paper too long for
+// one message (far beyond any real summary) loses its last fields, and a
+// final field says so and links to the full text.
+func DiscordPaper(p *bot.Paper, post bot.PostRef, opt DiscordOptions) *discordgo.MessageSend {
+	if opt.Details == "" {
+		opt.Details = DiscordSpoiler
+	}
+	embeds := discordPaperEmbeds(p, opt)
+	m := &discordgo.MessageSend{AllowedMentions: &discordgo.MessageAllowedMentions{}}
+	var content []string
+	if post.Title != "" {
+		content = append(content, "From **"+discordEscape(Truncate(post.Title, 300), false)+"**")
+	}
+	if !post.Date.IsZero() {
+		content = append(content, post.Date.Format("2006-01-02"))
+	}
+	if u := PostURL(opt.SiteURL, post.Path, post.Date, nil); u != "" && Len16(u) <= 1000 {
+		content = append(content, discordLink(u, "Read the post"))
+	}
+	m.Content = strings.Join(content, " · ")
+	// Keep what fits; say what did not.
+	const noteMax = 300
+	budget := DiscordMaxEmbedTotal - noteMax
+	total := 0
+	var keep []*discordgo.MessageEmbed
+	dropped := 0
+	for _, e := range embeds {
+		if dropped > 0 {
+			dropped += len(e.Fields)
+			continue
+		}
+		n := DiscordEmbedChars(e)
+		if len(keep) < DiscordMaxEmbeds && total+n <= budget {
+			keep = append(keep, e)
+			total += n
+			continue
+		}
+		// Take the fields that still fit into a copy of this embed.
+		part := *e
+		part.Fields = nil
+		if len(keep) < DiscordMaxEmbeds && total+DiscordEmbedChars(&part) <= budget {
+			total += DiscordEmbedChars(&part)
+			for i, f := range e.Fields {
+				if total+Len16(f.Name)+Len16(f.Value) > budget {
+					dropped += len(e.Fields) - i
+					break
+				}
+				part.Fields = append(part.Fields, f)
+				total += Len16(f.Name) + Len16(f.Value)
+			}
+			keep = append(keep, &part)
+		} else {
+			dropped += len(e.Fields)
+		}
+	}
+	if dropped > 0 && len(keep) > 0 {
+		last := keep[len(keep)-1]
+		link := p.AlphaxivURL
+		if link == "" {
+			link = p.Link()
+		}
+		note := fmt.Sprintf("%d more part(s) did not fit in one message.", dropped)
+		if link != "" {
+			note += " " + discordLink(link, "Read the full summary")
+		}
+		if len(last.Fields) == DiscordMaxFields {
+			last.Fields = last.Fields[:DiscordMaxFields-1]
+		}
+		last.Fields = append(last.Fields, &discordgo.MessageEmbedField{Name: "…", Value: Truncate(note, noteMax-10)})
+	}
+	m.Embeds = keep
+	if opt.Details == DiscordButtons && len(p.Sections) > 0 {
+		day := ""
+		if !post.Date.IsZero() {
+			day = post.Date.Format("2006-01-02")
+		}
+		m.Components = []discordgo.MessageComponent{discordgo.ActionsRow{Components: []discordgo.MessageComponent{
+			discordgo.Button{Label: "Details", Style: discordgo.SecondaryButton, CustomID: DiscordDetailsID(day, p.Number)},
+		}}}
+	}
+	return m
+}
+
+// DiscordJSON encodes messages as `paperbot preview --format discord`
+// prints them: the JSON bodies of POST /channels/{id}/messages, as one JSON
+// array on one line (no trailing newline).
+func DiscordJSON(msgs []*discordgo.MessageSend) ([]byte, error) {
+	if msgs == nil {
+		msgs = []*discordgo.MessageSend{}
+	}
+	return encodeJSON(msgs)
+}

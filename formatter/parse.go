@@ -1,0 +1,702 @@
+package formatter
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/yuin/goldmark"
+	"github.com/yuin/goldmark/ast"
+	"github.com/yuin/goldmark/parser"
+	"github.com/yuin/goldmark/text"
+	"github.com/yuin/goldmark/util"
+	"go.abhg.dev/goldmark/frontmatter"
+
+	"github.com/paperbot/paperbot/bot"
+)
+
+// Parser implements bot.Parser. Location decides how front-matter dates
+// without a zone and file-name dates are read (nil: UTC).
+//
+// The rules (DESIGN.md section 1), and the choices where it is silent:
+//   - YAML front matter between "---" lines gives title, date, tags,
+//     categories (a list or a space-separated string) and published (false:
+//     a draft). Without a date there, the file name's date (midnight) is used;
+//     with neither, the post fails. Invalid YAML fails the post at the line of
+//     the YAML error, counted in the file.
+//   - A UTF-8 BOM and CRLF (or CR) line ends are accepted; bytes that are not
+//     UTF-8 (a post saved as CP949, say) fail the post at the first bad line.
+//   - Every level-1 heading starts a paper: "N. [Title](arXiv link)". The
+//     number comes from "N." (else the paper's position), the id from the
+//     first link when it is an arXiv (or AlphaXiv) link; a heading without a
+//     link, or with a link that is not an arXiv paper, is still a paper
+//     without an id.
+//   - A quote that holds only a link, right under the heading, is the
+//     AlphaXiv link when the link's host or label says "alphaxiv".
+//   - Level-2 headings are sections, in order, any name. Text between a
+//     paper's heading and its first level-2 heading becomes a section with
+//     an empty Name, so nothing the author wrote is lost.
+//   - Anything before the first paper (an intro paragraph, a level-2
+//     heading) is ignored silently: the digest is its papers.
+//   - A post with no paper heading fails ("no papers"), unless it is a draft.
+//   - A section body that is only "정보 부족" or "N/A" (with or without a
+//     trailing period, as a paragraph or a single bullet), or is empty, is
+//     NoInfo; its Blocks keep the words as written.
+//   - Level-3+ headings inside a section become bold paragraphs, code blocks
+//     a paragraph of one code run, quotes their content; raw HTML is kept as
+//     literal text, HTML comments are dropped.
+//
+// The zero value is ready to use and safe for concurrent use.
+type Parser struct{ Location *time.Location }
+
+var _ bot.Parser = (*Parser)(nil)
+
+// markdown is built once: goldmark's parser initialises itself under a
+// sync.Once and keeps all per-document state in the parser.Context, so one
+// instance serves every goroutine (TestParseConcurrent checks under -race).
+var markdown = goldmark.New(
+	goldmark.WithExtensions(&frontmatter.Extender{Formats: []frontmatter.Format{frontmatter.YAML}}),
+	goldmark.WithParserOptions(parser.WithInlineParsers(util.Prioritized(mathParser{}, 150))),
+)
+
+// PostName reports whether a file name is a dated post (YYYY-MM-DD-slug.md)
+// and returns its date (y, m, d) -- README.md, *.txt, undated names: false.
+// A leading directory is ignored.
+func PostName(name string) (date string, ok bool) {
+	if i := strings.LastIndexAny(name, `/\`); i >= 0 {
+		name = name[i+1:]
+	}
+	var slug string
+	switch {
+	case strings.HasSuffix(name, ".md"):
+		slug = name[:len(name)-len(".md")]
+	case strings.HasSuffix(name, ".markdown"):
+		slug = name[:len(name)-len(".markdown")]
+	default:
+		return "", false
+	}
+	// "2025-09-30" + "-" + a non-empty slug, as Jekyll requires.
+	if len(slug) < len("2006-01-02-x") || slug[10] != '-' {
+		return "", false
+	}
+	date = slug[:10]
+	for i := 0; i < 10; i++ {
+		c := date[i]
+		if i == 4 || i == 7 {
+			if c != '-' {
+				return "", false
+			}
+		} else if c < '0' || c > '9' {
+			return "", false
+		}
+	}
+	if _, err := time.Parse(time.DateOnly, date); err != nil {
+		return "", false
+	}
+	return date, true
+}
+
+// Parse reads one post. It fails with a *bot.PostError naming the file and
+// line; it never panics.
+func (p *Parser) Parse(path string, src []byte) (d *bot.Digest, err error) {
+	defer func() {
+		// A last resort: a bug in this package or a library must fail one
+		// post, never the bot.
+		if r := recover(); r != nil {
+			d = nil
+			err = &bot.PostError{Path: path, Reason: fmt.Sprintf("cannot be read: internal parser error (%v)", r)}
+		}
+	}()
+	loc := p.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	sum := sha256.Sum256(src)
+	d = &bot.Digest{Path: path, Hash: hex.EncodeToString(sum[:]), Papers: []bot.Paper{}}
+
+	text, perr := normalize(src)
+	if perr != nil {
+		perr.Path = path
+		return nil, perr
+	}
+	if perr := checkFrontMatterClosed(text); perr != nil {
+		perr.Path = path
+		return nil, perr
+	}
+
+	pc := parser.NewContext()
+	doc := markdown.Parser().Parse(textReader(text), parser.WithContext(pc))
+
+	hasDate := false
+	if fm := frontmatter.Get(pc); fm != nil {
+		hasDate, perr = readFrontMatter(fm, d, loc)
+		if perr != nil {
+			perr.Path = path
+			return nil, perr
+		}
+	}
+	if !hasDate {
+		day, ok := PostName(path)
+		if !ok {
+			return nil, &bot.PostError{Path: path, Line: 1, Reason: "no date: the front matter has no date and the file name is not YYYY-MM-DD-slug.md"}
+		}
+		d.Date, _ = time.ParseInLocation(time.DateOnly, day, loc)
+	}
+
+	c := converter{src: text, lines: lineCounter{src: text, line: 1}}
+	c.walk(doc, d)
+	if len(d.Papers) == 0 && !d.Draft {
+		return nil, &bot.PostError{Path: path, Line: 1, Reason: `no papers (no "# N. [Title](link)" heading)`}
+	}
+	return d, nil
+}
+
+func textReader(b []byte) text.Reader { return text.NewReader(b) }
+
+// normalize strips a UTF-8 BOM and turns CRLF and lone CR line ends into LF,
+// so every later step sees one kind of text; line numbers do not change.
+// It rejects bytes that are not UTF-8 text.
+func normalize(src []byte) ([]byte, *bot.PostError) {
+	src = bytes.TrimPrefix(src, []byte("\xef\xbb\xbf"))
+	if i := bytes.IndexByte(src, 0); i >= 0 {
+		return nil, &bot.PostError{Line: lineOf(src, i), Reason: "contains a NUL byte: not a text file"}
+	}
+	if !utf8.Valid(src) {
+		i := 0
+		for i < len(src) {
+			r, n := utf8.DecodeRune(src[i:])
+			if r == utf8.RuneError && n <= 1 {
+				break
+			}
+			i += n
+		}
+		return nil, &bot.PostError{Line: lineOf(src, i), Reason: "is not valid UTF-8 text (save the post as UTF-8)"}
+	}
+	if bytes.IndexByte(src, '\r') < 0 {
+		return src, nil
+	}
+	out := make([]byte, 0, len(src))
+	for i := 0; i < len(src); i++ {
+		c := src[i]
+		if c == '\r' {
+			if i+1 < len(src) && src[i+1] == '\n' {
+				continue
+			}
+			c = '\n'
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// lineOf is the 1-based line of byte offset off.
+func lineOf(src []byte, off int) int {
+	if off > len(src) {
+		off = len(src)
+	}
+	return 1 + bytes.Count(src[:off], []byte{'\n'})
+}
+
+// frontMatterDelim reports whether line (without its newline) opens or
+// closes front matter the way the frontmatter extension sees it: three or
+// more '-' and nothing else. It returns the count.
+func frontMatterDelim(line []byte) int {
+	if len(line) < 3 {
+		return 0
+	}
+	for _, c := range line {
+		if c != '-' {
+			return 0
+		}
+	}
+	return len(line)
+}
+
+// checkFrontMatterClosed fails a post whose front matter is opened but never
+// closed: the extension would read the whole post as YAML and the error
+// would point far from the cause.
+func checkFrontMatterClosed(src []byte) *bot.PostError {
+	first, rest, found := bytes.Cut(src, []byte{'\n'})
+	open := frontMatterDelim(first)
+	if open == 0 {
+		return nil
+	}
+	if !found {
+		return &bot.PostError{Line: 1, Reason: "the front matter opened on line 1 is never closed by a \"---\" line"}
+	}
+	for len(rest) > 0 {
+		var line []byte
+		line, rest, _ = bytes.Cut(rest, []byte{'\n'})
+		if frontMatterDelim(line) == open {
+			return nil
+		}
+	}
+	return &bot.PostError{Line: 1, Reason: "the front matter opened on line 1 is never closed by a \"---\" line"}
+}
+
+// lineCounter turns byte offsets into line numbers; offsets mostly arrive in
+// increasing order, so it counts forward from the last one.
+type lineCounter struct {
+	src  []byte
+	off  int
+	line int
+}
+
+func (lc *lineCounter) at(off int) int {
+	if off < 0 {
+		return 0
+	}
+	if off > len(lc.src) {
+		off = len(lc.src)
+	}
+	if off < lc.off {
+		lc.off, lc.line = 0, 1
+	}
+	lc.line += bytes.Count(lc.src[lc.off:off], []byte{'\n'})
+	lc.off = off
+	return lc.line
+}
+
+// converter walks goldmark's tree of one post into the model.
+type converter struct {
+	src   []byte
+	lines lineCounter
+	// space is a pending soft line break: written as one space before the
+	// next text, dropped at the end of a block.
+	space bool
+	buf   []byte
+}
+
+func (c *converter) walk(doc ast.Node, d *bot.Digest) {
+	var (
+		paper     *bot.Paper
+		section   *bot.Section
+		underHead bool // the previous block was the paper's heading
+	)
+	for n := doc.FirstChild(); n != nil; n = n.NextSibling() {
+		if h, ok := n.(*ast.Heading); ok && h.Level <= 2 {
+			if h.Level == 1 {
+				d.Papers = append(d.Papers, c.paper(h, len(d.Papers)+1))
+				paper = &d.Papers[len(d.Papers)-1]
+				section = nil
+				underHead = true
+				continue
+			}
+			underHead = false
+			if paper == nil {
+				continue // before the first paper: not part of the digest
+			}
+			paper.Sections = append(paper.Sections, bot.Section{
+				Name:   strings.TrimSpace(bot.InlineText(c.inlines(h))),
+				Blocks: []bot.Block{},
+				Line:   c.line(h),
+			})
+			section = &paper.Sections[len(paper.Sections)-1]
+			continue
+		}
+		if paper == nil {
+			continue // an intro before the first paper is ignored
+		}
+		if underHead {
+			underHead = false
+			if url, ok := c.alphaxiv(n); ok {
+				paper.AlphaxivURL = url
+				continue
+			}
+		}
+		if section == nil {
+			paper.Sections = append(paper.Sections, bot.Section{Blocks: []bot.Block{}, Line: c.line(n)})
+			section = &paper.Sections[len(paper.Sections)-1]
+		}
+		section.Blocks = c.blocks(n, section.Blocks)
+	}
+	for i := range d.Papers {
+		for j := range d.Papers[i].Sections {
+			s := &d.Papers[i].Sections[j]
+			s.NoInfo = noInfo(s.Blocks)
+		}
+	}
+}
+
+// line is the 1-based line where a block node starts.
+func (c *converter) line(n ast.Node) int {
+	for ; n != nil; n = n.FirstChild() {
+		if p := n.Pos(); p >= 0 {
+			return c.lines.at(p)
+		}
+		if n.Type() == ast.TypeBlock && n.Lines().Len() > 0 {
+			return c.lines.at(n.Lines().At(0).Start)
+		}
+	}
+	return 0
+}
+
+// paper reads a level-1 heading: "N. [Title](link)" or any part of it.
+func (c *converter) paper(h *ast.Heading, position int) bot.Paper {
+	ins := c.inlines(h)
+	p := bot.Paper{Number: position, Sections: []bot.Section{}, Line: c.line(h)}
+	title := strings.TrimSpace(bot.InlineText(ins))
+	if n, rest, ok := numberPrefix(title); ok {
+		p.Number = n
+		title = rest
+	}
+	p.Title = title
+	if link := firstLink(ins); link != nil {
+		p.URL = link.URL
+		if id, version, ok := bot.ParseArxivID(link.URL); ok {
+			p.ID, p.Version = id, version
+		}
+	}
+	return p
+}
+
+// numberPrefix splits "12. Title" (or "12) Title") into 12 and "Title".
+func numberPrefix(s string) (int, string, bool) {
+	i := 0
+	for i < len(s) && i < 9 && s[i] >= '0' && s[i] <= '9' {
+		i++
+	}
+	if i == 0 || i >= len(s) || (s[i] != '.' && s[i] != ')') {
+		return 0, s, false
+	}
+	if i+1 < len(s) && s[i+1] != ' ' && s[i+1] != '\t' {
+		return 0, s, false // "1.5x faster" is a title, not paper 1
+	}
+	n, err := strconv.Atoi(s[:i])
+	if err != nil {
+		return 0, s, false
+	}
+	return n, strings.TrimSpace(s[i+1:]), true
+}
+
+func firstLink(ins []bot.Inline) *bot.Inline {
+	for i := range ins {
+		if ins[i].Kind == bot.LinkInline {
+			return &ins[i]
+		}
+		if l := firstLink(ins[i].Children); l != nil {
+			return l
+		}
+	}
+	return nil
+}
+
+// alphaxiv reports whether n is the "> [Alphaxiv](url)" quote: a quote of
+// one paragraph holding one link whose host or label says alphaxiv.
+func (c *converter) alphaxiv(n ast.Node) (string, bool) {
+	q, ok := n.(*ast.Blockquote)
+	if !ok || q.ChildCount() != 1 {
+		return "", false
+	}
+	para, ok := q.FirstChild().(*ast.Paragraph)
+	if !ok {
+		return "", false
+	}
+	var link *bot.Inline
+	ins := c.inlines(para)
+	for i := range ins {
+		switch {
+		case ins[i].Kind == bot.TextInline && strings.TrimSpace(ins[i].Text) == "":
+		case ins[i].Kind == bot.LinkInline && link == nil:
+			link = &ins[i]
+		default:
+			return "", false
+		}
+	}
+	if link == nil {
+		return "", false
+	}
+	if strings.Contains(strings.ToLower(link.URL), "alphaxiv") ||
+		strings.EqualFold(strings.TrimSpace(bot.InlineText(link.Children)), "alphaxiv") {
+		return link.URL, true
+	}
+	return "", false
+}
+
+// noInfo reports a section body that says "no information": empty, or only
+// "정보 부족" / "N/A" (trailing period allowed), as a paragraph or one bullet.
+func noInfo(blocks []bot.Block) bool {
+	if len(blocks) == 0 {
+		return true
+	}
+	if len(blocks) != 1 {
+		return false
+	}
+	var ins []bot.Inline
+	switch b := blocks[0]; b.Kind {
+	case bot.ParagraphBlock:
+		ins = b.Inlines
+	case bot.ListBlock:
+		if len(b.Items) != 1 || len(b.Items[0]) != 1 || b.Items[0][0].Kind != bot.ParagraphBlock {
+			return false
+		}
+		ins = b.Items[0][0].Inlines
+	default:
+		return false
+	}
+	if inlineLen(ins) > 64 {
+		return false // far longer than "정보 부족.": skip building the text
+	}
+	s := strings.TrimSpace(bot.InlineText(ins))
+	s = strings.TrimSpace(strings.TrimRight(s, ".。"))
+	if strings.EqualFold(s, "N/A") {
+		return true
+	}
+	return strings.Join(strings.Fields(s), "") == "정보부족"
+}
+
+// inlineLen is the length of the text in ins, counted until it passes 64.
+func inlineLen(ins []bot.Inline) int {
+	n := 0
+	for i := range ins {
+		n += len(ins[i].Text) + inlineLen(ins[i].Children)
+		if n > 64 {
+			break
+		}
+	}
+	return n
+}
+
+// blocks appends the rich-text blocks of a block node to out.
+func (c *converter) blocks(n ast.Node, out []bot.Block) []bot.Block {
+	switch v := n.(type) {
+	case *ast.Paragraph, *ast.TextBlock:
+		if ins := c.inlines(v); len(ins) > 0 {
+			out = append(out, bot.Block{Kind: bot.ParagraphBlock, Inlines: ins})
+		}
+	case *ast.List:
+		b := bot.Block{Kind: bot.ListBlock, Ordered: v.IsOrdered(), Items: make([][]bot.Block, 0, v.ChildCount())}
+		if v.IsOrdered() {
+			b.Start = v.Start
+		}
+		for item := v.FirstChild(); item != nil; item = item.NextSibling() {
+			var blocks []bot.Block
+			for ch := item.FirstChild(); ch != nil; ch = ch.NextSibling() {
+				blocks = c.blocks(ch, blocks)
+			}
+			if blocks == nil {
+				blocks = []bot.Block{}
+			}
+			b.Items = append(b.Items, blocks)
+		}
+		out = append(out, b)
+	case *ast.Heading:
+		// A level-3+ heading inside a section: a bold line, so it still
+		// stands out in chat where headings do not exist.
+		if ins := c.inlines(v); len(ins) > 0 {
+			out = append(out, bot.Block{Kind: bot.ParagraphBlock, Inlines: []bot.Inline{{Kind: bot.StrongInline, Children: ins}}})
+		}
+	case *ast.FencedCodeBlock, *ast.CodeBlock:
+		code := strings.TrimRight(c.rawLines(v.Lines()), "\n")
+		if code != "" {
+			out = append(out, bot.Block{Kind: bot.ParagraphBlock, Inlines: []bot.Inline{{Kind: bot.CodeInline, Text: code}}})
+		}
+	case *ast.HTMLBlock:
+		raw := c.rawLines(v.Lines())
+		if v.HasClosure() {
+			raw += string(v.ClosureLine.Value(c.src))
+		}
+		raw = strings.TrimSpace(raw)
+		if raw != "" && !strings.HasPrefix(raw, "<!--") {
+			out = append(out, bot.Block{Kind: bot.ParagraphBlock, Inlines: []bot.Inline{{Kind: bot.TextInline, Text: raw}}})
+		}
+	case *ast.ThematicBreak:
+	default: // quotes and anything else: their content
+		for ch := n.FirstChild(); ch != nil; ch = ch.NextSibling() {
+			out = c.blocks(ch, out)
+		}
+	}
+	return out
+}
+
+func (c *converter) rawLines(lines *text.Segments) string {
+	var b strings.Builder
+	for i := 0; i < lines.Len(); i++ {
+		seg := lines.At(i)
+		for j := 0; j < seg.Padding; j++ {
+			b.WriteByte(' ')
+		}
+		b.Write(seg.Value(c.src))
+	}
+	return b.String()
+}
+
+// inlines converts the inline children of n, merging adjacent text runs.
+func (c *converter) inlines(n ast.Node) []bot.Inline {
+	c.space = false
+	out := c.inlineRuns(n, nil)
+	c.space = false
+	// A hard break at the end of a block breaks nothing.
+	for len(out) > 0 && out[len(out)-1].Kind == bot.BreakInline {
+		out = out[:len(out)-1]
+	}
+	return out
+}
+
+func (c *converter) inlineRuns(n ast.Node, out []bot.Inline) []bot.Inline {
+	for ch := n.FirstChild(); ch != nil; ch = ch.NextSibling() {
+		switch v := ch.(type) {
+		case *ast.Text:
+			out = c.addText(out, decode(v.Segment.Value(c.src), !v.IsRaw()))
+			if v.HardLineBreak() {
+				out = append(out, bot.Inline{Kind: bot.BreakInline})
+				c.space = false
+			} else if v.SoftLineBreak() {
+				c.space = true
+			}
+		case *ast.String:
+			out = c.addText(out, string(v.Value))
+		case *ast.CodeSpan:
+			out = c.addSpace(out)
+			var b strings.Builder
+			for t := v.FirstChild(); t != nil; t = t.NextSibling() {
+				if tt, ok := t.(*ast.Text); ok {
+					val := tt.Segment.Value(c.src)
+					if len(val) > 0 && val[len(val)-1] == '\n' {
+						b.Write(val[:len(val)-1])
+						b.WriteByte(' ')
+					} else {
+						b.Write(val)
+					}
+				}
+			}
+			out = append(out, bot.Inline{Kind: bot.CodeInline, Text: b.String()})
+		case *mathNode:
+			out = c.addSpace(out)
+			out = append(out, bot.Inline{Kind: bot.MathInline, Text: v.TeX})
+		case *ast.Emphasis:
+			out = c.addSpace(out)
+			kind := bot.EmphInline
+			if v.Level >= 2 {
+				kind = bot.StrongInline
+			}
+			if kids := c.inlineRuns(v, nil); len(kids) > 0 {
+				out = append(out, bot.Inline{Kind: kind, Children: kids})
+			}
+		case *ast.Link:
+			out = c.addSpace(out)
+			url := strings.TrimSpace(decode(v.Destination, true))
+			kids := c.inlineRuns(v, nil)
+			if len(kids) == 0 {
+				kids = []bot.Inline{{Kind: bot.TextInline, Text: url}}
+			}
+			out = append(out, bot.Inline{Kind: bot.LinkInline, URL: url, Children: kids})
+		case *ast.Image:
+			out = c.addSpace(out)
+			url := strings.TrimSpace(decode(v.Destination, true))
+			kids := c.inlineRuns(v, nil)
+			if len(kids) == 0 {
+				kids = []bot.Inline{{Kind: bot.TextInline, Text: url}}
+			}
+			out = append(out, bot.Inline{Kind: bot.LinkInline, URL: url, Children: kids})
+		case *ast.AutoLink:
+			out = c.addSpace(out)
+			label := string(v.Label(c.src))
+			out = append(out, bot.Inline{Kind: bot.LinkInline, URL: string(v.URL(c.src)),
+				Children: []bot.Inline{{Kind: bot.TextInline, Text: label}}})
+		case *ast.RawHTML:
+			// Inline HTML such as "<T>" in a title is literal text to us:
+			// chats do not render HTML, and the author meant the characters.
+			var b strings.Builder
+			for i := 0; i < v.Segments.Len(); i++ {
+				seg := v.Segments.At(i)
+				b.Write(seg.Value(c.src))
+			}
+			out = c.addText(out, strings.ReplaceAll(b.String(), "\n", " "))
+		default:
+			out = c.inlineRuns(ch, out)
+		}
+	}
+	return out
+}
+
+// addSpace writes a pending soft break before a non-text run.
+func (c *converter) addSpace(out []bot.Inline) []bot.Inline {
+	if c.space {
+		c.space = false
+		return c.addText(out, "")
+	}
+	return out
+}
+
+// addText appends s (after any pending soft break) to the last run when it
+// is text, else as a new run.
+func (c *converter) addText(out []bot.Inline, s string) []bot.Inline {
+	if c.space {
+		c.space = false
+		s = " " + s
+	}
+	if s == "" {
+		return out
+	}
+	if k := len(out) - 1; k >= 0 && out[k].Kind == bot.TextInline {
+		out[k].Text += s
+		return out
+	}
+	return append(out, bot.Inline{Kind: bot.TextInline, Text: s})
+}
+
+// decode resolves backslash escapes (when escapes is set) and entity and
+// numeric character references, as CommonMark renders them.
+func decode(raw []byte, escapes bool) string {
+	if bytes.IndexByte(raw, '&') < 0 && (!escapes || bytes.IndexByte(raw, '\\') < 0) {
+		return string(raw)
+	}
+	var b strings.Builder
+	b.Grow(len(raw))
+	for i := 0; i < len(raw); i++ {
+		ch := raw[i]
+		if ch == '\\' && escapes && i+1 < len(raw) && util.IsPunct(raw[i+1]) {
+			b.WriteByte(raw[i+1])
+			i++
+			continue
+		}
+		if ch == '&' {
+			if r, n := entity(raw[i:]); n > 0 {
+				b.WriteString(r)
+				i += n - 1
+				continue
+			}
+		}
+		b.WriteByte(ch)
+	}
+	return b.String()
+}
+
+// entity reads "&name;", "&#123;" or "&#x1F600;" at the start of s and
+// returns its text and length, or 0 when s does not start with one.
+func entity(s []byte) (string, int) {
+	end := bytes.IndexByte(s, ';')
+	if end < 2 || end > 40 {
+		return "", 0
+	}
+	body := s[1:end]
+	if body[0] == '#' {
+		base, digits := 10, body[1:]
+		if len(digits) > 0 && (digits[0] == 'x' || digits[0] == 'X') {
+			base, digits = 16, digits[1:]
+		}
+		if len(digits) == 0 || len(digits) > 7 {
+			return "", 0
+		}
+		v, err := strconv.ParseUint(string(digits), base, 32)
+		if err != nil {
+			return "", 0
+		}
+		return string(util.ToValidRune(rune(v))), end + 1
+	}
+	for _, ch := range body {
+		if !util.IsAlphaNumeric(ch) {
+			return "", 0
+		}
+	}
+	if e, ok := util.LookUpHTML5EntityByName(string(body)); ok {
+		return string(e.Characters), end + 1
+	}
+	return "", 0
+}

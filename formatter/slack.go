@@ -1,0 +1,732 @@
+package formatter
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/paperbot/paperbot/bot"
+)
+
+// SlackDetails is how a Slack digest shows each paper's sections.
+type SlackDetails string
+
+const (
+	// SlackContainer folds the sections into a collapsible container block
+	// under each paper (the default).
+	SlackContainer SlackDetails = "container"
+	// SlackButtons gives each paper a "Details" button; the adapter swaps in
+	// the expanded rendering (SlackOptions.Expanded) when it is clicked.
+	SlackButtons SlackDetails = "buttons"
+	// SlackThread posts the compact digest and one thread reply per paper.
+	SlackThread SlackDetails = "thread"
+	// SlackInline shows everything in the channel.
+	SlackInline SlackDetails = "inline"
+)
+
+// ParseSlackDetails checks a configured mode; "" is the default.
+func ParseSlackDetails(s string) (SlackDetails, error) {
+	switch d := SlackDetails(s); d {
+	case "":
+		return SlackContainer, nil
+	case SlackContainer, SlackButtons, SlackThread, SlackInline:
+		return d, nil
+	}
+	return "", fmt.Errorf("slack details %q: want container, buttons, thread or inline", s)
+}
+
+// SlackOptions tune the Slack rendering.
+type SlackOptions struct {
+	Details SlackDetails
+	// SiteURL is the blog's base URL: set, the digest links to its post.
+	SiteURL string
+	// Expanded lists, in buttons mode, the paper numbers shown unfolded.
+	Expanded map[int]bool
+}
+
+// SlackMessage is the body of one chat.postMessage without channel
+// (and, for thread replies, without thread_ts).
+type SlackMessage struct {
+	Text   string        `json:"text"`
+	Blocks []slack.Block `json:"blocks"`
+	// ThreadReply: post as a reply in the thread of the nearest earlier
+	// message that is not a reply (details: thread).
+	ThreadReply bool `json:"-"`
+}
+
+// Block/action ids that the Slack adapter relies on.
+const (
+	SlackActionDetails = "paper_details" // button value: "<post path>|<paper number>"
+	SlackActionHide    = "paper_hide"    // same value
+	SlackActionShare   = "share"         // value: "paper:<arxiv id>" or "digest:<YYYY-MM-DD>"
+)
+
+// SlackPaperBlockID is the block_id of paper n's title section, so an
+// adapter can find the message (and block) that holds a paper.
+func SlackPaperBlockID(n int) string { return "paper-" + strconv.Itoa(n) }
+
+// SlackDetailsValue is the value of a Details/Hide button.
+func SlackDetailsValue(path string, n int) string {
+	return path + "|" + strconv.Itoa(n)
+}
+
+// ParseSlackDetailsValue splits a Details/Hide button value into the
+// post's path and the paper number.
+func ParseSlackDetailsValue(v string) (path string, n int, ok bool) {
+	i := strings.LastIndexByte(v, '|')
+	if i < 0 {
+		return "", 0, false
+	}
+	n, err := strconv.Atoi(v[i+1:])
+	if err != nil || n < 0 {
+		return "", 0, false
+	}
+	return v[:i], n, true
+}
+
+// slackEscape escapes exactly what Slack's mrkdwn (and the text fallback)
+// needs escaped: & < >.
+func slackEscape(s string) string {
+	if !strings.ContainsAny(s, "&<>") {
+		return s
+	}
+	return slackEscaper.Replace(s)
+}
+
+var slackEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
+
+// slackURL makes a URL safe inside <url|label>: the delimiters are
+// percent-encoded and & is escaped as Slack asks.
+func slackURL(u string) string {
+	return slackURLEscaper.Replace(u)
+}
+
+var slackURLEscaper = strings.NewReplacer("&", "&amp;", "<", "%3C", ">", "%3E", "|", "%7C", " ", "%20", "\n", "%0A")
+
+func slackLink(url, label string) string {
+	if url == "" {
+		return slackEscape(label)
+	}
+	if label == "" {
+		return "<" + slackURL(url) + ">"
+	}
+	// A line break would end the link; the label reads the same with spaces.
+	label = strings.ReplaceAll(label, "\n", " ")
+	return "<" + slackURL(url) + "|" + slackEscape(label) + ">"
+}
+
+var slackDialect = &dialect{
+	escape: func(s string, _ bool) string { return slackEscape(s) },
+	strong: "*",
+	emph:   "_",
+	code:   func(s string) string { return "`" + slackEscape(s) + "`" },
+	// Math as code: its * and _ must not turn into formatting.
+	math: func(s string) string { return "`$" + slackEscape(s) + "$`" },
+	link: slackLink,
+	bullet: func(depth int) string {
+		switch depth {
+		case 0:
+			return "• "
+		case 1:
+			return "◦ "
+		}
+		return "▪ "
+	},
+	indent: "    ",
+}
+
+// slackSpans protects links and entities from being split.
+func slackSpans(s string) []span {
+	var out []span
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '<':
+			if j := strings.IndexByte(s[i:], '>'); j > 0 {
+				out = append(out, span{i, i + j + 1})
+				i += j
+			}
+		case '&':
+			if j := strings.IndexByte(s[i:], ';'); j > 0 && j <= 5 {
+				out = append(out, span{i, i + j + 1})
+				i += j
+			}
+		case '`':
+			if j := strings.IndexByte(s[i+1:], '`'); j >= 0 && j < 200 {
+				out = append(out, span{i, i + j + 2})
+				i += j + 1
+			}
+		}
+	}
+	return out
+}
+
+// goalMax keeps the compact line compact; the full text is in the sections.
+const goalMax = 500
+
+// slackTitleLine is "*N. <link|Title>*".
+func slackTitleLine(p *bot.Paper, titleMax int) string {
+	title := p.Title
+	if titleMax > 0 {
+		title = Truncate(title, titleMax)
+	}
+	return "*" + strconv.Itoa(p.Number) + ". " + slackLink(p.Link(), title) + "*"
+}
+
+// slackCompact is the paper's title line and goal, within a section's limit.
+func slackCompact(p *bot.Paper) string {
+	goal := slackEscape(Truncate(p.Goal(), goalMax))
+	title := slackTitleLine(p, 0)
+	if Len16(title) > SlackMaxSectionText-Len16(goal)-1 {
+		// Only a pathological title gets here (the cap is far above the
+		// 400 characters of the longest real titles).
+		title = slackTitleLine(p, 600)
+	}
+	if goal == "" {
+		return title
+	}
+	return title + "\n" + goal
+}
+
+// sectionTexts renders each of the paper's sections as "*Name*\nbody" in
+// the given dialect.
+func sectionTexts(p *bot.Paper, d *dialect, name func(string) string) []string {
+	out := make([]string, 0, len(p.Sections))
+	for i := range p.Sections {
+		s := &p.Sections[i]
+		body := d.render(s.Blocks)
+		switch {
+		case s.NoInfo:
+			body = wrapMarker(d.emph, strings.TrimSpace(body+" "+noInfoNote))
+		case body == "":
+			body = wrapMarker(d.emph, "(empty)")
+		}
+		out = append(out, name(s.Name)+"\n"+body)
+	}
+	return out
+}
+
+func wrapMarker(m, s string) string {
+	if strings.Contains(s, "\n") {
+		return s
+	}
+	return m + s + m
+}
+
+// packTexts splits every text to at most max units and then joins
+// neighbours (with a blank line) while they fit, so a paper's short
+// sections share one block instead of using one each.
+func packTexts(texts []string, max int, spans func(string) []span) []string {
+	var out []string
+	for _, t := range texts {
+		for _, piece := range splitText(t, max, spans) {
+			if n := len(out); n > 0 && Len16(out[n-1])+2+Len16(piece) <= max {
+				out[n-1] += "\n\n" + piece
+				continue
+			}
+			out = append(out, piece)
+		}
+	}
+	return out
+}
+
+func mrkdwn(s string) *slack.TextBlockObject {
+	return slack.NewTextBlockObject(slack.MarkdownType, s, false, false)
+}
+
+func plain(s string) *slack.TextBlockObject {
+	return slack.NewTextBlockObject(slack.PlainTextType, s, false, false)
+}
+
+func slackSection(text string) *slack.SectionBlock {
+	return slack.NewSectionBlock(mrkdwn(text), nil, nil)
+}
+
+// sitem is one top-level block with what it costs against the limits.
+type sitem struct {
+	block  slack.Block
+	blocks int // the block itself plus container children
+	text   int // UTF-16 units of its text
+	paper  int // paper number, 0 for none
+}
+
+// sunit is a run of items that belong together (a paper's title and its
+// folded sections) and go into one message when they can.
+type sunit []sitem
+
+func (u sunit) cost() (blocks, text int) {
+	for _, it := range u {
+		blocks += it.blocks
+		text += it.text
+	}
+	return
+}
+
+func newItem(b slack.Block, paper int) sitem {
+	return sitem{block: b, blocks: slackBlockCount(b), text: slackBlockText(b), paper: paper}
+}
+
+// containerTextMax caps the text of one container so that it, a title
+// section, a header and the context line fit in any message.
+const containerTextMax = 9000
+
+// slackSectionItems are the sections of a paper as section blocks.
+func slackSectionItems(p *bot.Paper) []sitem {
+	var items []sitem
+	for _, t := range packTexts(sectionTexts(p, slackDialect, slackName), SlackMaxSectionText, slackSpans) {
+		items = append(items, newItem(slackSection(t), p.Number))
+	}
+	return items
+}
+
+func slackName(name string) string { return "*" + slackEscape(name) + "*" }
+
+// slackContainers folds section blocks into collapsible containers of at
+// most 10 children and containerTextMax units each.
+func slackContainers(p *bot.Paper, sections []sitem) []sitem {
+	if len(sections) == 0 {
+		return nil
+	}
+	var groups [][]sitem
+	var cur []sitem
+	curText := 0
+	for _, s := range sections {
+		if len(cur) > 0 && (len(cur) == SlackMaxContainerBlocks || curText+s.text > containerTextMax) {
+			groups = append(groups, cur)
+			cur, curText = nil, 0
+		}
+		cur = append(cur, s)
+		curText += s.text
+	}
+	groups = append(groups, cur)
+	title := containerTitle(p)
+	var out []sitem
+	for i, g := range groups {
+		t := title
+		if len(groups) > 1 {
+			t = Truncate(title, SlackMaxContainerTitle-8) + fmt.Sprintf(" (%d/%d)", i+1, len(groups))
+		}
+		c := slack.NewContainerBlock().WithTitle(plain(t)).WithCollapsible(true, true)
+		for _, s := range g {
+			c.AddChildBlock(s.block)
+		}
+		out = append(out, newItem(c, p.Number))
+	}
+	return out
+}
+
+// containerTitle names what is folded: "Introduction · Method · …".
+func containerTitle(p *bot.Paper) string {
+	names := make([]string, 0, len(p.Sections))
+	for _, s := range p.Sections {
+		names = append(names, s.Name)
+	}
+	return Truncate(strings.Join(names, " · "), SlackMaxContainerTitle)
+}
+
+func slackButton(label, actionID, value string) *slack.ButtonBlockElement {
+	return slack.NewButtonBlockElement(actionID, value, plain(label))
+}
+
+// slackPaperUnit is one paper in the main digest for the mode.
+func slackPaperUnit(d *bot.Digest, p *bot.Paper, opt SlackOptions) sunit {
+	title := slackSection(slackCompact(p))
+	title.BlockID = SlackPaperBlockID(p.Number)
+	switch opt.Details {
+	case SlackButtons:
+		if len(p.Sections) == 0 {
+			return sunit{newItem(title, p.Number)}
+		}
+		value := SlackDetailsValue(d.Path, p.Number)
+		if opt.Expanded[p.Number] {
+			title.Accessory = slack.NewAccessory(slackButton("Hide", SlackActionHide, value))
+			return append(sunit{newItem(title, p.Number)}, slackSectionItems(p)...)
+		}
+		title.Accessory = slack.NewAccessory(slackButton("Details", SlackActionDetails, value))
+		return sunit{newItem(title, p.Number)}
+	case SlackThread:
+		return sunit{newItem(title, p.Number)}
+	case SlackInline:
+		// The sections follow at once, so the goal would only repeat the
+		// Introduction: the title line alone heads the paper.
+		t := slackSection(slackTitleLine(p, 0))
+		t.BlockID = title.BlockID
+		return append(sunit{newItem(t, p.Number)}, slackSectionItems(p)...)
+	default:
+		return append(sunit{newItem(title, p.Number)}, slackContainers(p, slackSectionItems(p))...)
+	}
+}
+
+// slackReplyUnit is a paper's thread reply: its title line and sections.
+func slackReplyUnit(p *bot.Paper) sunit {
+	return append(sunit{newItem(slackSection(slackTitleLine(p, 0)), p.Number)}, slackSectionItems(p)...)
+}
+
+// pack fills messages with units in order, each message holding at most
+// maxBlocks blocks and maxText units of text beyond a reserve for the
+// header. A unit goes whole into the current message, else whole into a
+// new one, and is spread item by item only when no message can hold it.
+func pack(units []sunit, maxBlocks, maxText int) [][]sitem {
+	var msgs [][]sitem
+	var cur []sitem
+	curBlocks, curText := 0, 0
+	flush := func() {
+		if len(cur) > 0 {
+			msgs = append(msgs, cur)
+		}
+		cur, curBlocks, curText = nil, 0, 0
+	}
+	for _, u := range units {
+		b, t := u.cost()
+		if curBlocks+b > maxBlocks || curText+t > maxText {
+			flush()
+		}
+		if b <= maxBlocks && t <= maxText {
+			cur = append(cur, u...)
+			curBlocks += b
+			curText += t
+			continue
+		}
+		for _, it := range u {
+			if len(cur) > 0 && (curBlocks+it.blocks > maxBlocks || curText+it.text > maxText) {
+				flush()
+			}
+			cur = append(cur, it)
+			curBlocks += it.blocks
+			curText += it.text
+		}
+	}
+	flush()
+	return msgs
+}
+
+// slackContext is the line under the header: date, count, post link.
+func slackContext(d *bot.Digest, opt SlackOptions) string {
+	s := slackEscape(d.Day()) + " · " + paperCount(len(d.Papers))
+	if d.Draft {
+		s += " · draft"
+	}
+	if u := PostURL(opt.SiteURL, d.Path, d.Date, d.Categories); u != "" && Len16(u) <= 1000 {
+		s += " · " + slackLink(u, "Read the post")
+	}
+	return s
+}
+
+// Slack renders a digest as Slack messages: one while it fits, else
+// several with the header repeated as "Title (2/3)". In buttons mode the
+// papers are grouped into messages as in the folded state whatever
+// opt.Expanded says, so an adapter can swap an expanded message in place
+// (an expansion too big for its message continues in extra messages right
+// after it). In thread mode each main message is followed by its papers'
+// replies (ThreadReply).
+func Slack(d *bot.Digest, opt SlackOptions) []SlackMessage {
+	if opt.Details == "" {
+		opt.Details = SlackContainer
+	}
+	ctx := slackContext(d, opt)
+	ctxItem := newItem(slack.NewContextBlock("", mrkdwn(ctx)), 0)
+	// Every message may carry a header (at most its limit) and the context
+	// line; reserve both so the count of messages is known before the
+	// headers are written.
+	maxBlocks := SlackMaxBlocks - 2
+	maxText := SlackMaxMessageText - SlackMaxHeaderText - ctxItem.text
+
+	units := make([]sunit, 0, len(d.Papers))
+	for i := range d.Papers {
+		p := &d.Papers[i]
+		if opt.Details == SlackButtons {
+			// Folded here; expanded below, per group.
+			folded := opt
+			folded.Expanded = nil
+			units = append(units, slackPaperUnit(d, p, folded))
+		} else {
+			units = append(units, slackPaperUnit(d, p, opt))
+		}
+	}
+	groups := pack(units, maxBlocks, maxText)
+	if len(groups) == 0 {
+		groups = [][]sitem{nil}
+	}
+	type part struct {
+		items []sitem
+		reply bool
+	}
+	var parts []part
+	for _, g := range groups {
+		if opt.Details == SlackButtons && len(opt.Expanded) > 0 {
+			var us []sunit
+			for _, p := range papersOf(g) {
+				us = append(us, slackPaperUnit(d, paperByNumber(d, p), opt))
+			}
+			for _, sub := range pack(us, maxBlocks, maxText) {
+				parts = append(parts, part{items: sub})
+			}
+			continue
+		}
+		parts = append(parts, part{items: g})
+		if opt.Details == SlackThread {
+			for _, n := range papersOf(g) {
+				p := paperByNumber(d, n)
+				if len(p.Sections) == 0 {
+					continue
+				}
+				for _, r := range pack([]sunit{slackReplyUnit(p)}, SlackMaxBlocks, SlackMaxMessageText) {
+					parts = append(parts, part{items: r, reply: true})
+				}
+			}
+		}
+	}
+	total := 0
+	for _, p := range parts {
+		if !p.reply {
+			total++
+		}
+	}
+	msgs := make([]SlackMessage, 0, len(parts))
+	k := 0
+	for _, p := range parts {
+		if p.reply {
+			msgs = append(msgs, SlackMessage{Text: replyFallback(d, p.items), Blocks: blocksOf(p.items), ThreadReply: true})
+			continue
+		}
+		k++
+		title := digestTitle(d)
+		if total > 1 {
+			suffix := fmt.Sprintf(" (%d/%d)", k, total)
+			title = Truncate(title, SlackMaxHeaderText-Len16(suffix)) + suffix
+		} else {
+			title = Truncate(title, SlackMaxHeaderText)
+		}
+		blocks := []slack.Block{slack.NewHeaderBlock(plain(title))}
+		if k == 1 {
+			blocks = append(blocks, ctxItem.block)
+		}
+		blocks = append(blocks, blocksOf(p.items)...)
+		msgs = append(msgs, SlackMessage{Text: fallback(title, d, p.items), Blocks: blocks})
+	}
+	return msgs
+}
+
+func digestTitle(d *bot.Digest) string {
+	if strings.TrimSpace(d.Title) != "" {
+		return d.Title
+	}
+	return "Daily Papers — " + d.Day()
+}
+
+func blocksOf(items []sitem) []slack.Block {
+	out := make([]slack.Block, len(items))
+	for i, it := range items {
+		out[i] = it.block
+	}
+	return out
+}
+
+func papersOf(items []sitem) []int {
+	var out []int
+	for _, it := range items {
+		if it.paper != 0 && (len(out) == 0 || out[len(out)-1] != it.paper) {
+			out = append(out, it.paper)
+		}
+	}
+	return out
+}
+
+func paperByNumber(d *bot.Digest, n int) *bot.Paper {
+	for i := range d.Papers {
+		if d.Papers[i].Number == n {
+			return &d.Papers[i]
+		}
+	}
+	return &bot.Paper{Number: n}
+}
+
+// fallback is the notification text: the header, the date and the titles
+// of the papers in this message, far below Slack's limit.
+func fallback(title string, d *bot.Digest, items []sitem) string {
+	var b strings.Builder
+	b.WriteString(slackEscape(title))
+	if !strings.Contains(title, d.Day()) {
+		b.WriteString(" — ")
+		b.WriteString(d.Day())
+	}
+	for _, n := range papersOf(items) {
+		line := "\n" + strconv.Itoa(n) + ". " + slackEscape(Truncate(paperByNumber(d, n).Title, 200))
+		if Len16(b.String())+Len16(line) > slackFallbackBudget-10 {
+			b.WriteString("\n…")
+			break
+		}
+		b.WriteString(line)
+	}
+	return b.String()
+}
+
+func replyFallback(d *bot.Digest, items []sitem) string {
+	ns := papersOf(items)
+	if len(ns) == 0 {
+		return slackEscape(digestTitle(d))
+	}
+	p := paperByNumber(d, ns[0])
+	return strconv.Itoa(p.Number) + ". " + slackEscape(Truncate(p.Title, 500))
+}
+
+// SlackPaper is the compact card for one paper (/paper answers): linked
+// title, the post's date, goal, sections folded per opt.Details (container
+// unless buttons or inline), and a "Share in channel" button when the
+// paper has an arXiv id. A paper too long for one message (far beyond any
+// real summary) is cut at a section boundary with a note linking to the
+// full text.
+func SlackPaper(p *bot.Paper, post bot.PostRef, opt SlackOptions) SlackMessage {
+	d := &bot.Digest{Date: post.Date, Title: post.Title, Path: post.Path, Papers: []bot.Paper{*p}}
+	title := slackSection(slackCompact(p))
+	title.BlockID = SlackPaperBlockID(p.Number)
+	var items []sitem
+	switch opt.Details {
+	case SlackButtons:
+		if len(p.Sections) > 0 {
+			value := SlackDetailsValue(post.Path, p.Number)
+			if opt.Expanded[p.Number] {
+				title.Accessory = slack.NewAccessory(slackButton("Hide", SlackActionHide, value))
+				items = slackSectionItems(p)
+			} else {
+				title.Accessory = slack.NewAccessory(slackButton("Details", SlackActionDetails, value))
+			}
+		}
+	case SlackInline:
+		items = slackSectionItems(p)
+	default:
+		items = slackContainers(p, slackSectionItems(p))
+	}
+	ctx := ""
+	if !post.Date.IsZero() {
+		ctx = post.Date.Format(time.DateOnly)
+	}
+	if post.Title != "" {
+		label := Truncate(post.Title, 200)
+		if u := PostURL(opt.SiteURL, post.Path, post.Date, nil); u != "" && Len16(u) <= 1000 {
+			label = slackLink(u, label)
+		} else {
+			label = slackEscape(label)
+		}
+		if ctx != "" {
+			ctx += " · "
+		}
+		ctx += label
+	}
+	head := []sitem{newItem(title, p.Number)}
+	if ctx != "" {
+		head = append(head, newItem(slack.NewContextBlock("", mrkdwn(ctx)), 0))
+	}
+	var tail []sitem
+	if p.ID != "" {
+		tail = append(tail, newItem(slack.NewActionBlock("", slackButton("Share in channel", SlackActionShare, "paper:"+string(p.ID))), 0))
+	}
+	budgetBlocks, budgetText := SlackMaxBlocks-1, SlackMaxMessageText-200
+	for _, it := range append(append([]sitem{}, head...), tail...) {
+		budgetBlocks -= it.blocks
+		budgetText -= it.text
+	}
+	var body []sitem
+	for i, it := range items {
+		if it.blocks > budgetBlocks || it.text > budgetText {
+			link := p.AlphaxivURL
+			if link == "" {
+				link = p.Link()
+			}
+			note := fmt.Sprintf("_%d more part(s) did not fit in one message._", len(items)-i)
+			if link != "" {
+				note = fmt.Sprintf("_%d more part(s) did not fit in one message: %s_", len(items)-i, slackLink(link, "read the full summary"))
+			}
+			body = append(body, newItem(slackSection(note), p.Number))
+			break
+		}
+		budgetBlocks -= it.blocks
+		budgetText -= it.text
+		body = append(body, it)
+	}
+	all := append(append(head, body...), tail...)
+	text := strconv.Itoa(p.Number) + ". " + slackEscape(Truncate(p.Title, 1000))
+	if !post.Date.IsZero() {
+		text += " — " + d.Day()
+	}
+	return SlackMessage{Text: text, Blocks: blocksOf(all)}
+}
+
+// PostURL is a post's address on the blog under Jekyll's default
+// permalink (/:categories/:year/:month/:day/:title.html), or "" without a
+// site URL.
+func PostURL(siteURL, path string, date time.Time, categories []string) string {
+	if siteURL == "" || path == "" {
+		return ""
+	}
+	name := path[strings.LastIndexByte(path, '/')+1:]
+	name = strings.TrimSuffix(name, ".md")
+	name = strings.TrimSuffix(name, ".markdown")
+	slug := name
+	if len(name) > 11 && name[4] == '-' && name[7] == '-' && name[10] == '-' {
+		slug = name[11:]
+		if date.IsZero() {
+			if t, err := time.Parse(time.DateOnly, name[:10]); err == nil {
+				date = t
+			}
+		}
+	}
+	var b strings.Builder
+	b.WriteString(strings.TrimRight(siteURL, "/"))
+	for _, c := range categories {
+		if c = strings.ToLower(strings.TrimSpace(c)); c != "" {
+			b.WriteString("/")
+			b.WriteString(strings.ReplaceAll(c, " ", "-"))
+		}
+	}
+	if !date.IsZero() {
+		b.WriteString(date.Format("/2006/01/02"))
+	}
+	b.WriteString("/")
+	b.WriteString(slug)
+	b.WriteString(".html")
+	return b.String()
+}
+
+// slackJSONMessage is what preview prints for one message. A thread reply
+// carries "thread_ts":"parent:<i>", i being the index in the same array of
+// the message whose ts the reply must be posted under.
+type slackJSONMessage struct {
+	ThreadTS string        `json:"thread_ts,omitempty"`
+	Text     string        `json:"text"`
+	Blocks   []slack.Block `json:"blocks"`
+}
+
+// SlackJSON encodes messages as `paperbot preview --format slack` prints
+// them: one JSON array on one line (no trailing newline), without HTML
+// escaping so the text reads as sent.
+func SlackJSON(msgs []SlackMessage) ([]byte, error) {
+	out := make([]slackJSONMessage, len(msgs))
+	parent := -1
+	for i, m := range msgs {
+		out[i] = slackJSONMessage{Text: m.Text, Blocks: m.Blocks}
+		if m.ThreadReply && parent >= 0 {
+			out[i].ThreadTS = "parent:" + strconv.Itoa(parent)
+		} else {
+			parent = i
+		}
+		if out[i].Blocks == nil {
+			out[i].Blocks = []slack.Block{}
+		}
+	}
+	return encodeJSON(out)
+}
+
+func encodeJSON(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, fmt.Errorf("encode json: %w", err)
+	}
+	return bytes.TrimRight(buf.Bytes(), "\n"), nil
+}
