@@ -80,3 +80,32 @@ func TestParseQuery(t *testing.T) {
 		}
 	}
 }
+
+func TestGoal(t *testing.T) {
+	para := func(s string) Block { return Block{Kind: ParagraphBlock, Inlines: []Inline{{Kind: TextInline, Text: s}}} }
+	list := func(items ...string) Block {
+		b := Block{Kind: ListBlock}
+		for _, it := range items {
+			b.Items = append(b.Items, []Block{para(it)})
+		}
+		return b
+	}
+	tests := []struct {
+		name string
+		secs []Section
+		want string
+	}{
+		{"labelled", []Section{{Name: "Introduction", Blocks: []Block{list("Motivation: why.", "Goal: the aim. More.")}}}, "the aim. More."},
+		{"unlabelled bullets", []Section{{Name: "Introduction", Blocks: []Block{list("First aim here. Second.", "Other.")}}}, "First aim here."},
+		{"paragraph", []Section{{Name: "Introduction", Blocks: []Block{para("One sentence. Two.")}}}, "One sentence."},
+		{"no intro", []Section{{Name: "Method", Blocks: []Block{para("We do X. Then Y.")}}}, "We do X."},
+		{"no info", []Section{{Name: "Introduction", NoInfo: true, Blocks: []Block{para("N/A")}}}, ""},
+		{"nothing", nil, ""},
+	}
+	for _, tt := range tests {
+		p := Paper{Sections: tt.secs}
+		if got := p.Goal(); got != tt.want {
+			t.Errorf("%s: Goal() = %q, want %q", tt.name, got, tt.want)
+		}
+	}
+}

@@ -45,7 +45,7 @@ func (e *Engine) Deliver(ctx context.Context) error {
 	e.init()
 	e.tickMu.Lock()
 	defer e.tickMu.Unlock()
-	return e.deliver(ctx)
+	return e.deliver(ctx, nil)
 }
 
 // deliver is one delivery pass.
@@ -71,7 +71,9 @@ func (e *Engine) Deliver(ctx context.Context) error {
 // To find the work cheaply the pass reads only the file states and the
 // delivery records; a post is loaded only when some target has work for it,
 // so an archive that is all delivered costs two queries.
-func (e *Engine) deliver(ctx context.Context) error {
+//
+// files are the file states from the scan of the same tick; nil reads them.
+func (e *Engine) deliver(ctx context.Context, files map[string]FileState) error {
 	if len(e.Targets) == 0 {
 		return nil
 	}
@@ -89,9 +91,10 @@ func (e *Engine) deliver(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("deliver: %w", err)
 	}
-	files, err := e.Store.Files(ctx)
-	if err != nil {
-		return fmt.Errorf("deliver: stored files: %w", err)
+	if files == nil {
+		if files, err = e.Store.Files(ctx); err != nil {
+			return fmt.Errorf("deliver: stored files: %w", err)
+		}
 	}
 	all, err := e.Store.Deliveries(ctx, "")
 	if err != nil {
@@ -102,26 +105,18 @@ func (e *Engine) deliver(ctx context.Context) error {
 		recs[recKey{all[i].Post, all[i].Target}] = &all[i]
 	}
 
-	var due []*Digest
+	var work []string
 	for p, fs := range files {
-		work := false
 		for _, t := range e.Targets {
 			if needsWork(recs[recKey{p, t.Name()}], fs) {
-				work = true
+				work = append(work, p)
 				break
 			}
 		}
-		if !work {
-			continue
-		}
-		d, err := e.Store.Post(ctx, p)
-		if ErrorCode(err) == ENOTFOUND {
-			continue // never parsed successfully
-		}
-		if err != nil {
-			return fmt.Errorf("deliver: load %s: %w", p, err)
-		}
-		due = append(due, d)
+	}
+	due, err := e.loadPosts(ctx, work)
+	if err != nil {
+		return fmt.Errorf("deliver: %w", err)
 	}
 	sort.Slice(due, func(i, j int) bool {
 		if !due[i].Date.Equal(due[j].Date) {
@@ -156,6 +151,41 @@ func (e *Engine) deliver(ctx context.Context) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// loadPosts loads the posts at paths, leaving out paths without a post (a
+// file that never parsed). Many paths (the first run over an archive) are
+// read with one Posts query instead of one query each.
+func (e *Engine) loadPosts(ctx context.Context, paths []string) ([]*Digest, error) {
+	if len(paths) > 64 {
+		want := make(map[string]bool, len(paths))
+		for _, p := range paths {
+			want[p] = true
+		}
+		all, err := e.Store.Posts(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("load posts: %w", err)
+		}
+		out := all[:0]
+		for _, d := range all {
+			if want[d.Path] {
+				out = append(out, d)
+			}
+		}
+		return out, nil
+	}
+	var out []*Digest
+	for _, p := range paths {
+		d, err := e.Store.Post(ctx, p)
+		if ErrorCode(err) == ENOTFOUND {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("load %s: %w", p, err)
+		}
+		out = append(out, d)
+	}
+	return out, nil
 }
 
 // recKey names the record of (post path, target name).

@@ -84,6 +84,16 @@ func (p *Paper) Goal() string {
 			}
 		}
 	}
+	// Unlabelled bullets: the first bullet is the goal by the posts'
+	// convention (Goal, Motivation, Contribution in that order).
+	for _, b := range sec.Blocks {
+		if b.Kind == ListBlock && len(b.Items) > 0 {
+			return FirstSentence(strings.TrimSpace(PlainText(b.Items[0])))
+		}
+		if b.Kind == ParagraphBlock {
+			break
+		}
+	}
 	return FirstSentence(strings.TrimSpace(PlainText(sec.Blocks)))
 }
 

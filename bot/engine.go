@@ -182,11 +182,12 @@ func (e *Engine) tick(ctx context.Context) (err error) {
 		}
 	}()
 	var errs []error
-	if _, err := e.scan(ctx); err != nil {
+	_, files, err := e.scan(ctx)
+	if err != nil {
 		e.log().Error("scan failed", "err", err)
 		errs = append(errs, err)
 	}
-	if err := e.deliver(ctx); err != nil {
+	if err := e.deliver(ctx, files); err != nil {
 		e.log().Error("delivery failed", "err", err)
 		errs = append(errs, err)
 	}

@@ -38,10 +38,13 @@ func (e *Engine) Scan(ctx context.Context) (ScanResult, error) {
 	e.init()
 	e.tickMu.Lock()
 	defer e.tickMu.Unlock()
-	return e.scan(ctx)
+	res, _, err := e.scan(ctx)
+	return res, err
 }
 
-func (e *Engine) scan(ctx context.Context) (res ScanResult, err error) {
+// scan also returns the file states as they are after the scan, so that
+// the delivery pass of the same tick need not read them again.
+func (e *Engine) scan(ctx context.Context) (res ScanResult, files map[string]FileState, err error) {
 	start := e.now()
 	began := time.Now()
 	defer func() {
@@ -51,22 +54,22 @@ func (e *Engine) scan(ctx context.Context) (res ScanResult, err error) {
 	// before this scan overwrites it.
 	prev, err := e.storedScan(ctx)
 	if err != nil {
-		return res, err
+		return res, nil, err
 	}
-	files, err := e.Store.Files(ctx)
+	files, err = e.Store.Files(ctx)
 	if err != nil {
-		return res, fmt.Errorf("scan: stored files: %w", err)
+		return res, nil, fmt.Errorf("scan: stored files: %w", err)
 	}
 	listed, err := e.Source.List(ctx)
 	if err != nil {
-		return res, fmt.Errorf("scan: list source: %w", err)
+		return res, nil, fmt.Errorf("scan: list source: %w", err)
 	}
 	res.Listed = len(listed)
 	b := &batch{e: e}
 	seen := make(map[string]bool, len(listed))
 	for _, sf := range listed {
 		if err := ctx.Err(); err != nil {
-			return res, fmt.Errorf("scan: %w", err)
+			return res, nil, fmt.Errorf("scan: %w", err)
 		}
 		seen[sf.Path] = true
 		old, known := files[sf.Path]
@@ -74,25 +77,30 @@ func (e *Engine) scan(ctx context.Context) (res ScanResult, err error) {
 			res.Unchanged++
 			continue
 		}
-		if err := e.scanFile(ctx, sf, old, known, &res, b); err != nil {
-			return res, err
+		fs, saved, err := e.scanFile(ctx, sf, old, known, &res, b)
+		if err != nil {
+			return res, nil, err
+		}
+		if saved {
+			files[sf.Path] = fs
 		}
 	}
 	if err := b.flush(ctx); err != nil {
-		return res, err
+		return res, nil, err
 	}
 	for path := range files {
 		if seen[path] {
 			continue
 		}
 		if err := e.Store.DeleteFile(ctx, path); err != nil {
-			return res, fmt.Errorf("scan: forget %s: %w", path, err)
+			return res, nil, fmt.Errorf("scan: forget %s: %w", path, err)
 		}
+		delete(files, path)
 		res.Deleted++
 		e.log().Info("post removed from the source", "path", path)
 	}
 	if err := e.Store.SetMeta(ctx, MetaLastScan, start.UTC().Format(time.RFC3339Nano)); err != nil {
-		return res, fmt.Errorf("scan: record scan time: %w", err)
+		return res, nil, fmt.Errorf("scan: record scan time: %w", err)
 	}
 	e.mu.Lock()
 	e.prevScan = prev
@@ -108,45 +116,46 @@ func (e *Engine) scan(ctx context.Context) (res ScanResult, err error) {
 		e.log().Info("scan", "listed", res.Listed, "parsed", res.Parsed, "failed", res.Failed,
 			"deleted", res.Deleted, "touched", res.Touched)
 	}
-	return res, nil
+	return res, files, nil
 }
 
 // scanFile reads one new or changed file and indexes it. Only store errors
 // are returned: a file that cannot be read or parsed is counted and logged.
-func (e *Engine) scanFile(ctx context.Context, sf SourceFile, old FileState, known bool, res *ScanResult, b *batch) error {
+// saved tells whether fs was (or will be, in the batch) stored.
+func (e *Engine) scanFile(ctx context.Context, sf SourceFile, old FileState, known bool, res *ScanResult, b *batch) (fs FileState, saved bool, err error) {
 	src, err := e.Source.Read(ctx, sf.Path)
 	if err != nil {
 		// Not recorded: the next tick tries again.
 		res.Failed++
 		res.Errors = append(res.Errors, fmt.Sprintf("%s: %v", sf.Path, err))
 		e.log().Warn("cannot read post", "path", sf.Path, "err", err)
-		return nil
+		return fs, false, nil
 	}
 	sum := sha256.Sum256(src)
-	fs := FileState{Path: sf.Path, Size: sf.Size, ModTime: sf.ModTime, Hash: hex.EncodeToString(sum[:])}
+	fs = FileState{Path: sf.Path, Size: sf.Size, ModTime: sf.ModTime, Hash: hex.EncodeToString(sum[:])}
 	if known && old.Hash == fs.Hash {
 		// Same bytes, new stat (a touch, a git checkout): same outcome.
 		fs.Error = old.Error
 		if err := e.Store.SaveFile(ctx, fs); err != nil {
-			return fmt.Errorf("scan: save %s: %w", sf.Path, err)
+			return fs, false, fmt.Errorf("scan: save %s: %w", sf.Path, err)
 		}
 		res.Touched++
-		return nil
+		return fs, true, nil
 	}
 	d, err := e.parse(sf.Path, src)
 	if err != nil {
 		fs.Error = err.Error()
 		if err := e.Store.SaveFile(ctx, fs); err != nil {
-			return fmt.Errorf("scan: save %s: %w", sf.Path, err)
+			return fs, false, fmt.Errorf("scan: save %s: %w", sf.Path, err)
 		}
 		res.Failed++
 		res.Errors = append(res.Errors, fs.Error)
 		e.log().Warn("post skipped: " + fs.Error)
-		return nil
+		return fs, true, nil
 	}
 	d.Path, d.Hash = sf.Path, fs.Hash
 	res.Parsed++
-	return b.add(ctx, d, fs)
+	return fs, true, b.add(ctx, d, fs)
 }
 
 // PostBatcher is an optional Store extension: SavePosts is SavePost for

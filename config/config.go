@@ -71,10 +71,14 @@ type Posts struct {
 // Git is a repository paperbot clones into DataDir and pulls on each tick.
 type Git struct {
 	URL string `yaml:"url"`
-	// Branch to follow; empty: the remote's default branch.
+	// Branch to follow (default main).
 	Branch string `yaml:"branch"`
 	// Path is the posts' folder inside the repository (default _posts).
 	Path string `yaml:"path"`
+	// Token authenticates https fetches of a private repository (an access
+	// token, sent as the password of user x-access-token).
+	Token     string `yaml:"token"`
+	TokenFile string `yaml:"token_file"`
 }
 
 // HTTP is the one listener for the API, webhooks, health and metrics.
@@ -153,7 +157,7 @@ const ConsoleTarget = "console"
 // LoadOrDefault against the working directory.
 func Default() *Config {
 	return &Config{
-		Posts:    Posts{Dir: "_posts", Git: Git{Path: "_posts"}},
+		Posts:    Posts{Dir: "_posts", Git: Git{Branch: "main", Path: "_posts"}},
 		Schedule: "CRON_TZ=Asia/Seoul 30 9 * * *",
 		Timezone: "Asia/Seoul",
 		CatchUp:  24 * time.Hour,
@@ -517,6 +521,7 @@ type secret struct {
 }
 
 var secrets = []secret{
+	{"posts.git.token", "PAPERBOT_POSTS_GIT_TOKEN", func(c *Config) *string { return &c.Posts.Git.Token }, func(c *Config) *string { return &c.Posts.Git.TokenFile }},
 	{"slack.bot_token", "PAPERBOT_SLACK_BOT_TOKEN", func(c *Config) *string { return &c.Slack.BotToken }, func(c *Config) *string { return &c.Slack.BotTokenFile }},
 	{"slack.signing_secret", "PAPERBOT_SLACK_SIGNING_SECRET", func(c *Config) *string { return &c.Slack.SigningSecret }, func(c *Config) *string { return &c.Slack.SigningSecretFile }},
 	{"slack.app_token", "PAPERBOT_SLACK_APP_TOKEN", func(c *Config) *string { return &c.Slack.AppToken }, func(c *Config) *string { return &c.Slack.AppTokenFile }},
@@ -606,6 +611,9 @@ func (c *Config) resolvePaths(dir string) {
 	}
 }
 
+// GitDir is where the clone of posts.git lives: data_dir/git.
+func (c *Config) GitDir() string { return filepath.Join(c.DataDir, "git") }
+
 // ConsoleEnabled reports whether digests are printed to stdout: the console
 // setting, or when unset, true exactly when no chat target is configured.
 func (c *Config) ConsoleEnabled() bool {
@@ -649,6 +657,7 @@ func (c *Config) Redacted() Config {
 	mask(&r.Slack.AppToken)
 	mask(&r.Discord.BotToken)
 	mask(&r.HTTP.AdminToken)
+	mask(&r.Posts.Git.Token)
 	r.Store = redactURL(r.Store)
 	r.Posts.Git.URL = redactURL(r.Posts.Git.URL)
 	r.Slack.Targets = append([]SlackTarget(nil), c.Slack.Targets...)

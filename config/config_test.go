@@ -273,9 +273,9 @@ func TestValidate(t *testing.T) {
 // TestSecretsNeverPrinted loads a config full of secrets and looks for them
 // in every way a config gets printed.
 func TestSecretsNeverPrinted(t *testing.T) {
-	secrets := []string{"xoxb-SECRET1", "SIGNSECRET2", "xapp-SECRET3", "DISCORDSECRET4", "ADMINSECRET5", "PGPASSWORD6", "WEBHOOKTOKEN7", "GITTOKEN8"}
+	secrets := []string{"xoxb-SECRET1", "SIGNSECRET2", "xapp-SECRET3", "DISCORDSECRET4", "ADMINSECRET5", "PGPASSWORD6", "WEBHOOKTOKEN7", "GITTOKEN8", "GITTOKEN9"}
 	y := fmt.Sprintf(`
-posts: {git: {url: "https://bot:%[8]s@github.com/team/blog.git"}}
+posts: {git: {url: "https://bot:%[8]s@github.com/team/blog.git", token: %[9]s}}
 store: postgres://paperbot:%[6]s@db:5432/paperbot?sslmode=disable
 http: {admin_token: %[5]s}
 slack:
@@ -287,7 +287,7 @@ discord:
   bot_token: %[4]s
   targets: [{name: hook, webhook_url: "https://discord.com/api/webhooks/123/%[7]s"}]
 alerts: nowhere
-`, secrets[0], secrets[1], secrets[2], secrets[3], secrets[4], secrets[5], secrets[6], secrets[7])
+`, secrets[0], secrets[1], secrets[2], secrets[3], secrets[4], secrets[5], secrets[6], secrets[7], secrets[8])
 	c, err := Parse([]byte(y), "paperbot.yaml", t.TempDir(), nil)
 	if err != nil {
 		t.Fatal(err)

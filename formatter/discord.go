@@ -90,7 +90,10 @@ func discordEscape(s string, lineStart bool) string {
 		case '\\', '*', '_', '~', '|', '`', '[', ']':
 			b.WriteByte('\\')
 		case '<':
-			if i+1 < len(s) && strings.IndexByte("@#:!at", s[i+1]) >= 0 {
+			// <@user> <#channel> <:emoji:1> <t:123> <a:x:1> would render as
+			// mentions, channels, emoji and timestamps.
+			if rest := s[i+1:]; rest != "" && (strings.IndexByte("@#:!", rest[0]) >= 0 ||
+				strings.HasPrefix(rest, "t:") || strings.HasPrefix(rest, "a:")) {
 				b.WriteByte('\\')
 			}
 		case '#', '>':
@@ -315,6 +318,11 @@ func discordPaperEmbeds(p *bot.Paper, opt DiscordOptions) []*discordgo.MessageEm
 	return embeds
 }
 
+// noMentions turns every mention off: a title or text is never a ping.
+func noMentions() *discordgo.MessageAllowedMentions {
+	return &discordgo.MessageAllowedMentions{Parse: []discordgo.AllowedMentionType{}}
+}
+
 type dunit struct {
 	paper  int
 	embeds []*discordgo.MessageEmbed
@@ -374,7 +382,7 @@ func Discord(d *bot.Digest, opt DiscordOptions) []*discordgo.MessageSend {
 	for i, g := range groups {
 		m := &discordgo.MessageSend{
 			Embeds:          g.embeds,
-			AllowedMentions: &discordgo.MessageAllowedMentions{},
+			AllowedMentions: noMentions(),
 		}
 		if i == 0 {
 			content := "**" + Truncate(title, 500) + "**\n" + d.Day() + " · " + paperCount(len(d.Papers))
@@ -438,7 +446,7 @@ func DiscordPaper(p *bot.Paper, post bot.PostRef, opt DiscordOptions) *discordgo
 		opt.Details = DiscordSpoiler
 	}
 	embeds := discordPaperEmbeds(p, opt)
-	m := &discordgo.MessageSend{AllowedMentions: &discordgo.MessageAllowedMentions{}}
+	m := &discordgo.MessageSend{AllowedMentions: noMentions()}
 	var content []string
 	if post.Title != "" {
 		content = append(content, "From **"+discordEscape(Truncate(post.Title, 300), false)+"**")

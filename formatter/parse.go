@@ -529,8 +529,11 @@ func (c *converter) rawLines(lines *text.Segments) string {
 // inlines converts the inline children of n, merging adjacent text runs.
 func (c *converter) inlines(n ast.Node) []bot.Inline {
 	c.space = false
-	out := c.inlineRuns(n, nil)
+	var r runs
+	c.inlineRuns(n, &r)
+	r.flush()
 	c.space = false
+	out := r.out
 	// A hard break at the end of a block breaks nothing.
 	for len(out) > 0 && out[len(out)-1].Kind == bot.BreakInline {
 		out = out[:len(out)-1]
@@ -538,134 +541,151 @@ func (c *converter) inlines(n ast.Node) []bot.Inline {
 	return out
 }
 
-func (c *converter) inlineRuns(n ast.Node, out []bot.Inline) []bot.Inline {
+// runs collects inline runs; text is the pending text run, written out by
+// flush, so a paragraph of many small text nodes costs one string.
+type runs struct {
+	out  []bot.Inline
+	text []byte
+}
+
+func (r *runs) flush() {
+	if len(r.text) > 0 {
+		r.out = append(r.out, bot.Inline{Kind: bot.TextInline, Text: string(r.text)})
+		r.text = r.text[:0]
+	}
+}
+
+// add appends a non-text run after any pending soft break and text.
+func (c *converter) add(r *runs, in bot.Inline) {
+	if c.space {
+		c.space = false
+		r.text = append(r.text, ' ')
+	}
+	r.flush()
+	r.out = append(r.out, in)
+}
+
+// childRuns converts the children of a strong, emph or link run.
+func (c *converter) childRuns(n ast.Node) []bot.Inline {
+	var r runs
+	c.inlineRuns(n, &r)
+	r.flush()
+	return r.out
+}
+
+// text appends to the pending text run, after any pending soft break.
+func (c *converter) text(r *runs, raw []byte, escapes bool) {
+	if len(raw) == 0 {
+		return
+	}
+	if c.space {
+		c.space = false
+		r.text = append(r.text, ' ')
+	}
+	r.text = decodeTo(r.text, raw, escapes)
+}
+
+func (c *converter) inlineRuns(n ast.Node, r *runs) {
 	for ch := n.FirstChild(); ch != nil; ch = ch.NextSibling() {
 		switch v := ch.(type) {
 		case *ast.Text:
-			out = c.addText(out, decode(v.Segment.Value(c.src), !v.IsRaw()))
+			c.text(r, v.Segment.Value(c.src), !v.IsRaw())
 			if v.HardLineBreak() {
-				out = append(out, bot.Inline{Kind: bot.BreakInline})
 				c.space = false
+				r.flush()
+				r.out = append(r.out, bot.Inline{Kind: bot.BreakInline})
 			} else if v.SoftLineBreak() {
 				c.space = true
 			}
 		case *ast.String:
-			out = c.addText(out, string(v.Value))
+			c.text(r, v.Value, false)
 		case *ast.CodeSpan:
-			out = c.addSpace(out)
-			var b strings.Builder
+			var b []byte
 			for t := v.FirstChild(); t != nil; t = t.NextSibling() {
 				if tt, ok := t.(*ast.Text); ok {
 					val := tt.Segment.Value(c.src)
 					if len(val) > 0 && val[len(val)-1] == '\n' {
-						b.Write(val[:len(val)-1])
-						b.WriteByte(' ')
+						b = append(append(b, val[:len(val)-1]...), ' ')
 					} else {
-						b.Write(val)
+						b = append(b, val...)
 					}
 				}
 			}
-			out = append(out, bot.Inline{Kind: bot.CodeInline, Text: b.String()})
+			c.add(r, bot.Inline{Kind: bot.CodeInline, Text: string(b)})
 		case *mathNode:
-			out = c.addSpace(out)
-			out = append(out, bot.Inline{Kind: bot.MathInline, Text: v.TeX})
+			c.add(r, bot.Inline{Kind: bot.MathInline, Text: v.TeX})
 		case *ast.Emphasis:
-			out = c.addSpace(out)
 			kind := bot.EmphInline
 			if v.Level >= 2 {
 				kind = bot.StrongInline
 			}
-			if kids := c.inlineRuns(v, nil); len(kids) > 0 {
-				out = append(out, bot.Inline{Kind: kind, Children: kids})
+			if c.space {
+				c.space = false
+				r.text = append(r.text, ' ')
+			}
+			if kids := c.childRuns(v); len(kids) > 0 {
+				c.add(r, bot.Inline{Kind: kind, Children: kids})
 			}
 		case *ast.Link:
-			out = c.addSpace(out)
-			url := strings.TrimSpace(decode(v.Destination, true))
-			kids := c.inlineRuns(v, nil)
-			if len(kids) == 0 {
-				kids = []bot.Inline{{Kind: bot.TextInline, Text: url}}
-			}
-			out = append(out, bot.Inline{Kind: bot.LinkInline, URL: url, Children: kids})
+			c.addLink(r, v.Destination, v)
 		case *ast.Image:
-			out = c.addSpace(out)
-			url := strings.TrimSpace(decode(v.Destination, true))
-			kids := c.inlineRuns(v, nil)
-			if len(kids) == 0 {
-				kids = []bot.Inline{{Kind: bot.TextInline, Text: url}}
-			}
-			out = append(out, bot.Inline{Kind: bot.LinkInline, URL: url, Children: kids})
+			c.addLink(r, v.Destination, v)
 		case *ast.AutoLink:
-			out = c.addSpace(out)
 			label := string(v.Label(c.src))
-			out = append(out, bot.Inline{Kind: bot.LinkInline, URL: string(v.URL(c.src)),
+			c.add(r, bot.Inline{Kind: bot.LinkInline, URL: string(v.URL(c.src)),
 				Children: []bot.Inline{{Kind: bot.TextInline, Text: label}}})
 		case *ast.RawHTML:
 			// Inline HTML such as "<T>" in a title is literal text to us:
 			// chats do not render HTML, and the author meant the characters.
-			var b strings.Builder
 			for i := 0; i < v.Segments.Len(); i++ {
 				seg := v.Segments.At(i)
-				b.Write(seg.Value(c.src))
+				c.text(r, bytes.ReplaceAll(seg.Value(c.src), []byte{'\n'}, []byte{' '}), false)
 			}
-			out = c.addText(out, strings.ReplaceAll(b.String(), "\n", " "))
 		default:
-			out = c.inlineRuns(ch, out)
+			c.inlineRuns(ch, r)
 		}
 	}
-	return out
 }
 
-// addSpace writes a pending soft break before a non-text run.
-func (c *converter) addSpace(out []bot.Inline) []bot.Inline {
+// addLink adds a link (or an image, as a link to it) labelled by n's
+// children, or by its URL when it has none.
+func (c *converter) addLink(r *runs, dest []byte, n ast.Node) {
 	if c.space {
 		c.space = false
-		return c.addText(out, "")
+		r.text = append(r.text, ' ')
 	}
-	return out
+	url := strings.TrimSpace(string(decodeTo(nil, dest, true)))
+	kids := c.childRuns(n)
+	if len(kids) == 0 {
+		kids = []bot.Inline{{Kind: bot.TextInline, Text: url}}
+	}
+	c.add(r, bot.Inline{Kind: bot.LinkInline, URL: url, Children: kids})
 }
 
-// addText appends s (after any pending soft break) to the last run when it
-// is text, else as a new run.
-func (c *converter) addText(out []bot.Inline, s string) []bot.Inline {
-	if c.space {
-		c.space = false
-		s = " " + s
-	}
-	if s == "" {
-		return out
-	}
-	if k := len(out) - 1; k >= 0 && out[k].Kind == bot.TextInline {
-		out[k].Text += s
-		return out
-	}
-	return append(out, bot.Inline{Kind: bot.TextInline, Text: s})
-}
-
-// decode resolves backslash escapes (when escapes is set) and entity and
-// numeric character references, as CommonMark renders them.
-func decode(raw []byte, escapes bool) string {
+// decodeTo appends raw to dst, resolving backslash escapes (when escapes
+// is set) and entity and numeric character references, as CommonMark
+// renders them.
+func decodeTo(dst, raw []byte, escapes bool) []byte {
 	if bytes.IndexByte(raw, '&') < 0 && (!escapes || bytes.IndexByte(raw, '\\') < 0) {
-		return string(raw)
+		return append(dst, raw...)
 	}
-	var b strings.Builder
-	b.Grow(len(raw))
 	for i := 0; i < len(raw); i++ {
 		ch := raw[i]
 		if ch == '\\' && escapes && i+1 < len(raw) && util.IsPunct(raw[i+1]) {
-			b.WriteByte(raw[i+1])
+			dst = append(dst, raw[i+1])
 			i++
 			continue
 		}
 		if ch == '&' {
 			if r, n := entity(raw[i:]); n > 0 {
-				b.WriteString(r)
+				dst = append(dst, r...)
 				i += n - 1
 				continue
 			}
 		}
-		b.WriteByte(ch)
+		dst = append(dst, ch)
 	}
-	return b.String()
+	return dst
 }
 
 // entity reads "&name;", "&#123;" or "&#x1F600;" at the start of s and

@@ -728,5 +728,43 @@ func encodeJSON(v any) ([]byte, error) {
 	if err := enc.Encode(v); err != nil {
 		return nil, fmt.Errorf("encode json: %w", err)
 	}
-	return bytes.TrimRight(buf.Bytes(), "\n"), nil
+	return unescapeHTML(bytes.TrimRight(buf.Bytes(), "\n")), nil
+}
+
+// unescapeHTML undoes the \u0026 \u003c \u003e escapes that slack-go's own
+// MarshalJSON methods (container children, accessories) produce through
+// json.Marshal, so the payload reads as sent; both forms are the same JSON.
+func unescapeHTML(js []byte) []byte {
+	if !bytes.Contains(js, []byte(`\u00`)) {
+		return js
+	}
+	out := make([]byte, 0, len(js))
+	for i := 0; i < len(js); i++ {
+		c := js[i]
+		if c != '\\' || i+1 >= len(js) {
+			out = append(out, c)
+			continue
+		}
+		if js[i+1] == 'u' && i+6 <= len(js) {
+			switch string(js[i+2 : i+6]) {
+			case "0026":
+				out = append(out, '&')
+				i += 5
+				continue
+			case "003c":
+				out = append(out, '<')
+				i += 5
+				continue
+			case "003e":
+				out = append(out, '>')
+				i += 5
+				continue
+			}
+		}
+		// Any other escape is copied whole, so an escaped backslash is
+		// never read as the start of another escape.
+		out = append(out, c, js[i+1])
+		i++
+	}
+	return out
 }

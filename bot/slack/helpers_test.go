@@ -104,3 +104,7 @@ func fixtureDigest(t testing.TB) *bot.Digest {
 	}
 	return d
 }
+
+func fileOf(d *bot.Digest) bot.FileState {
+	return bot.FileState{Path: d.Path, Size: 1, ModTime: d.Date, Hash: d.Hash}
+}

@@ -94,8 +94,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 func usage(w io.Writer) {
 	fmt.Fprint(w, "paperbot posts a team's Daily Papers blog posts to Slack and Discord.\n\nUsage:\n")
 	for _, c := range commands {
-		fmt.Fprintf(w, "  paperbot %-8s %s\n", c.name, c.args)
-		fmt.Fprintf(w, "           %-8s %s\n", "", c.summary)
+		fmt.Fprintf(w, "  %s\n      %s\n", strings.TrimSpace("paperbot "+c.name+" "+c.args), c.summary)
 	}
 	fmt.Fprint(w, "\nRun 'paperbot help COMMAND' or 'paperbot COMMAND -h' for a command's flags.\n")
 }

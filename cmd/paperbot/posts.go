@@ -13,6 +13,7 @@ import (
 
 	"github.com/paperbot/paperbot/bot"
 	"github.com/paperbot/paperbot/bot/source/folder"
+	"github.com/paperbot/paperbot/bot/source/git"
 	"github.com/paperbot/paperbot/config"
 	"github.com/paperbot/paperbot/formatter"
 )
@@ -81,15 +82,15 @@ func (p *postsFlags) open(cmd string, s stdio) (*postSet, error) {
 		set.root = display(cfg.Posts.Dir)
 		set.src = folder.New(cfg.Posts.Dir, cliLogger(s.err))
 	case cfg.Posts.Git.URL != "":
-		// Reading a repository means cloning it; point at a checkout instead.
-		clone := filepath.Join(cfg.DataDir, "git", filepath.FromSlash(cfg.Posts.Git.Path))
-		if st, err := os.Stat(clone); err == nil && st.IsDir() {
-			set.root = display(clone)
-			set.src = folder.New(clone, cliLogger(s.err))
-			fmt.Fprintf(s.err, "paperbot %s: posts come from git; reading the last clone in %s.\n", cmd, set.root)
-		} else {
-			return set, errors.Join(verr, fmt.Errorf("the posts come from git (%s) and there is no clone yet; run 'paperbot %s --posts DIR' on a checkout", cfg.Redacted().Posts.Git.URL, cmd))
+		// The same clone `run` keeps (data_dir/git), fetched now.
+		g := cfg.Posts.Git
+		opts := git.Options{URL: g.URL, Branch: g.Branch, Path: g.Path, Dir: cfg.GitDir(), Token: g.Token}
+		if err := opts.Validate(); err != nil {
+			return set, errors.Join(verr, fmt.Errorf("config: %w", err))
 		}
+		set.root = display(filepath.Join(cfg.GitDir(), filepath.FromSlash(g.Path)))
+		set.src = git.New(opts, cliLogger(s.err))
+		fmt.Fprintf(s.err, "paperbot %s: posts come from git (%s); fetching into %s.\n", cmd, cfg.Redacted().Posts.Git.URL, display(cfg.GitDir()))
 	}
 	return set, verr
 }

@@ -113,7 +113,7 @@ func New(token string) *Server {
 		acks:     map[string]json.RawMessage{},
 		wsReady:  make(chan struct{}),
 		ackCond:  make(chan struct{}),
-		seq:      1700000000_000100,
+		seq:      time.Now().UnixMicro(),
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/api/{method}", s.api)

@@ -60,7 +60,7 @@ func (o Options) Validate() error {
 	case strings.ContainsAny(o.Branch, " ~^:?*[\\") || strings.HasPrefix(o.Branch, "-") || strings.Contains(o.Branch, ".."):
 		return fmt.Errorf("posts.git.branch %q is not a branch name", o.Branch)
 	case path.IsAbs(o.Path) || strings.Contains(o.Path, "\\") || path.Clean(o.Path) != o.Path ||
-		o.Path == ".." || strings.HasPrefix(o.Path, "../") || strings.HasPrefix(o.Path, ".git"):
+		o.Path == ".." || strings.HasPrefix(o.Path, "../") || o.Path == ".git" || strings.HasPrefix(o.Path, ".git/"):
 		return fmt.Errorf("posts.git.path %q is not a folder inside the repository", o.Path)
 	}
 	return nil
@@ -344,7 +344,12 @@ func (s *Source) redact(err error) error {
 		secrets = append(secrets, s.opts.Token)
 	}
 	if u, perr := url.Parse(s.opts.URL); perr == nil && u.User != nil {
-		secrets = append(secrets, u.User.String(), u.User.Username())
+		secrets = append(secrets, u.User.String())
+		// A long user name is a token (https://TOKEN@host/...); a short
+		// one ("git") is not secret, and replacing it would mangle text.
+		if name := u.User.Username(); len(name) >= 16 {
+			secrets = append(secrets, name)
+		}
 		if pw, ok := u.User.Password(); ok {
 			secrets = append(secrets, pw)
 		}

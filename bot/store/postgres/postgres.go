@@ -1,0 +1,548 @@
+// Package postgres is the bot.Store for several replicas sharing one
+// PostgreSQL database (jackc/pgx/v5 with a connection pool). Replicas elect
+// the one sender through a leases row taken by a conditional upsert on the
+// server's clock, and apply the embedded migrations under a transaction-scoped
+// advisory lock, so replicas starting together do not race. The schema is
+// whatever search_path selects (a DSN parameter), so one database can hold
+// several instances.
+package postgres
+
+import (
+	"context"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/paperbot/paperbot/bot"
+	"github.com/paperbot/paperbot/bot/store/internal/rows"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Store is a bot.Store on a PostgreSQL database.
+type Store struct {
+	pool *pgxpool.Pool
+	log  *slog.Logger
+}
+
+var _ bot.Store = (*Store)(nil)
+
+// Open connects to the database named by dsn ("postgres://..." or
+// "postgresql://..."; parameters such as search_path and sslmode are
+// honoured) and brings its schema up to date. A nil logger discards. Errors
+// never repeat the DSN: it may hold a password.
+func Open(ctx context.Context, dsn string, logger *slog.Logger) (*Store, error) {
+	if logger == nil {
+		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		// pgx redacts the password, but a malformed DSN may not split
+		// where it expects: report only the cause.
+		var pe *pgconn.ParseConfigError
+		if errors.As(err, &pe) && pe.Unwrap() != nil {
+			return nil, fmt.Errorf("parse PostgreSQL DSN: %w", pe.Unwrap())
+		}
+		return nil, bot.Errorf(bot.EINVALID, "the PostgreSQL DSN cannot be parsed")
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("connect to PostgreSQL: %w", err)
+	}
+	s := &Store{pool: pool, log: logger}
+	if err := s.migrate(ctx); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close closes the pool.
+func (s *Store) Close() error {
+	s.pool.Close()
+	return nil
+}
+
+// Ping reports whether the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.pool.Ping(ctx); err != nil {
+		return fmt.Errorf("ping PostgreSQL: %w", err)
+	}
+	return nil
+}
+
+// migrate applies the embedded migrations newer than schema_version in one
+// transaction, holding an advisory lock named after the current schema:
+// replicas starting together wait for the first and then find nothing to do.
+func (s *Store) migrate(ctx context.Context) error {
+	entries, err := migrations.ReadDir("migrations")
+	if err != nil {
+		return fmt.Errorf("read migrations: %w", err)
+	}
+	sort.Slice(entries, func(i, j int) bool { return entries[i].Name() < entries[j].Name() })
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext(coalesce(current_schema(), '') || ':paperbot-migrate'))`); err != nil {
+		return fmt.Errorf("migrate: lock: %w", err)
+	}
+	if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_version (version integer NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`); err != nil {
+		return fmt.Errorf("migrate: create schema_version: %w", err)
+	}
+	var current int
+	if err := tx.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM schema_version`).Scan(&current); err != nil {
+		return fmt.Errorf("migrate: read schema_version: %w", err)
+	}
+	latest := current
+	applied := 0
+	for _, e := range entries {
+		name := e.Name()
+		v, err := strconv.Atoi(strings.SplitN(name, "_", 2)[0])
+		if err != nil {
+			return fmt.Errorf("migrate: bad migration name %q", name)
+		}
+		latest = max(latest, v)
+		if v <= current {
+			continue
+		}
+		src, err := migrations.ReadFile("migrations/" + name)
+		if err != nil {
+			return fmt.Errorf("migrate: %w", err)
+		}
+		if _, err := tx.Exec(ctx, string(src)); err != nil {
+			return fmt.Errorf("migrate: apply %s: %w", name, err)
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO schema_version (version) VALUES ($1)`, v); err != nil {
+			return fmt.Errorf("migrate: record %s: %w", name, err)
+		}
+		applied++
+	}
+	if current > latest {
+		return bot.Errorf(bot.EINVALID, "the database schema (version %d) is newer than this paperbot (version %d)", current, latest)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("migrate: commit: %w", err)
+	}
+	if applied > 0 {
+		s.log.Info("postgres schema migrated", "from", current, "to", latest)
+	}
+	return nil
+}
+
+// nanos and fromNanos keep instants as Unix nanoseconds, the zero time as
+// NULL (its UnixNano is undefined).
+func nanos(t time.Time) *int64 {
+	if t.IsZero() {
+		return nil
+	}
+	n := t.UnixNano()
+	return &n
+}
+
+func fromNanos(n *int64) time.Time {
+	if n == nil {
+		return time.Time{}
+	}
+	return time.Unix(0, *n).UTC()
+}
+
+// Files returns every known file's state.
+func (s *Store) Files(ctx context.Context) (map[string]bot.FileState, error) {
+	rs, err := s.pool.Query(ctx, `SELECT path, size, mod_time_ns, hash, error FROM files`)
+	if err != nil {
+		return nil, fmt.Errorf("list files: %w", err)
+	}
+	defer rs.Close()
+	out := make(map[string]bot.FileState)
+	for rs.Next() {
+		var fs bot.FileState
+		var mt *int64
+		if err := rs.Scan(&fs.Path, &fs.Size, &mt, &fs.Hash, &fs.Error); err != nil {
+			return nil, fmt.Errorf("list files: %w", err)
+		}
+		fs.ModTime = fromNanos(mt)
+		out[fs.Path] = fs
+	}
+	if err := rs.Err(); err != nil {
+		return nil, fmt.Errorf("list files: %w", err)
+	}
+	return out, nil
+}
+
+const upsertFile = `INSERT INTO files (path, size, mod_time_ns, hash, error) VALUES ($1, $2, $3, $4, $5)
+	ON CONFLICT (path) DO UPDATE SET size = excluded.size, mod_time_ns = excluded.mod_time_ns, hash = excluded.hash, error = excluded.error`
+
+// SaveFile records a file's state.
+func (s *Store) SaveFile(ctx context.Context, fs bot.FileState) error {
+	if fs.Path == "" {
+		return bot.Errorf(bot.EINVALID, "a file needs a path")
+	}
+	if _, err := s.pool.Exec(ctx, upsertFile, fs.Path, fs.Size, nanos(fs.ModTime), fs.Hash, fs.Error); err != nil {
+		return fmt.Errorf("save file %s: %w", fs.Path, err)
+	}
+	return nil
+}
+
+// SavePost indexes d and records fs in one transaction.
+func (s *Store) SavePost(ctx context.Context, d *bot.Digest, fs bot.FileState) error {
+	return s.SavePosts(ctx, []*bot.Digest{d}, []bot.FileState{fs})
+}
+
+// SavePosts is SavePost for many posts in one transaction: posts and files
+// go in one batch and papers by COPY, so the first scan of a large archive
+// costs a few round trips rather than one per row.
+// files[i] is the state of posts[i]'s file (its Path defaults to the post's).
+func (s *Store) SavePosts(ctx context.Context, posts []*bot.Digest, files []bot.FileState) error {
+	if len(files) != len(posts) {
+		return bot.Errorf(bot.EINVALID, "%d posts but %d file states", len(posts), len(files))
+	}
+	paths := make([]string, len(posts))
+	for i, d := range posts {
+		if d == nil || d.Path == "" {
+			return bot.Errorf(bot.EINVALID, "a post needs a path")
+		}
+		paths[i] = d.Path
+	}
+	batch := &pgx.Batch{}
+	batch.Queue(`DELETE FROM papers WHERE post = ANY($1)`, paths)
+	var paperRows [][]any
+	for i, d := range posts {
+		doc, err := json.Marshal(d)
+		if err != nil {
+			return fmt.Errorf("save post %s: encode: %w", d.Path, err)
+		}
+		batch.Queue(`INSERT INTO posts (path, day, date, local, title, draft, hash, digest) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+			ON CONFLICT (path) DO UPDATE SET day = excluded.day, date = excluded.date, local = excluded.local, title = excluded.title,
+			draft = excluded.draft, hash = excluded.hash, digest = excluded.digest`,
+			d.Path, d.Day(), d.Date, d.Date.Format(time.RFC3339Nano), d.Title, d.Draft, d.Hash, string(doc))
+		fs := files[i]
+		if fs.Path == "" {
+			fs.Path = d.Path
+		}
+		batch.Queue(upsertFile, fs.Path, fs.Size, nanos(fs.ModTime), fs.Hash, fs.Error)
+		for j := range d.Papers {
+			p := &d.Papers[j]
+			pdoc, err := json.Marshal(p)
+			if err != nil {
+				return fmt.Errorf("save post %s: encode paper: %w", d.Path, err)
+			}
+			title, text := rows.SearchText(p)
+			paperRows = append(paperRows, []any{d.Path, j, d.Draft, d.Date, string(p.ID), title, text, string(pdoc)})
+		}
+	}
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("save posts: %w", err)
+	}
+	defer tx.Rollback(ctx)
+	if err := tx.SendBatch(ctx, batch).Close(); err != nil {
+		return fmt.Errorf("save posts: %w", err)
+	}
+	if len(paperRows) > 0 {
+		_, err := tx.CopyFrom(ctx, pgx.Identifier{"papers"},
+			[]string{"post", "idx", "draft", "date", "id", "title_lc", "text_lc", "paper"}, pgx.CopyFromRows(paperRows))
+		if err != nil {
+			return fmt.Errorf("save posts: papers: %w", err)
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("save posts: commit: %w", err)
+	}
+	return nil
+}
+
+// DeleteFile forgets a file, its post and the post's papers.
+func (s *Store) DeleteFile(ctx context.Context, path string) error {
+	batch := &pgx.Batch{}
+	batch.Queue(`DELETE FROM papers WHERE post = $1`, path)
+	batch.Queue(`DELETE FROM posts WHERE path = $1`, path)
+	batch.Queue(`DELETE FROM files WHERE path = $1`, path)
+	// A batch outside a transaction runs as one implicit transaction.
+	if err := s.pool.SendBatch(ctx, batch).Close(); err != nil {
+		return fmt.Errorf("delete file %s: %w", path, err)
+	}
+	return nil
+}
+
+func decodeDigest(doc []byte) (*bot.Digest, error) {
+	var d bot.Digest
+	if err := json.Unmarshal(doc, &d); err != nil {
+		return nil, fmt.Errorf("decode post: %w", err)
+	}
+	return &d, nil
+}
+
+// Post returns the post with this path.
+func (s *Store) Post(ctx context.Context, path string) (*bot.Digest, error) {
+	ds, err := s.posts(ctx, "read post "+path, `SELECT digest FROM posts WHERE path = $1`, path)
+	if err != nil {
+		return nil, err
+	}
+	if len(ds) == 0 {
+		return nil, bot.Errorf(bot.ENOTFOUND, "no post %s", path)
+	}
+	return ds[0], nil
+}
+
+func (s *Store) posts(ctx context.Context, what, query string, args ...any) ([]*bot.Digest, error) {
+	rs, err := s.pool.Query(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	defer rs.Close()
+	var out []*bot.Digest
+	for rs.Next() {
+		var doc []byte
+		if err := rs.Scan(&doc); err != nil {
+			return nil, fmt.Errorf("%s: %w", what, err)
+		}
+		d, err := decodeDigest(doc)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", what, err)
+		}
+		out = append(out, d)
+	}
+	if err := rs.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	return out, nil
+}
+
+// PostsOn returns the posts of a day in path order.
+func (s *Store) PostsOn(ctx context.Context, day string) ([]*bot.Digest, error) {
+	return s.posts(ctx, "posts on "+day, `SELECT digest FROM posts WHERE day = $1 ORDER BY path`, day)
+}
+
+// Posts returns every post, oldest first.
+func (s *Store) Posts(ctx context.Context) ([]*bot.Digest, error) {
+	return s.posts(ctx, "list posts", `SELECT digest FROM posts ORDER BY date, path`)
+}
+
+// LatestPost returns the newest post that is not a draft.
+func (s *Store) LatestPost(ctx context.Context) (*bot.Digest, error) {
+	ds, err := s.posts(ctx, "latest post", `SELECT digest FROM posts WHERE NOT draft ORDER BY date DESC, path DESC LIMIT 1`)
+	if err != nil {
+		return nil, err
+	}
+	if len(ds) == 0 {
+		return nil, bot.Errorf(bot.ENOTFOUND, "no post yet")
+	}
+	return ds[0], nil
+}
+
+const hitColumns = `p.paper, posts.local, posts.title, posts.path`
+
+func scanHit(sc pgx.Row, extra ...any) (bot.PaperHit, error) {
+	var h bot.PaperHit
+	var doc []byte
+	var local string
+	if err := sc.Scan(append([]any{&doc, &local, &h.Post.Title, &h.Post.Path}, extra...)...); err != nil {
+		return h, err
+	}
+	if err := json.Unmarshal(doc, &h.Paper); err != nil {
+		return h, fmt.Errorf("decode paper: %w", err)
+	}
+	t, err := time.Parse(time.RFC3339Nano, local)
+	if err != nil {
+		return h, fmt.Errorf("decode post date: %w", err)
+	}
+	h.Post.Date = t
+	return h, nil
+}
+
+// Paper returns the paper with this id from the newest published post that
+// has it; only when no published post has it, from the newest draft.
+func (s *Store) Paper(ctx context.Context, id bot.ArxivID) (*bot.PaperHit, error) {
+	if id == "" {
+		return nil, bot.Errorf(bot.ENOTFOUND, "no paper without an id")
+	}
+	row := s.pool.QueryRow(ctx, `SELECT `+hitColumns+` FROM papers p JOIN posts ON posts.path = p.post
+		WHERE p.id = $1 AND p.id <> '' ORDER BY p.draft, p.date DESC, p.post DESC, p.idx LIMIT 1`, string(id))
+	h, err := scanHit(row)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, bot.Errorf(bot.ENOTFOUND, "no paper with id %s", id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("paper %s: %w", id, err)
+	}
+	return &h, nil
+}
+
+// SearchPapers returns up to limit published papers containing every word of
+// query in their title or text; Score is 1 plus the number of words found in
+// the title, and ties go to the newer post.
+func (s *Store) SearchPapers(ctx context.Context, query string, limit int) ([]bot.PaperHit, error) {
+	words := rows.Words(query)
+	if len(words) == 0 || limit <= 0 {
+		return nil, nil
+	}
+	// LIKE, with the user's wildcards escaped, on text lowered by Go's
+	// strings.ToLower: the same folding as every other store.
+	var where, score strings.Builder
+	args := make([]any, 0, len(words)+1)
+	score.WriteString("1")
+	for i, w := range words {
+		args = append(args, rows.LikeContains(w))
+		fmt.Fprintf(&where, " AND p.text_lc LIKE $%d ESCAPE '\\'", i+1)
+		fmt.Fprintf(&score, " + (p.title_lc LIKE $%d ESCAPE '\\')::int", i+1)
+	}
+	args = append(args, limit)
+	q := `SELECT ` + hitColumns + `, m.score FROM (
+			SELECT p.post, p.idx, p.date, ` + score.String() + ` AS score FROM papers p
+			WHERE NOT p.draft` + where.String() + `
+			ORDER BY score DESC, p.date DESC, p.post DESC, p.idx LIMIT $` + strconv.Itoa(len(args)) + `
+		) m JOIN papers p ON p.post = m.post AND p.idx = m.idx JOIN posts ON posts.path = p.post
+		ORDER BY m.score DESC, m.date DESC, m.post DESC, m.idx`
+	rs, err := s.pool.Query(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("search papers: %w", err)
+	}
+	defer rs.Close()
+	var out []bot.PaperHit
+	for rs.Next() {
+		var score int
+		h, err := scanHit(rs, &score)
+		if err != nil {
+			return nil, fmt.Errorf("search papers: %w", err)
+		}
+		h.Score = float64(score)
+		out = append(out, h)
+	}
+	if err := rs.Err(); err != nil {
+		return nil, fmt.Errorf("search papers: %w", err)
+	}
+	return out, nil
+}
+
+// Delivery returns the record of (post, target).
+func (s *Store) Delivery(ctx context.Context, post, target string) (*bot.Delivery, error) {
+	ds, err := s.deliveries(ctx, `WHERE post = $1 AND target = $2`, post, target)
+	if err != nil {
+		return nil, err
+	}
+	if len(ds) == 0 {
+		return nil, bot.Errorf(bot.ENOTFOUND, "no delivery of %s to %s", post, target)
+	}
+	return &ds[0], nil
+}
+
+// PutDelivery creates or replaces the record of (d.Post, d.Target).
+func (s *Store) PutDelivery(ctx context.Context, d *bot.Delivery) error {
+	if d.Post == "" || d.Target == "" {
+		return bot.Errorf(bot.EINVALID, "a delivery needs a post and a target")
+	}
+	refs, err := rows.MarshalRefs(d.Refs)
+	if err != nil {
+		return err
+	}
+	updated := d.UpdatedAt
+	if updated.IsZero() {
+		updated = time.Now()
+	}
+	_, err = s.pool.Exec(ctx, `INSERT INTO deliveries (post, target, key, state, hash, refs, attempts, last_error, updated_at_ns)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+		ON CONFLICT (post, target) DO UPDATE SET key = excluded.key, state = excluded.state, hash = excluded.hash, refs = excluded.refs,
+		attempts = excluded.attempts, last_error = excluded.last_error, updated_at_ns = excluded.updated_at_ns`,
+		d.Post, d.Target, d.Key, string(d.State), d.Hash, refs, d.Attempts, d.LastError, updated.UnixNano())
+	if err != nil {
+		return fmt.Errorf("put delivery %s to %s: %w", d.Post, d.Target, err)
+	}
+	return nil
+}
+
+// Deliveries returns the records of a post, or of every post when post is
+// "", oldest update first.
+func (s *Store) Deliveries(ctx context.Context, post string) ([]bot.Delivery, error) {
+	if post == "" {
+		return s.deliveries(ctx, `ORDER BY updated_at_ns, post, target`)
+	}
+	return s.deliveries(ctx, `WHERE post = $1 ORDER BY updated_at_ns, post, target`, post)
+}
+
+func (s *Store) deliveries(ctx context.Context, tail string, args ...any) ([]bot.Delivery, error) {
+	rs, err := s.pool.Query(ctx, `SELECT post, target, key, state, hash, refs::text, attempts, last_error, updated_at_ns FROM deliveries `+tail, args...)
+	if err != nil {
+		return nil, fmt.Errorf("read deliveries: %w", err)
+	}
+	defer rs.Close()
+	var out []bot.Delivery
+	for rs.Next() {
+		var d bot.Delivery
+		var state, refs string
+		var updated int64
+		if err := rs.Scan(&d.Post, &d.Target, &d.Key, &state, &d.Hash, &refs, &d.Attempts, &d.LastError, &updated); err != nil {
+			return nil, fmt.Errorf("read deliveries: %w", err)
+		}
+		d.State = bot.DeliveryState(state)
+		if d.Refs, err = rows.UnmarshalRefs(refs); err != nil {
+			return nil, fmt.Errorf("read deliveries: %w", err)
+		}
+		d.UpdatedAt = fromNanos(&updated)
+		out = append(out, d)
+	}
+	if err := rs.Err(); err != nil {
+		return nil, fmt.Errorf("read deliveries: %w", err)
+	}
+	return out, nil
+}
+
+// Lease takes, renews or refuses the named lease in one conditional upsert
+// on the server's clock (replicas' clocks may disagree): it only overwrites a
+// row that holder already owns or that has expired. Concurrent callers are
+// serialised by the row's lock.
+func (s *Store) Lease(ctx context.Context, name, holder string, ttl time.Duration) (bool, error) {
+	if name == "" || holder == "" || ttl <= 0 {
+		return false, bot.Errorf(bot.EINVALID, "a lease needs a name, a holder and a positive duration")
+	}
+	tag, err := s.pool.Exec(ctx, `INSERT INTO leases (name, holder, expires_at) VALUES ($1, $2, clock_timestamp() + $3 * interval '1 microsecond')
+		ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+		WHERE leases.holder = excluded.holder OR leases.expires_at <= clock_timestamp()`,
+		name, holder, ttl.Microseconds())
+	if err != nil {
+		return false, fmt.Errorf("lease %s: %w", name, err)
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
+// ReleaseLease gives the lease up if holder owns it.
+func (s *Store) ReleaseLease(ctx context.Context, name, holder string) error {
+	if _, err := s.pool.Exec(ctx, `DELETE FROM leases WHERE name = $1 AND holder = $2`, name, holder); err != nil {
+		return fmt.Errorf("release lease %s: %w", name, err)
+	}
+	return nil
+}
+
+// Meta returns a named value, "" when unknown.
+func (s *Store) Meta(ctx context.Context, key string) (string, error) {
+	var v string
+	err := s.pool.QueryRow(ctx, `SELECT value FROM meta WHERE key = $1`, key).Scan(&v)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("meta %s: %w", key, err)
+	}
+	return v, nil
+}
+
+// SetMeta sets a named value.
+func (s *Store) SetMeta(ctx context.Context, key, value string) error {
+	if _, err := s.pool.Exec(ctx, `INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, value); err != nil {
+		return fmt.Errorf("set meta %s: %w", key, err)
+	}
+	return nil
+}

@@ -1,0 +1,243 @@
+// Command loadgen measures the web API's latency under load from a process
+// of its own. Paced mode is open-loop: c workers share a schedule of rate
+// requests per second (worker w sends at start + (w + k*c)/rate), and
+// latency counts from the scheduled instant, so a slow server cannot slow
+// the load down and hide its queueing (no coordinated omission). -unpaced
+// instead sends back-to-back from every worker and reports the most
+// requests per second it got. Only loopback targets are accepted.
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "loadgen:", err)
+		os.Exit(1)
+	}
+}
+
+type result struct {
+	lat      []time.Duration // from the scheduled send (paced) or the send (unpaced)
+	service  []time.Duration // from the actual send
+	errors   int
+	statuses map[int]int
+	late     int // sends that started more than 1 ms after their slot
+}
+
+func run() error {
+	base := flag.String("url", "", "server base URL, e.g. http://127.0.0.1:8080 (loopback only)")
+	idsFile := flag.String("ids", "", "file of paper ids, one a line")
+	idList := flag.String("id", "", "comma-separated paper ids (instead of -ids)")
+	path := flag.String("path", "/api/papers/%s", "request path; %s is replaced by an id")
+	conc := flag.Int("c", 200, "concurrent clients (connections)")
+	rate := flag.Float64("rate", 5000, "requests per second in all, paced mode")
+	dur := flag.Duration("d", 10*time.Second, "duration")
+	unpaced := flag.Bool("unpaced", false, "send as fast as possible and report the throughput")
+	warm := flag.Duration("warmup", time.Second, "unmeasured warm-up at the same load")
+	flag.Parse()
+
+	u, err := url.Parse(*base)
+	if err != nil || u.Scheme != "http" || u.Host == "" {
+		return fmt.Errorf("-url %q: want http://127.0.0.1:PORT", *base)
+	}
+	if ip := net.ParseIP(u.Hostname()); u.Hostname() != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return fmt.Errorf("-url %q: only loopback targets are allowed", *base)
+	}
+	ids, err := loadIDs(*idsFile, *idList)
+	if err != nil {
+		return err
+	}
+	if *conc < 1 || (!*unpaced && *rate <= 0) {
+		return errors.New("-c and -rate must be positive")
+	}
+	urls := make([]string, len(ids))
+	for i, id := range ids {
+		urls[i] = strings.TrimRight(*base, "/") + strings.Replace(*path, "%s", url.PathEscape(id), 1)
+	}
+	client := &http.Client{
+		Timeout: 10 * time.Second,
+		Transport: &http.Transport{
+			MaxIdleConns:        *conc,
+			MaxIdleConnsPerHost: *conc,
+			MaxConnsPerHost:     *conc,
+			IdleConnTimeout:     time.Minute,
+			DisableCompression:  true,
+		},
+	}
+	if *warm > 0 {
+		attack(client, urls, *conc, *rate, *warm, *unpaced)
+	}
+	start := time.Now()
+	res := attack(client, urls, *conc, *rate, *dur, *unpaced)
+	elapsed := time.Since(start)
+	report(res, elapsed, *conc, *rate, *unpaced)
+	return nil
+}
+
+func loadIDs(file, list string) ([]string, error) {
+	var ids []string
+	if list != "" {
+		for _, s := range strings.Split(list, ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				ids = append(ids, s)
+			}
+		}
+	}
+	if file != "" {
+		f, err := os.Open(file)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			if s := strings.TrimSpace(sc.Text()); s != "" {
+				ids = append(ids, s)
+			}
+		}
+		if err := sc.Err(); err != nil {
+			return nil, err
+		}
+	}
+	if len(ids) == 0 {
+		return nil, errors.New("no ids: give -ids FILE or -id LIST")
+	}
+	return ids, nil
+}
+
+func attack(client *http.Client, urls []string, conc int, rate float64, d time.Duration, unpaced bool) result {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	results := make([]result, conc)
+	var wg sync.WaitGroup
+	start := time.Now().Add(10 * time.Millisecond)
+	period := time.Duration(float64(time.Second) * float64(conc) / rate)
+	for w := 0; w < conc; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			r := &results[w]
+			r.statuses = map[int]int{}
+			capHint := int(d.Seconds()*rate/float64(conc)) + 16
+			r.lat = make([]time.Duration, 0, capHint)
+			r.service = make([]time.Duration, 0, capHint)
+			// Spread ids so workers do not march in step over the same rows.
+			n := w * 7919
+			slot := start.Add(time.Duration(float64(time.Second) * float64(w) / rate))
+			for k := 0; ; k++ {
+				if !unpaced {
+					if wait := time.Until(slot); wait > 0 {
+						t := time.NewTimer(wait)
+						select {
+						case <-ctx.Done():
+							t.Stop()
+							return
+						case <-t.C:
+						}
+					} else if -wait > time.Millisecond {
+						r.late++
+					}
+				}
+				if ctx.Err() != nil {
+					return
+				}
+				sent := time.Now()
+				status, err := get(ctx, client, urls[n%len(urls)])
+				done := time.Now()
+				n++
+				if ctx.Err() != nil && err != nil {
+					return // the run ended mid-request: not a server error
+				}
+				from := sent
+				if !unpaced {
+					from = slot
+					slot = slot.Add(period)
+				}
+				r.lat = append(r.lat, done.Sub(from))
+				r.service = append(r.service, done.Sub(sent))
+				if err != nil {
+					r.errors++
+					r.statuses[0]++
+					continue
+				}
+				r.statuses[status]++
+				if status != http.StatusOK {
+					r.errors++
+				}
+			}
+		}(w)
+	}
+	wg.Wait()
+	var all result
+	all.statuses = map[int]int{}
+	for _, r := range results {
+		all.lat = append(all.lat, r.lat...)
+		all.service = append(all.service, r.service...)
+		all.errors += r.errors
+		all.late += r.late
+		for k, v := range r.statuses {
+			all.statuses[k] += v
+		}
+	}
+	return all
+}
+
+func get(ctx context.Context, client *http.Client, u string) (int, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return 0, err
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	_, err = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode, err
+}
+
+func pct(sorted []time.Duration, p float64) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := int(p/100*float64(len(sorted)-1) + 0.5)
+	return sorted[i]
+}
+
+func report(r result, elapsed time.Duration, conc int, rate float64, unpaced bool) {
+	slices.Sort(r.lat)
+	slices.Sort(r.service)
+	n := len(r.lat)
+	mode := fmt.Sprintf("paced %.0f req/s", rate)
+	if unpaced {
+		mode = "unpaced"
+	}
+	fmt.Printf("mode: %s, %d clients, %s\n", mode, conc, elapsed.Round(time.Millisecond))
+	fmt.Printf("requests: %d, errors: %d, statuses: %v, achieved: %.0f req/s\n", n, r.errors, r.statuses, float64(n)/elapsed.Seconds())
+	f := func(d time.Duration) string { return fmt.Sprintf("%.3fms", float64(d)/1e6) }
+	label := "latency (from scheduled send)"
+	if unpaced {
+		label = "latency"
+	}
+	fmt.Printf("%s: p50 %s  p90 %s  p99 %s  p99.9 %s  max %s\n", label,
+		f(pct(r.lat, 50)), f(pct(r.lat, 90)), f(pct(r.lat, 99)), f(pct(r.lat, 99.9)), f(pct(r.lat, 100)))
+	if !unpaced {
+		fmt.Printf("service time (from actual send): p50 %s  p99 %s  max %s; late sends (>1ms behind schedule): %d\n",
+			f(pct(r.service, 50)), f(pct(r.service, 99)), f(pct(r.service, 100)), r.late)
+	}
+}

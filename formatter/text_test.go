@@ -1,0 +1,38 @@
+package formatter
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/paperbot/paperbot/bot"
+)
+
+func TestText(t *testing.T) {
+	d := sampleDigest()
+	got := Text(d)
+	for _, want := range []string{
+		"Daily Papers — 2025-09-30\n2025-09-30 · 3 papers\n",
+		"1. R&D <fast> *attention* | `kernels` 🚀\nhttps://arxiv.org/abs/2509.24006\nAlphaXiv: https://www.alphaxiv.org/ko/overview/2509.24006\n",
+		"## Introduction\n- Goal: make attention 20× faster & keep quality.\n- Motivation: sparse and linear methods fall short.\n",
+		"We use a<b && c>d, $x_i * y_i$ and a <tool> & more (https://example.com/q?a=1&b=2).\n\n1. first step\n  - nested detail\n2. second step\n",
+		"## Limitations\n정보 부족 (no information)\n",
+		"3. No sections, no id\n",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("Text lacks %q\n---\n%s", want, got)
+		}
+	}
+	d.Draft = true
+	if !strings.Contains(Text(d), "3 papers · draft") {
+		t.Error("draft not marked")
+	}
+}
+
+func TestPaperText(t *testing.T) {
+	d := sampleDigest()
+	got := PaperText(&d.Papers[1], bot.PostRef{Date: d.Date, Title: d.Title, Path: d.Path})
+	want := "2. 한국어 제목: 확산 모델\nhttps://arxiv.org/abs/2509.22220\n\n## Introduction\n본 연구는 효율적인 방법을 제안한다. 두 번째 문장.\n\n## Results\nsnake_case ~tilde~ > quote # hash\n\nFrom: Daily Papers — 2025-09-30 · 2025-09-30\n"
+	if got != want {
+		t.Errorf("PaperText =\n%q\nwant\n%q", got, want)
+	}
+}
