@@ -70,7 +70,7 @@ func (e *Engine) Deliver(ctx context.Context) error {
 //
 // To find the work cheaply the pass reads only the file states and the
 // delivery records; a post is loaded only when some target has work for it,
-// so an archive that is all delivered costs two queries.
+// so an archive that is all delivered costs two reads (files, records).
 //
 // files are the file states from the scan of the same tick; nil reads them.
 func (e *Engine) deliver(ctx context.Context, files map[string]FileState) error {
@@ -85,6 +85,7 @@ func (e *Engine) deliver(ctx context.Context, files map[string]FileState) error 
 		e.log().Debug("another replica is the sender; not delivering")
 		return nil
 	}
+	e.renewedAt = time.Now()
 	defer e.releaseLease(ctx)
 
 	cutoff, err := e.cutoff(ctx)
@@ -126,6 +127,7 @@ func (e *Engine) deliver(ctx context.Context, files map[string]FileState) error 
 	})
 
 	now := e.now()
+	e.skipped = 0
 	var errs []error
 	for _, d := range due {
 		if d.Draft {
@@ -137,8 +139,17 @@ func (e *Engine) deliver(ctx context.Context, files map[string]FileState) error 
 		}
 		for _, t := range e.Targets {
 			if ctx.Err() != nil {
-				// Shutting down: finish nothing new.
-				return errors.Join(append(errs, ctx.Err())...)
+				// Shutting down: begin nothing new; the rest waits for
+				// the next start.
+				e.log().Info("delivery stopped for shutdown", "next", d.Path)
+				return errors.Join(errs...)
+			}
+			// Calls to targets renew the lease themselves; a long run of
+			// records alone (a first run) renews it here.
+			if time.Since(e.renewedAt) > e.leaseTTL()/4 {
+				if err := e.renew(ctx); err != nil {
+					return errors.Join(append(errs, err)...)
+				}
 			}
 			err := e.deliverOne(ctx, d, t, recs[recKey{d.Path, t.Name()}], cutoff, true)
 			if errors.Is(err, errLeaseLost) {
@@ -149,6 +160,10 @@ func (e *Engine) deliver(ctx context.Context, files map[string]FileState) error 
 				errs = append(errs, err)
 			}
 		}
+	}
+	if e.skipped > 0 {
+		e.log().Info("posts indexed but not sent (catch-up window or target filters)",
+			"deliveries", e.skipped, "cutoff", cutoff)
 	}
 	return errors.Join(errs...)
 }
@@ -227,7 +242,10 @@ func (e *Engine) deliverOne(ctx context.Context, d *Digest, t Target, r *Deliver
 				rec.Hash, rec.UpdatedAt = d.Hash, e.now()
 				return e.put(ctx, &rec)
 			}
-			e.log().Info("post not sent", "post", d.Path, "target", name, "reason", reason)
+			// Debug: a first run skips the whole archive; the pass logs
+			// a count.
+			e.log().Debug("post not sent", "post", d.Path, "target", name, "reason", reason)
+			e.skipped++
 			return e.put(ctx, &Delivery{Post: d.Path, Target: name, Key: key, State: DeliverySkipped,
 				Hash: d.Hash, LastError: reason, UpdatedAt: e.now()})
 		}
@@ -381,6 +399,7 @@ func (e *Engine) renew(ctx context.Context) error {
 	if !ok {
 		return errLeaseLost
 	}
+	e.renewedAt = time.Now()
 	return nil
 }
 

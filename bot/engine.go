@@ -61,10 +61,14 @@ type Engine struct {
 	// prevScan is the last successful scan before the current one began:
 	// the base of the catch-up window. Zero until a scan ran.
 	prevScan time.Time
-	// checkedDay is the day whose deadline passed and was checked after a
-	// fresh scan; alertedDay the day the alert fired in this process.
-	checkedDay string
+	// alertedDay is the day the missing-post alert fired in this process.
 	alertedDay string
+	// alertFailed: the last missing-post check failed (Run retries it).
+	alertFailed bool
+	// skipped counts the deliveries a pass recorded as skipped, renewedAt
+	// is when the sender lease was last taken or renewed (both tickMu).
+	skipped   int
+	renewedAt time.Time
 }
 
 // Meta keys the engine keeps in the store.
@@ -191,8 +195,7 @@ func (e *Engine) tick(ctx context.Context) (err error) {
 		e.log().Error("delivery failed", "err", err)
 		errs = append(errs, err)
 	}
-	if err := e.checkMissing(ctx); err != nil {
-		e.log().Error("missing-post check failed", "err", err)
+	if err := e.checkAlert(ctx); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
@@ -239,6 +242,13 @@ func (e *Engine) Run(ctx context.Context, spec string) error {
 				deadline = timer.C
 			}
 		}
+		var retry <-chan time.Time
+		e.mu.Lock()
+		failed := e.alertFailed
+		e.mu.Unlock()
+		if failed {
+			retry = time.After(alertRetry)
+		}
 		select {
 		case <-ctx.Done():
 			if timer != nil {
@@ -249,12 +259,32 @@ func (e *Engine) Run(ctx context.Context, spec string) error {
 			e.runTick(ctx, "trigger")
 		case <-deadline:
 			e.runTick(ctx, "expect_by")
+		case <-retry:
+			e.tickMu.Lock()
+			_ = e.checkAlert(ctx)
+			e.tickMu.Unlock()
 		}
 		if timer != nil {
 			timer.Stop()
 		}
 	}
 }
+
+// checkAlert runs checkMissing and remembers whether it failed, so that
+// Run tries the notice again soon instead of at the next scheduled tick.
+func (e *Engine) checkAlert(ctx context.Context) error {
+	err := e.checkMissing(ctx)
+	if err != nil {
+		e.log().Error("missing-post check failed", "err", err)
+	}
+	e.mu.Lock()
+	e.alertFailed = err != nil
+	e.mu.Unlock()
+	return err
+}
+
+// alertRetry is how soon Run tries a failed missing-post notice again.
+const alertRetry = 5 * time.Minute
 
 func (e *Engine) runTick(ctx context.Context, why string) {
 	if ctx.Err() != nil {

@@ -717,3 +717,87 @@ func TestDeliveryKey(t *testing.T) {
 		t.Errorf("forced key %q", f)
 	}
 }
+
+// batchStore is a memStore with the optional PostBatcher extension.
+type batchStore struct {
+	*memStore
+	batches, posts int
+}
+
+func (s *batchStore) SavePosts(ctx context.Context, posts []*Digest, files []FileState) error {
+	s.batches++
+	s.posts += len(posts)
+	for i := range posts {
+		if err := s.SavePost(ctx, posts[i], files[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func TestLargeArchiveFirstRun(t *testing.T) {
+	h := newHarness(t)
+	bs := &batchStore{memStore: h.store}
+	for i := 1; i <= 600; i++ {
+		h.src.put(fmt.Sprintf("old-%03d.md", i), post(day(-i).Add(-time.Minute), "old"))
+	}
+	h.src.put("new.md", post(t0.Add(-time.Minute), "new"))
+	e := h.engine(func(e *Engine) { e.Store = bs })
+	h.tick(e)
+	if bs.batches != 3 || bs.posts != 601 {
+		t.Errorf("%d batches of %d posts, want 3 batches of 601", bs.batches, bs.posts)
+	}
+	h.sentOnce([]string{"new.md"}, h.a, h.b)
+	if n := h.a.count("post"); n != 1 {
+		t.Errorf("%d posts sent, want 1", n)
+	}
+	all, _ := h.store.Deliveries(context.Background(), "")
+	if len(all) != 601*2 {
+		t.Errorf("%d records, want %d", len(all), 601*2)
+	}
+}
+
+func TestRunFollowsSchedule(t *testing.T) {
+	h := newHarness(t)
+	e := h.engine(func(e *Engine) { e.Now = nil })
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- e.Run(ctx, "@every 1s") }()
+	// The start tick, then at least one scheduled one.
+	waitFor(t, "a scheduled tick", func() bool {
+		h.obs.mu.Lock()
+		defer h.obs.mu.Unlock()
+		return h.obs.scans >= 2
+	})
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestLeaseLostMidPassStops(t *testing.T) {
+	h := newHarness(t)
+	e := h.start()
+	h.src.put("a.md", post(t0.Add(time.Minute), "A"))
+	h.src.put("b.md", post(t0.Add(2*time.Minute), "B"))
+	h.clk.Add(time.Hour)
+	var once sync.Once
+	h.a.onPost = func() {
+		once.Do(func() {
+			// Another replica takes over (our lease expired meanwhile).
+			h.store.mu.Lock()
+			h.store.leases[SenderLease] = memLease{holder: "replica-2", until: time.Now().Add(time.Hour)}
+			h.store.mu.Unlock()
+		})
+	}
+	err := e.Tick(context.Background())
+	if !errors.Is(err, errLeaseLost) {
+		t.Fatalf("tick = %v, want the lease lost", err)
+	}
+	if r, _ := h.store.record("a.md", "a"); r.State != DeliverySent {
+		t.Errorf("the send in flight was not recorded: %+v", r)
+	}
+	if n := h.a.count("post") + h.b.count("post"); n != 1 {
+		t.Errorf("%d Post calls after losing the lease, want only the one in flight", n)
+	}
+}

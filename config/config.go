@@ -43,13 +43,14 @@ type Config struct {
 	ExpectBy string `yaml:"expect_by"`
 	// Alerts names the target that receives operational notices (optional).
 	Alerts string `yaml:"alerts"`
-	// Store is sqlite://PATH (default sqlite://.paperbot/paperbot.db) or a
-	// postgres:// DSN. After Load a SQLite path is absolute.
+	// Store is sqlite://PATH or a postgres:// DSN. Empty (the default):
+	// sqlite://DataDir/paperbot.db. After Load a SQLite path is absolute.
 	Store string `yaml:"store"`
 	// StoreFile reads Store from a file (for a DSN with a password).
 	StoreFile string `yaml:"store_file"`
-	// DataDir holds what paperbot keeps on disk besides the store: the git
-	// clone of posts.git. Default .paperbot next to the config file.
+	// DataDir holds what paperbot keeps on disk: the default SQLite store
+	// and the git clone of posts.git. Default .paperbot next to the config
+	// file.
 	DataDir string  `yaml:"data_dir"`
 	HTTP    HTTP    `yaml:"http"`
 	Log     Log     `yaml:"log"`
@@ -152,16 +153,16 @@ type DiscordTarget struct {
 const ConsoleTarget = "console"
 
 // Default returns the embedded defaults: a folder of posts in ./_posts,
-// SQLite in ./.paperbot, the console target, a 09:30 Seoul schedule. Paths
-// are relative; Load resolves them against the config file's folder and
-// LoadOrDefault against the working directory.
+// SQLite in ./.paperbot (Store is empty until Load fills it from DataDir),
+// the console target, a 09:30 Seoul schedule. Paths are relative; Load
+// resolves them against the config file's folder and LoadOrDefault against
+// the working directory.
 func Default() *Config {
 	return &Config{
 		Posts:    Posts{Dir: "_posts", Git: Git{Branch: "main", Path: "_posts"}},
 		Schedule: "CRON_TZ=Asia/Seoul 30 9 * * *",
 		Timezone: "Asia/Seoul",
 		CatchUp:  24 * time.Hour,
-		Store:    "sqlite://.paperbot/paperbot.db",
 		DataDir:  ".paperbot",
 		HTTP:     HTTP{Listen: ":8080"},
 		Log:      Log{Level: "info", Format: "text"},
@@ -284,11 +285,6 @@ func decode(cfg *Config, data []byte, name string, lookupEnv func(string) (strin
 			return fmt.Errorf("config: %s", typeError(te.Errors[0], name, lines))
 		}
 		return fmt.Errorf("config: %s: %s", name, strings.TrimPrefix(err.Error(), "yaml: "))
-	}
-	// store_file replaces the default store; both in the file is an error
-	// that readSecretFiles reports.
-	if has(root, "store_file") && !has(root, "store") {
-		cfg.Store = ""
 	}
 	return nil
 }
@@ -539,6 +535,7 @@ var plainEnv = []struct {
 	{"PAPERBOT_LOG_LEVEL", func(c *Config) *string { return &c.Log.Level }},
 	{"PAPERBOT_LOG_FORMAT", func(c *Config) *string { return &c.Log.Format }},
 	{"PAPERBOT_POSTS_DIR", func(c *Config) *string { return &c.Posts.Dir }},
+	{"PAPERBOT_DATA_DIR", func(c *Config) *string { return &c.DataDir }},
 }
 
 // applyEnv lets the environment win over the file: PAPERBOT_<KEY> sets a
@@ -566,7 +563,7 @@ func (c *Config) applyEnv(lookupEnv func(string) (string, bool)) error {
 }
 
 // readSecretFiles fills each secret whose <key>_file is set, with the
-// file's content minus trailing newlines. Both set is an error: which one
+// file's content minus trailing newlines (an empty file leaves it unset). Both set is an error: which one
 // wins would be a guess.
 func (c *Config) readSecretFiles(dir string) error {
 	for _, s := range secrets {
@@ -585,10 +582,8 @@ func (c *Config) readSecretFiles(dir string) error {
 			// The *PathError names the file, never its content.
 			return fmt.Errorf("config: %s_file: %w", s.key, err)
 		}
+		// An empty file is an unset secret: Validate names it if required.
 		v := strings.TrimRight(string(data), "\r\n")
-		if v == "" {
-			return fmt.Errorf("config: %s_file: %s is empty", s.key, file)
-		}
 		*s.file(c) = file
 		*s.val(c) = v
 	}
@@ -596,7 +591,7 @@ func (c *Config) readSecretFiles(dir string) error {
 }
 
 // resolvePaths makes posts.dir, data_dir and a SQLite store path absolute,
-// relative to dir.
+// relative to dir, and puts the default store in data_dir.
 func (c *Config) resolvePaths(dir string) {
 	abs := func(p string) string {
 		if p == "" || filepath.IsAbs(p) || dir == "" {
@@ -606,9 +601,34 @@ func (c *Config) resolvePaths(dir string) {
 	}
 	c.Posts.Dir = abs(c.Posts.Dir)
 	c.DataDir = abs(c.DataDir)
-	if p, ok := strings.CutPrefix(c.Store, "sqlite://"); ok && p != "" && p != ":memory:" {
+	if c.Store == "" && c.DataDir != "" {
+		c.Store = "sqlite://" + filepath.Join(c.DataDir, "paperbot.db")
+	}
+	if p, ok := c.SQLitePath(); ok && p != "" && p != ":memory:" {
 		c.Store = "sqlite://" + abs(p)
 	}
+}
+
+// NewLogger returns the slog logger log.level and log.format describe,
+// writing to w. Unknown values (Validate rejects them) fall back to info
+// and text.
+func (c *Config) NewLogger(w io.Writer) *slog.Logger {
+	var level slog.Level
+	switch strings.ToLower(c.Log.Level) {
+	case "debug":
+		level = slog.LevelDebug
+	case "warn", "warning":
+		level = slog.LevelWarn
+	case "error":
+		level = slog.LevelError
+	default:
+		level = slog.LevelInfo
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if strings.EqualFold(c.Log.Format, "json") {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
 }
 
 // GitDir is where the clone of posts.git lives: data_dir/git.
@@ -635,11 +655,15 @@ func (c *Config) Location() (*time.Location, error) {
 	return loc, nil
 }
 
-// SQLitePath returns the file of a sqlite:// store, and false for any
-// other store.
+// SQLitePath returns the file of a sqlite://FILE (or sqlite:FILE) store,
+// and false for any other store. After Load the file is absolute.
 func (c *Config) SQLitePath() (string, bool) {
-	p, ok := strings.CutPrefix(c.Store, "sqlite://")
-	return p, ok
+	for _, prefix := range []string{"sqlite://", "sqlite3://", "sqlite:", "sqlite3:"} {
+		if p, ok := strings.CutPrefix(c.Store, prefix); ok {
+			return p, true
+		}
+	}
+	return "", false
 }
 
 // Redacted returns a copy of c with every secret replaced by "[redacted]":

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"gopkg.in/yaml.v3"
 )
 
 // env returns a lookupEnv over a map.
@@ -32,6 +34,12 @@ func TestDefaultValidates(t *testing.T) {
 	}
 	if c.CatchUp != 24*time.Hour {
 		t.Errorf("catch_up default %v", c.CatchUp)
+	}
+}
+
+func TestDefaultItselfValidates(t *testing.T) {
+	if err := Default().Validate(); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -87,6 +95,11 @@ func TestLoad(t *testing.T) {
 				t.Errorf("data_dir %q", c.DataDir)
 			}
 		}},
+		{"sqlite: short form resolved", "store: sqlite:db/y.db\n", nil, func(t *testing.T, c *Config) {
+			if p, ok := c.SQLitePath(); !ok || p != filepath.Join(dir, "db", "y.db") {
+				t.Errorf("store %q", c.Store)
+			}
+		}},
 		{"git replaces the default folder", "posts: {git: {url: 'https://example.com/blog.git', branch: main}}\n", nil, func(t *testing.T, c *Config) {
 			if c.Posts.Dir != "" || c.Posts.Git.URL == "" || c.Posts.Git.Path != "_posts" {
 				t.Errorf("posts %+v", c.Posts)
@@ -125,6 +138,11 @@ func TestLoad(t *testing.T) {
 		{"env beats file", "http: {admin_token: fromfile, listen: ':9'}\nlog: {level: debug}\n", map[string]string{"PAPERBOT_HTTP_ADMIN_TOKEN": "fromenv", "PAPERBOT_HTTP_LISTEN": "127.0.0.1:1", "PAPERBOT_STORE": "postgres://u@h/db"}, func(t *testing.T, c *Config) {
 			if c.HTTP.AdminToken != "fromenv" || c.HTTP.Listen != "127.0.0.1:1" || c.Store != "postgres://u@h/db" || c.Log.Level != "debug" {
 				t.Errorf("%q %q %q %q", c.HTTP.AdminToken, c.HTTP.Listen, c.Store, c.Log.Level)
+			}
+		}},
+		{"data_dir moves the default store", "", map[string]string{"PAPERBOT_DATA_DIR": "/var/lib/paperbot"}, func(t *testing.T, c *Config) {
+			if c.DataDir != "/var/lib/paperbot" || c.Store != "sqlite:///var/lib/paperbot/paperbot.db" || c.GitDir() != "/var/lib/paperbot/git" {
+				t.Errorf("data_dir %q store %q", c.DataDir, c.Store)
 			}
 		}},
 		{"store_file replaces the default store", "store_file: bot_token\n", nil, func(t *testing.T, c *Config) {
@@ -217,7 +235,9 @@ func TestValidate(t *testing.T) {
 		{"catch_up", func(c *Config) { c.CatchUp = -time.Hour }, "config: catch_up -1h0m0s must not be negative"},
 		{"expect_by", func(c *Config) { c.ExpectBy = "25:00" }, `config: expect_by "25:00"`},
 		{"expect_by ok", func(c *Config) { c.ExpectBy = "10:00 Mon-Fri" }, ""},
-		{"store scheme", func(c *Config) { c.Store = "mysql://x" }, `config: store "mysql://x" must start with sqlite:// or postgres://`},
+		{"store scheme", func(c *Config) { c.Store = "mysql://x" }, `config: store "mysql://x" must start with sqlite://, file: or postgres://`},
+		{"sqlite short form", func(c *Config) { c.Store = "sqlite:x.db" }, ""},
+		{"sqlite no file", func(c *Config) { c.Store = "sqlite://" }, "names no file"},
 		{"store password hidden", func(c *Config) { c.Store = "mysql://u:hunter2@h/db" }, `config: store "mysql://u:[redacted]@h/db"`},
 		{"listen", func(c *Config) { c.HTTP.Listen = "8080" }, `config: http.listen "8080" must be host:port`},
 		{"log level", func(c *Config) { c.Log.Level = "loud" }, `config: log.level "loud"`},
@@ -418,4 +438,77 @@ func FuzzLoad(f *testing.F) {
 		_ = c.Validate()
 		_ = c.String()
 	})
+}
+
+// TestDeployConfigsValidate keeps the configs shipped in deploy/ valid.
+func TestDeployConfigsValidate(t *testing.T) {
+	dir := t.TempDir()
+	secret := filepath.Join(dir, "secret")
+	os.WriteFile(secret, []byte("s3cret\n"), 0o600)
+	store := filepath.Join(dir, "store")
+	os.WriteFile(store, []byte("postgres://paperbot:pw@postgres:5432/paperbot?sslmode=disable\n"), 0o600)
+	environ := env(map[string]string{
+		"PAPERBOT_STORE_FILE":                store,
+		"PAPERBOT_SLACK_BOT_TOKEN_FILE":      secret,
+		"PAPERBOT_SLACK_SIGNING_SECRET_FILE": secret,
+		"PAPERBOT_HTTP_ADMIN_TOKEN_FILE":     secret,
+		"PAPERBOT_DATA_DIR":                  "/var/lib/paperbot",
+	})
+	configs := map[string][]byte{}
+	if b, err := os.ReadFile(filepath.Join("..", "deploy", "compose.paperbot.yaml")); err == nil {
+		configs["compose.paperbot.yaml"] = b
+	}
+	if b, err := os.ReadFile(filepath.Join("..", "deploy", "kubernetes", "configmap.yaml")); err == nil {
+		var cm struct {
+			Data map[string]string `yaml:"data"`
+		}
+		if err := yaml.Unmarshal(b, &cm); err != nil {
+			t.Fatal(err)
+		}
+		configs["configmap.yaml"] = []byte(cm.Data["paperbot.yaml"])
+	}
+	if len(configs) == 0 {
+		t.Skip("no deploy configs")
+	}
+	for name, b := range configs {
+		c, err := Parse(b, name, "/etc/paperbot", environ)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if err := c.Validate(); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+		if !strings.HasPrefix(c.Store, "postgres://") {
+			t.Errorf("%s: store %q", name, c.Store)
+		}
+	}
+}
+
+func TestNewLogger(t *testing.T) {
+	var buf bytes.Buffer
+	c := Default()
+	c.Log = Log{Level: "warn", Format: "json"}
+	log := c.NewLogger(&buf)
+	log.Info("hidden")
+	log.Warn("shown")
+	if out := buf.String(); strings.Contains(out, "hidden") || !strings.HasPrefix(out, "{") {
+		t.Errorf("logger output %q", out)
+	}
+}
+
+func BenchmarkParse(b *testing.B) {
+	data, err := os.ReadFile(filepath.Join("..", "examples", "paperbot.yaml"))
+	if err != nil {
+		b.Skip(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		c, err := Parse(data, "paperbot.yaml", "/etc/paperbot", nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := c.Validate(); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

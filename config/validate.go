@@ -85,18 +85,22 @@ func (c *Config) validateSchedule() error {
 func (c *Config) validateStore() error {
 	s := c.Store
 	switch {
+	case s == "" && c.DataDir != "":
+		// Load puts the default store in data_dir.
 	case s == "":
-		return bad("store is required (sqlite://FILE or postgres://...)")
-	case strings.HasPrefix(s, "sqlite://"):
-		if strings.TrimPrefix(s, "sqlite://") == "" {
+		return bad("store is required (sqlite://FILE or postgres://...) when data_dir is empty")
+	case strings.HasPrefix(s, "sqlite:") || strings.HasPrefix(s, "sqlite3:"):
+		if p, _ := c.SQLitePath(); p == "" {
 			return bad("store %q names no file (want sqlite://paperbot.db)", s)
 		}
+	case strings.HasPrefix(s, "file:"):
+		// An SQLite URI, passed to SQLite as is.
 	case strings.HasPrefix(s, "postgres://"), strings.HasPrefix(s, "postgresql://"):
 		if _, err := url.Parse(s); err != nil {
 			return bad("store is not a valid postgres:// URL")
 		}
 	default:
-		return bad("store %q must start with sqlite:// or postgres://", redactURL(s))
+		return bad("store %q must start with sqlite://, file: or postgres://", redactURL(s))
 	}
 	return nil
 }

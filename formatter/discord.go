@@ -288,31 +288,21 @@ func discordPaperEmbeds(p *bot.Paper, opt DiscordOptions) []*discordgo.MessageEm
 	fields := discordFields(p, opt.Details != DiscordInline)
 	embeds := []*discordgo.MessageEmbed{first}
 	cur := first
+	// Leave room for a continuation title ("N. Title (2/3)").
+	curSize := DiscordEmbedChars(first)
 	for _, f := range fields {
 		size := Len16(f.Name) + Len16(f.Value)
-		if len(cur.Fields) == DiscordMaxFields || DiscordEmbedChars(cur)+size > DiscordMaxEmbedTotal {
+		if len(cur.Fields) == DiscordMaxFields || curSize+size > DiscordMaxEmbedTotal {
 			cur = &discordgo.MessageEmbed{URL: p.Link(), Color: discordColor}
 			embeds = append(embeds, cur)
+			curSize = DiscordMaxEmbedTitle
 		}
 		cur.Fields = append(cur.Fields, f)
+		curSize += size
 	}
 	if len(embeds) > 1 {
 		for i, e := range embeds[1:] {
 			e.Title, _ = discordTitle(p, fmt.Sprintf(" (%d/%d)", i+2, len(embeds)))
-		}
-	}
-	// A continuation title may have pushed an embed over the budget: move
-	// its last fields on until it fits.
-	for i := 0; i < len(embeds); i++ {
-		e := embeds[i]
-		for DiscordEmbedChars(e) > DiscordMaxEmbedTotal && len(e.Fields) > 1 {
-			last := e.Fields[len(e.Fields)-1]
-			e.Fields = e.Fields[:len(e.Fields)-1]
-			if i+1 == len(embeds) {
-				t, _ := discordTitle(p, " (cont.)")
-				embeds = append(embeds, &discordgo.MessageEmbed{Title: t, URL: p.Link(), Color: discordColor})
-			}
-			embeds[i+1].Fields = append([]*discordgo.MessageEmbedField{last}, embeds[i+1].Fields...)
 		}
 	}
 	return embeds

@@ -55,16 +55,53 @@ const ellipsis = "…"
 // Len16 is the length of s in UTF-16 code units: runes outside the Basic
 // Multilingual Plane (most emoji) count two.
 func Len16(s string) int {
-	n := 0
-	for i := 0; i < len(s); {
+	// Fast path: one unit per lead byte, one more for a 4-byte lead (a rune
+	// outside the BMP), checking the shape of each sequence as it goes.
+	n, want := 0, 0
+	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if c < utf8.RuneSelf {
+		switch {
+		case c < 0x80:
+			if want != 0 {
+				return len16Slow(s)
+			}
 			n++
-			i++
-			continue
+		case c < 0xC0: // continuation byte
+			if want == 0 {
+				return len16Slow(s)
+			}
+			want--
+		case c < 0xC2 || c > 0xF4:
+			return len16Slow(s)
+		default:
+			if want != 0 {
+				return len16Slow(s)
+			}
+			switch {
+			case c >= 0xF0:
+				n += 2
+				want = 3
+			case c >= 0xE0:
+				n++
+				want = 2
+			default:
+				n++
+				want = 1
+			}
 		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		i += size
+	}
+	if want != 0 {
+		return len16Slow(s)
+	}
+	return n
+}
+
+// len16Slow counts malformed UTF-8 the way the JSON encoder will send it:
+// one U+FFFD per bad byte. (The fast path takes overlong and surrogate
+// encodings, which no editor writes, as one rune: the only undercount.)
+func len16Slow(s string) int {
+	n := 0
+	for _, r := range s {
 		n += utf16.RuneLen(r)
 	}
 	return n
@@ -141,7 +178,8 @@ func splitText(s string, max int, spansOf func(string) []span) []string {
 		max = 8
 	}
 	var out []string
-	for Len16(s) > max {
+	// A text no longer in bytes than max is within it in UTF-16 units too.
+	for len(s) > max && Len16(s) > max {
 		var spans []span
 		if spansOf != nil {
 			spans = spansOf(s)

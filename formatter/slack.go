@@ -222,15 +222,28 @@ func wrapMarker(m, s string) string {
 // sections share one block instead of using one each.
 func packTexts(texts []string, max int, spans func(string) []span) []string {
 	var out []string
+	var group []string
+	size := 0
+	flush := func() {
+		if len(group) > 0 {
+			out = append(out, strings.Join(group, "\n\n"))
+		}
+		group, size = group[:0], 0
+	}
 	for _, t := range texts {
 		for _, piece := range splitText(t, max, spans) {
-			if n := len(out); n > 0 && Len16(out[n-1])+2+Len16(piece) <= max {
-				out[n-1] += "\n\n" + piece
-				continue
+			n := Len16(piece)
+			if len(group) > 0 && size+2+n > max {
+				flush()
 			}
-			out = append(out, piece)
+			if len(group) > 0 {
+				size += 2
+			}
+			group = append(group, piece)
+			size += n
 		}
 	}
+	flush()
 	return out
 }
 
@@ -311,10 +324,13 @@ func slackContainers(p *bot.Paper, sections []sitem) []sitem {
 			t = Truncate(title, SlackMaxContainerTitle-8) + fmt.Sprintf(" (%d/%d)", i+1, len(groups))
 		}
 		c := slack.NewContainerBlock().WithTitle(plain(t)).WithCollapsible(true, true)
+		it := sitem{block: c, blocks: 1, text: Len16(t), paper: p.Number}
 		for _, s := range g {
 			c.AddChildBlock(s.block)
+			it.blocks += s.blocks
+			it.text += s.text
 		}
-		out = append(out, newItem(c, p.Number))
+		out = append(out, it)
 	}
 	return out
 }

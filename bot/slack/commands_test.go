@@ -164,8 +164,12 @@ func TestSignatureRequests(t *testing.T) {
 			r.Header.Del(timestampHeader)
 			return r
 		}, 401},
-		{"timestamp 6 minutes old", func() *http.Request { return signedRequest("/slack/commands", body, testSecret, now.Add(-6*time.Minute)) }, 401},
-		{"timestamp 6 minutes ahead", func() *http.Request { return signedRequest("/slack/commands", body, testSecret, now.Add(6*time.Minute)) }, 401},
+		{"timestamp 6 minutes old", func() *http.Request {
+			return signedRequest("/slack/commands", body, testSecret, now.Add(-6*time.Minute))
+		}, 401},
+		{"timestamp 6 minutes ahead", func() *http.Request {
+			return signedRequest("/slack/commands", body, testSecret, now.Add(6*time.Minute))
+		}, 401},
 		{"body over the cap", func() *http.Request { return signedRequest("/slack/commands", big, testSecret, now) }, 413},
 		{"interactions wrong signature", func() *http.Request {
 			return signedRequest("/slack/interactions", []byte("payload=%7B%7D"), "other", now)

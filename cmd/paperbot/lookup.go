@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"github.com/paperbot/paperbot/bot"
-	"github.com/paperbot/paperbot/bot/store/sqlite"
+	"github.com/paperbot/paperbot/bot/store"
 	"github.com/paperbot/paperbot/formatter"
 )
 
@@ -46,7 +46,7 @@ func lookupCmd(ctx context.Context, args []string, s stdio) int {
 		fmt.Fprintf(s.err, "paperbot lookup: warning: %v\n", err)
 	}
 
-	st, err := sqlite.Open(ctx, ":memory:", cliLogger(s.err))
+	st, err := store.Open(ctx, ":memory:", cliLogger(s.err))
 	if err != nil {
 		return fail(s, "lookup", err)
 	}

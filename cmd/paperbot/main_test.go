@@ -261,6 +261,9 @@ func TestUsage(t *testing.T) {
 		{[]string{"preview", "--format", "discord", "--details", "thread", "x.md"}, 2, "", "not a Discord mode"},
 		{[]string{"preview", "--format", "text", "--details", "inline", "x.md"}, 2, "", "--details applies to"},
 		{[]string{"preview", "missing.md"}, 1, "", "missing.md"},
+		{[]string{"preview", "--format", "html", "x.md"}, 2, "", "/posts/{date}"},
+		{[]string{"preview", "--timezone", "Mars/Base", "x.md"}, 2, "", "not a known time zone"},
+		{[]string{"preview", "--config", "no-such.yaml", "x.md"}, 1, "", "no-such.yaml"},
 		{[]string{"check", "--posts", "no-such-dir"}, 1, "", "no-such-dir"},
 		{[]string{"check", "--config", "no-such.yaml"}, 1, "", "no-such.yaml"},
 		{[]string{"version"}, 0, "paperbot ", ""},
@@ -320,5 +323,25 @@ func TestCheckGitSource(t *testing.T) {
 	code, out, errs = paperbot(t, "lookup", "--config", cfg, "2510.00001")
 	if code != 0 || !strings.Contains(out, "A Paper") {
 		t.Fatalf("lookup: exit %d\nstdout: %s\nstderr: %s", code, out, errs)
+	}
+}
+
+func TestPreviewConfigDefaults(t *testing.T) {
+	file := filepath.Join(examplesDir, "2025-10-01-daily-papers.md")
+	if _, err := os.Stat(file); err != nil {
+		t.Skip("no example post")
+	}
+	cfg := filepath.Join(t.TempDir(), "paperbot.yaml")
+	os.WriteFile(cfg, []byte("slack: {details: buttons}\ndiscord: {details: inline}\n"), 0o644)
+	for format, mode := range map[string]string{"slack": "buttons", "discord": "inline"} {
+		_, want, _ := paperbot(t, "preview", "--format", format, "--details", mode, file)
+		code, got, errs := paperbot(t, "preview", "--config", cfg, "--format", format, file)
+		if code != 0 || got != want {
+			t.Errorf("%s: exit %d (%s); --config did not give --details %s", format, code, errs, mode)
+		}
+		_, dflt, _ := paperbot(t, "preview", "--format", format, file)
+		if dflt == want {
+			t.Errorf("%s: %s output equals the default's; the test proves nothing", format, mode)
+		}
 	}
 }

@@ -19,10 +19,11 @@ import (
 // too (authors preview drafts), with a note on stderr.
 func previewCmd(ctx context.Context, args []string, s stdio) int {
 	fs := newFlagSet("preview")
-	format := fs.String("format", "slack", "`slack`, discord or text")
+	format := fs.String("format", "slack", "`slack`, discord or text (html: see the running bot's /posts/{date})")
 	details := fs.String("details", "", "how sections fold: slack container (default), buttons, thread, inline; discord spoiler (default), buttons, inline")
 	siteURL := fs.String("site-url", "", "the blog's `URL`, to link each digest to its post")
-	tz := fs.String("timezone", config.Default().Timezone, "the time `ZONE` dates without a zone are read in")
+	tz := fs.String("timezone", "", "the time `ZONE` dates without a zone are read in (default Asia/Seoul)")
+	cfgFile := fs.String("config", "", "take details, site_url and timezone from this config `FILE` (flags win)")
 	files, err := parseFlags(fs, args, s)
 	if err != nil {
 		return flagExit(err)
@@ -30,9 +31,24 @@ func previewCmd(ctx context.Context, args []string, s stdio) int {
 	if len(files) == 0 {
 		return usageError(s, "preview", "give one or more post files")
 	}
+	cfg := config.Default()
+	if *cfgFile != "" {
+		if cfg, err = config.Load(*cfgFile); err != nil {
+			return fail(s, "preview", err)
+		}
+	}
+	if *siteURL == "" {
+		*siteURL = cfg.Posts.SiteURL
+	}
+	if *tz != "" {
+		cfg.Timezone = *tz
+	}
 	var render func(d *bot.Digest) ([]byte, error)
 	switch *format {
 	case "slack":
+		if *details == "" {
+			*details = cfg.Slack.Details
+		}
 		mode, err := formatter.ParseSlackDetails(*details)
 		if err != nil {
 			return usageError(s, "preview", "--details %q is not a Slack mode (container, buttons, thread or inline)", *details)
@@ -40,6 +56,9 @@ func previewCmd(ctx context.Context, args []string, s stdio) int {
 		opt := formatter.SlackOptions{Details: mode, SiteURL: *siteURL}
 		render = func(d *bot.Digest) ([]byte, error) { return formatter.SlackJSON(formatter.Slack(d, opt)) }
 	case "discord":
+		if *details == "" {
+			*details = cfg.Discord.Details
+		}
 		mode, err := formatter.ParseDiscordDetails(*details)
 		if err != nil {
 			return usageError(s, "preview", "--details %q is not a Discord mode (spoiler, buttons or inline)", *details)
@@ -51,14 +70,14 @@ func previewCmd(ctx context.Context, args []string, s stdio) int {
 			return usageError(s, "preview", "--details applies to --format slack and discord, not text")
 		}
 		render = func(d *bot.Digest) ([]byte, error) { return []byte(ensureNewline(formatter.Text(d))), nil }
+	case "html":
+		return usageError(s, "preview", "--format html is not in this build yet; the running bot shows a post's HTML preview at /posts/{date}")
 	default:
 		return usageError(s, "preview", "--format %q: want slack, discord or text", *format)
 	}
-	cfg := config.Default()
-	cfg.Timezone = *tz
 	loc, err := cfg.Location()
 	if err != nil {
-		return usageError(s, "preview", "--timezone %q is not a known time zone", *tz)
+		return usageError(s, "preview", "--timezone %q is not a known time zone", cfg.Timezone)
 	}
 	parser := &formatter.Parser{Location: loc}
 

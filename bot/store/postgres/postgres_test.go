@@ -31,21 +31,11 @@ func testDSN(t testing.TB) string {
 // test ends, and returns a DSN whose search_path selects it, so parallel
 // test runs and packages never see each other's tables.
 func freshSchema(t testing.TB) string {
-	dsn := testDSN(t)
-	b := make([]byte, 6)
-	rand.Read(b)
-	schema := "pb_test_" + hex.EncodeToString(b)
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatalf("connect to the test server: %v", err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatalf("create schema: %v", err)
-	}
+	server := testDSN(t)
+	dsn, schema := newSchema(t, server)
 	t.Cleanup(func() {
-		conn, err := pgx.Connect(ctx, dsn)
+		ctx := context.Background()
+		conn, err := pgx.Connect(ctx, server)
 		if err != nil {
 			t.Errorf("connect to drop %s: %v", schema, err)
 			return
@@ -55,14 +45,32 @@ func freshSchema(t testing.TB) string {
 			t.Errorf("drop schema: %v", err)
 		}
 	})
-	u, err := url.Parse(dsn)
+	return dsn
+}
+
+// newSchema creates a schema named pb_test_<random> on the server and
+// returns a DSN selecting it, and its name.
+func newSchema(t testing.TB, server string) (dsn, schema string) {
+	b := make([]byte, 6)
+	rand.Read(b)
+	schema = "pb_test_" + hex.EncodeToString(b)
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, server)
+	if err != nil {
+		t.Fatalf("connect to the test server: %v", err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
+		t.Fatalf("create schema: %v", err)
+	}
+	u, err := url.Parse(server)
 	if err != nil {
 		t.Fatalf("%s is not a URL DSN", envDSN)
 	}
 	q := u.Query()
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
-	return u.String()
+	return u.String(), schema
 }
 
 func schemaDB(t testing.TB) func() bot.Store {

@@ -51,12 +51,8 @@ func run() error {
 	warm := flag.Duration("warmup", time.Second, "unmeasured warm-up at the same load")
 	flag.Parse()
 
-	u, err := url.Parse(*base)
-	if err != nil || u.Scheme != "http" || u.Host == "" {
-		return fmt.Errorf("-url %q: want http://127.0.0.1:PORT", *base)
-	}
-	if ip := net.ParseIP(u.Hostname()); u.Hostname() != "localhost" && (ip == nil || !ip.IsLoopback()) {
-		return fmt.Errorf("-url %q: only loopback targets are allowed", *base)
+	if err := checkTarget(*base); err != nil {
+		return err
 	}
 	ids, err := loadIDs(*idsFile, *idList)
 	if err != nil {
@@ -86,6 +82,19 @@ func run() error {
 	res := attack(client, urls, *conc, *rate, *dur, *unpaced)
 	elapsed := time.Since(start)
 	report(res, elapsed, *conc, *rate, *unpaced)
+	return nil
+}
+
+// checkTarget refuses anything but plain HTTP to a loopback address: this
+// tool must never load someone else's server.
+func checkTarget(base string) error {
+	u, err := url.Parse(base)
+	if err != nil || u.Scheme != "http" || u.Host == "" {
+		return fmt.Errorf("-url %q: want http://127.0.0.1:PORT", base)
+	}
+	if ip := net.ParseIP(u.Hostname()); u.Hostname() != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return fmt.Errorf("-url %q: only loopback targets are allowed", base)
+	}
 	return nil
 }
 

@@ -15,6 +15,8 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
+	_ "net/http/pprof" // -pprof: profiles of the server under load
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -39,7 +41,8 @@ func run() error {
 	posts := flag.Int("posts", 10000, "posts in the archive")
 	papers := flag.Int("papers", 16, "papers per post")
 	addr := flag.String("addr", "127.0.0.1:0", "loopback address to listen on")
-	dir := flag.String("dir", "", "folder for the database and the ids file (default: a new temp folder, removed at exit)")
+	pprofAddr := flag.String("pprof", "", "serve net/http/pprof on this loopback address (e.g. 127.0.0.1:6060)")
+	dir := flag.String("dir", "", "folder for the database and the ids file, kept and reused when it has them (default: a new temp folder, removed at exit)")
 	flag.Parse()
 
 	host, _, err := net.SplitHostPort(*addr)
@@ -48,6 +51,9 @@ func run() error {
 	}
 	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
 		return fmt.Errorf("-addr %q: only loopback addresses are allowed", *addr)
+	}
+	if *pprofAddr != "" {
+		go func() { _ = http.ListenAndServe(*pprofAddr, nil) }()
 	}
 	if *dir == "" {
 		d, err := os.MkdirTemp("", "paperbot-loadserve-")
@@ -61,7 +67,9 @@ func run() error {
 	defer stop()
 
 	dbPath := filepath.Join(*dir, "paperbot.db")
-	_ = os.Remove(dbPath)
+	idsPath := filepath.Join(*dir, "ids.txt")
+	_, statErr := os.Stat(idsPath)
+	reuse := statErr == nil
 	st, err := sqlite.Open(ctx, dbPath, nil)
 	if err != nil {
 		return err
@@ -69,11 +77,14 @@ func run() error {
 	defer st.Close()
 
 	start := time.Now()
-	idsPath := filepath.Join(*dir, "ids.txt")
-	if err := build(ctx, st, idsPath, *posts, *papers); err != nil {
-		return err
+	if reuse {
+		fmt.Printf("reusing the archive in %s\n", *dir)
+	} else {
+		if err := build(ctx, st, idsPath, *posts, *papers); err != nil {
+			return err
+		}
+		fmt.Printf("built %d posts x %d papers in %s\n", *posts, *papers, time.Since(start).Round(time.Millisecond))
 	}
-	fmt.Printf("built %d posts x %d papers in %s\n", *posts, *papers, time.Since(start).Round(time.Millisecond))
 
 	srv, err := web.New(web.Config{
 		Store:  st,

@@ -1,0 +1,92 @@
+package postgres_test
+
+import (
+	"context"
+	"flag"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/paperbot/paperbot/bot/store/postgres"
+	"github.com/paperbot/paperbot/bot/store/storetest"
+)
+
+var archivePosts = flag.Int("archive.posts", storetest.ArchivePosts, "posts in the benchmark archive (×16 papers)")
+
+// The benchmark archive is built once per test binary, in a schema of its
+// own that TestMain drops.
+var bench struct {
+	once    sync.Once
+	dsn     string // the server's, for dropping the schema
+	schema  string
+	store   *postgres.Store
+	archive *storetest.Archive
+}
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	code := m.Run()
+	if bench.store != nil {
+		bench.store.Close()
+	}
+	if bench.schema != "" {
+		ctx := context.Background()
+		if conn, err := pgx.Connect(ctx, bench.dsn); err == nil {
+			conn.Exec(ctx, "DROP SCHEMA "+bench.schema+" CASCADE")
+			conn.Close(ctx)
+		}
+	}
+	os.Exit(code)
+}
+
+func benchStore(b *testing.B) (*postgres.Store, *storetest.Archive) {
+	testDSN(b) // skips without a server
+	bench.once.Do(func() {
+		bench.dsn = os.Getenv(envDSN)
+		dsn, schema := newSchema(b, bench.dsn)
+		bench.schema = schema
+		s, err := postgres.Open(context.Background(), dsn, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		start := time.Now()
+		bench.archive = storetest.LoadArchive(b, s, *archivePosts, storetest.ArchivePapers)
+		bench.store = s
+		b.Logf("loaded %d posts × %d papers in %v", *archivePosts, storetest.ArchivePapers, time.Since(start).Round(time.Millisecond))
+	})
+	if bench.store == nil {
+		b.Fatal("benchmark archive failed to load")
+	}
+	return bench.store, bench.archive
+}
+
+func BenchmarkPaperLookup(b *testing.B) {
+	s, a := benchStore(b)
+	storetest.BenchPaperLookup(b, s, a)
+}
+
+func BenchmarkSearch(b *testing.B) {
+	s, _ := benchStore(b)
+	storetest.BenchSearch(b, s)
+}
+
+func BenchmarkFiles(b *testing.B) {
+	s, _ := benchStore(b)
+	storetest.BenchFiles(b, s, *archivePosts)
+}
+
+// BenchmarkSavePost is one tick's write: a new post of 16 papers on top of
+// the archive.
+func BenchmarkSavePost(b *testing.B) {
+	s, _ := benchStore(b)
+	d := storetest.GenPosts(1, storetest.ArchivePapers, time.Date(2030, 1, 1, 8, 0, 0, 0, time.UTC), 2)[0]
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := s.SavePost(context.Background(), d, storetest.FileOf(d)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,95 @@
+package formatter
+
+import (
+	"math/rand"
+	"testing"
+	"time"
+
+	"github.com/paperbot/paperbot/bot"
+)
+
+// renderArchive is a generated archive of 200 posts of 16-30 papers, the
+// size of most of a year of Daily Papers, parsed once outside the timers.
+func renderArchive(b *testing.B) (srcs [][]byte, digests []*bot.Digest) {
+	b.Helper()
+	r := rand.New(rand.NewSource(1))
+	p := &Parser{}
+	day := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := 0; i < 200; i++ {
+		src := genPost(r, day.AddDate(0, 0, i), 16+r.Intn(15), genOptions{Nasty: i%4 == 0})
+		d, err := p.Parse(day.AddDate(0, 0, i).Format(time.DateOnly)+"-daily-papers.md", src)
+		if err != nil {
+			b.Fatal(err)
+		}
+		srcs = append(srcs, src)
+		digests = append(digests, d)
+	}
+	return srcs, digests
+}
+
+func reportPerPost(b *testing.B, posts int) {
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(posts), "µs/post")
+}
+
+// BenchmarkFormatSlack renders each post of the archive in the default
+// (container) mode; one op is the whole archive.
+func BenchmarkFormatSlack(b *testing.B) {
+	_, ds := renderArchive(b)
+	b.ReportAllocs()
+	b.ResetTimer()
+	posts := 0
+	for b.Loop() {
+		for _, d := range ds {
+			_ = Slack(d, SlackOptions{})
+		}
+		posts += len(ds)
+	}
+	reportPerPost(b, posts)
+	b.ReportMetric(float64(testing.AllocsPerRun(1, func() {
+		for _, d := range ds {
+			_ = Slack(d, SlackOptions{})
+		}
+	}))/float64(len(ds)), "allocs/post")
+}
+
+// BenchmarkFormatDiscord does the same for Discord's spoiler mode.
+func BenchmarkFormatDiscord(b *testing.B) {
+	_, ds := renderArchive(b)
+	b.ReportAllocs()
+	b.ResetTimer()
+	posts := 0
+	for b.Loop() {
+		for _, d := range ds {
+			_ = Discord(d, DiscordOptions{})
+		}
+		posts += len(ds)
+	}
+	reportPerPost(b, posts)
+	b.ReportMetric(float64(testing.AllocsPerRun(1, func() {
+		for _, d := range ds {
+			_ = Discord(d, DiscordOptions{})
+		}
+	}))/float64(len(ds)), "allocs/post")
+}
+
+// BenchmarkParseAndFormat is the whole path for one 16-paper post: parse,
+// Slack and Discord payloads, JSON encoding. Target: under 1.5 ms.
+func BenchmarkParseAndFormat(b *testing.B) {
+	r := rand.New(rand.NewSource(2))
+	src := genPost(r, time.Date(2025, 9, 30, 0, 0, 0, 0, time.UTC), 16, genOptions{})
+	p := &Parser{}
+	b.ReportAllocs()
+	b.SetBytes(int64(len(src)))
+	for b.Loop() {
+		d, err := p.Parse("2025-09-30-daily-papers.md", src)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := SlackJSON(Slack(d, SlackOptions{})); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := DiscordJSON(Discord(d, DiscordOptions{})); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

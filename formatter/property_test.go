@@ -1,0 +1,183 @@
+package formatter
+
+import (
+	"fmt"
+	"math/rand"
+	"strings"
+	"testing"
+	"time"
+	"unicode"
+
+	"github.com/bwmarrin/discordgo"
+	"github.com/slack-go/slack"
+
+	"github.com/paperbot/paperbot/bot"
+)
+
+// propertyPosts are generated posts of every shape issue 3 names: 1-60
+// papers, titles up to 400 characters, sections up to 10,000 characters,
+// & < > * _ | ` emoji and Korean.
+func propertyPosts(t *testing.T, n int) []*bot.Digest {
+	t.Helper()
+	r := rand.New(rand.NewSource(20250930))
+	p := &Parser{}
+	var out []*bot.Digest
+	day := time.Date(2025, 9, 30, 0, 0, 0, 0, time.UTC)
+	for i := 0; i < n; i++ {
+		papers := 1 + r.Intn(60)
+		if i%5 == 0 {
+			papers = 60
+		}
+		opt := genOptions{LongTitles: i%2 == 0, LongSections: i%3 != 1, Nasty: i%4 != 3}
+		src := genPost(r, day.AddDate(0, 0, i), papers, opt)
+		name := day.AddDate(0, 0, i).Format(time.DateOnly) + "-generated.md"
+		d, err := p.Parse(name, src)
+		if err != nil {
+			t.Fatalf("post %d: %v", i, err)
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+// tokens are the runs of letters and digits of s: markup, escapes,
+// entities and link syntax fall away, the author's words stay.
+func tokens(s string) []string {
+	return strings.FieldsFunc(s, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+}
+
+// modelText is the words of blocks without list markers.
+func modelText(blocks []bot.Block) string {
+	var b strings.Builder
+	for _, blk := range blocks {
+		b.WriteString(bot.InlineText(blk.Inlines))
+		b.WriteString(" ")
+		for _, item := range blk.Items {
+			b.WriteString(modelText(item))
+			b.WriteString(" ")
+		}
+	}
+	return b.String()
+}
+
+// missingWord returns the first word of the sections that does not appear
+// in out in the sections' order (the words must be a subsequence of the
+// output's words); "" when all do.
+func missingWord(d *bot.Digest, out string) string {
+	o := tokens(out)
+	cur := 0
+	for _, p := range d.Papers {
+		for _, s := range p.Sections {
+			for _, w := range tokens(modelText(s.Blocks)) {
+				for cur < len(o) && o[cur] != w {
+					cur++
+				}
+				if cur == len(o) {
+					return fmt.Sprintf("paper %d %s: %q", p.Number, s.Name, w)
+				}
+				cur++
+			}
+		}
+	}
+	return ""
+}
+
+func TestPropertyWithinLimitsAndNothingLost(t *testing.T) {
+	n := 24
+	if testing.Short() {
+		n = 6
+	}
+	for i, d := range propertyPosts(t, n) {
+		name := fmt.Sprintf("post%d-%dpapers", i, len(d.Papers))
+		expandedAll := map[int]bool{}
+		for _, p := range d.Papers {
+			expandedAll[p.Number] = true
+		}
+		for _, opt := range []SlackOptions{
+			{Details: SlackContainer, SiteURL: "https://team.example/blog"},
+			{Details: SlackButtons},
+			{Details: SlackButtons, Expanded: expandedAll},
+			{Details: SlackThread},
+			{Details: SlackInline},
+		} {
+			msgs := Slack(d, opt)
+			if len(msgs) == 0 {
+				t.Fatalf("%s slack %s: no messages", name, opt.Details)
+			}
+			for j, m := range msgs {
+				if err := CheckSlackMessage(m); err != nil {
+					t.Fatalf("%s slack %s (expanded %d) message %d: %v", name, opt.Details, len(opt.Expanded), j, err)
+				}
+			}
+			if _, err := SlackJSON(msgs); err != nil {
+				t.Fatal(err)
+			}
+			if opt.Details == SlackInline || opt.Details == SlackThread || opt.Expanded != nil {
+				if w := missingWord(d, slackVisibleText(msgs)); w != "" {
+					t.Errorf("%s slack %s: word missing: %s", name, opt.Details, w)
+				}
+			}
+		}
+		for _, mode := range []DiscordDetails{DiscordSpoiler, DiscordButtons, DiscordInline} {
+			msgs := Discord(d, DiscordOptions{Details: mode, SiteURL: "https://team.example/blog"})
+			for j, m := range msgs {
+				if err := CheckDiscordMessage(m); err != nil {
+					t.Fatalf("%s discord %s message %d: %v", name, mode, j, err)
+				}
+			}
+			if mode != DiscordButtons {
+				if w := missingWord(d, discordAllText(msgs)); w != "" {
+					t.Errorf("%s discord %s: word missing: %s", name, mode, w)
+				}
+			}
+		}
+		// The single-paper cards, for a few papers.
+		post := bot.PostRef{Date: d.Date, Title: d.Title, Path: d.Path}
+		for k := 0; k < len(d.Papers); k += 7 {
+			p := &d.Papers[k]
+			for _, mode := range []SlackDetails{SlackContainer, SlackButtons, SlackInline} {
+				if err := CheckSlackMessage(SlackPaper(p, post, SlackOptions{Details: mode, Expanded: map[int]bool{p.Number: true}})); err != nil {
+					t.Fatalf("%s SlackPaper %d %s: %v", name, p.Number, mode, err)
+				}
+			}
+			for _, mode := range []DiscordDetails{DiscordSpoiler, DiscordButtons, DiscordInline} {
+				if err := CheckDiscordMessage(DiscordPaper(p, post, DiscordOptions{Details: mode})); err != nil {
+					t.Fatalf("%s DiscordPaper %d %s: %v", name, p.Number, mode, err)
+				}
+			}
+		}
+	}
+}
+
+// slackVisibleText is the text of every block in order, as a reader
+// (with containers opened) sees it.
+func slackVisibleText(msgs []SlackMessage) string {
+	var b strings.Builder
+	var walk func(bl slack.Block)
+	walk = func(bl slack.Block) {
+		for _, s := range slackTexts(bl) {
+			b.WriteString(s)
+			b.WriteString("\n")
+		}
+	}
+	for _, m := range msgs {
+		for _, bl := range m.Blocks {
+			walk(bl)
+		}
+	}
+	return b.String()
+}
+
+// TestPropertyWords checks the checker: a word really missing is found.
+func TestPropertyWordsCheckerFindsLoss(t *testing.T) {
+	d := sampleDigest()
+	msgs := Slack(d, SlackOptions{Details: SlackInline})
+	out := slackVisibleText(msgs)
+	if w := missingWord(d, out); w != "" {
+		t.Fatalf("sample: %s", w)
+	}
+	if w := missingWord(d, strings.Replace(out, "nested", "", 1)); !strings.Contains(w, "nested") {
+		t.Errorf("checker missed a lost word: %q", w)
+	}
+	_ = discordgo.MessageSend{}
+}
