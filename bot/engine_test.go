@@ -801,3 +801,23 @@ func TestLeaseLostMidPassStops(t *testing.T) {
 		t.Errorf("%d Post calls after losing the lease, want only the one in flight", n)
 	}
 }
+
+func TestDeliverAloneUsesStoredScan(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t)
+	h.src.put("recent.md", post(t0.Add(-time.Hour), "recent"))
+	h.src.put("old.md", post(t0.Add(-30*time.Hour), "old"))
+	if _, err := h.engine().Scan(ctx); err != nil {
+		t.Fatal(err)
+	}
+	h.clk.Set(day(1))
+	// A new process that delivers without scanning: the window is based
+	// on the stored scan time (t0), not on now.
+	if err := h.engine().Deliver(ctx); err != nil {
+		t.Fatal(err)
+	}
+	h.sentOnce([]string{"recent.md"}, h.a, h.b)
+	if r, _ := h.store.record("old.md", "a"); r.State != DeliverySkipped {
+		t.Errorf("old.md: %+v, want skipped", r)
+	}
+}

@@ -248,7 +248,7 @@ func decode(cfg *Config, data []byte, name string, lookupEnv func(string) (strin
 		if errors.Is(err, io.EOF) {
 			return nil
 		}
-		return fmt.Errorf("config: %s: %s", name, strings.TrimPrefix(err.Error(), "yaml: "))
+		return fmt.Errorf("config: %s", syntaxError(name, err))
 	}
 	// A second document is almost always a stray "---" pasted from a post.
 	var extra yaml.Node
@@ -287,6 +287,18 @@ func decode(cfg *Config, data []byte, name string, lookupEnv func(string) (strin
 		return fmt.Errorf("config: %s: %s", name, strings.TrimPrefix(err.Error(), "yaml: "))
 	}
 	return nil
+}
+
+// syntaxError turns yaml.v3's "yaml: line 3: did not find ..." into
+// "paperbot.yaml:3: did not find ...".
+func syntaxError(name string, err error) string {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	var line int
+	if _, serr := fmt.Sscanf(msg, "line %d:", &line); serr == nil {
+		_, rest, _ := strings.Cut(msg, ":")
+		return fmt.Sprintf("%s:%d:%s", name, line, rest)
+	}
+	return name + ": " + msg
 }
 
 // typeError rewrites a yaml.v3 "line N: cannot unmarshal ..." message so it
@@ -471,12 +483,13 @@ func Expand(s string, lookupEnv func(string) (string, bool)) (string, error) {
 		}
 		end := strings.IndexByte(s[i:], '}')
 		if end < 0 {
-			return "", fmt.Errorf("%q has a ${ without its closing }", truncate(s[i:], 20))
+			// The value is not repeated: it may be a secret.
+			return "", errors.New("a ${ without its closing }; write $$ for a literal $")
 		}
 		expr := s[i+2 : i+end]
 		name, def, hasDef := strings.Cut(expr, ":-")
 		if !validVarName(name) {
-			return "", fmt.Errorf("${%s} is not a valid environment variable reference", truncate(expr, 40))
+			return "", errors.New("a ${...} whose name is not an environment variable name (letters, digits, _); write $$ for a literal $")
 		}
 		v, _ := lookupEnv(name)
 		if v == "" && hasDef {
@@ -500,14 +513,6 @@ func validVarName(s string) bool {
 	return true
 }
 
-func truncate(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n]) + "…"
-}
-
 // secret is one setting that may come from a file or the environment.
 type secret struct {
 	key  string // config key, e.g. slack.bot_token
@@ -526,16 +531,19 @@ var secrets = []secret{
 	{"store", "PAPERBOT_STORE", func(c *Config) *string { return &c.Store }, func(c *Config) *string { return &c.StoreFile }},
 }
 
-// plainEnv are the other settings the environment may override.
+// plainEnv are the other settings the environment may override. Paths
+// from the environment are relative to the working directory, like any
+// path typed in a shell.
 var plainEnv = []struct {
-	env string
-	val func(c *Config) *string
+	env  string
+	path bool
+	val  func(c *Config) *string
 }{
-	{"PAPERBOT_HTTP_LISTEN", func(c *Config) *string { return &c.HTTP.Listen }},
-	{"PAPERBOT_LOG_LEVEL", func(c *Config) *string { return &c.Log.Level }},
-	{"PAPERBOT_LOG_FORMAT", func(c *Config) *string { return &c.Log.Format }},
-	{"PAPERBOT_POSTS_DIR", func(c *Config) *string { return &c.Posts.Dir }},
-	{"PAPERBOT_DATA_DIR", func(c *Config) *string { return &c.DataDir }},
+	{"PAPERBOT_HTTP_LISTEN", false, func(c *Config) *string { return &c.HTTP.Listen }},
+	{"PAPERBOT_LOG_LEVEL", false, func(c *Config) *string { return &c.Log.Level }},
+	{"PAPERBOT_LOG_FORMAT", false, func(c *Config) *string { return &c.Log.Format }},
+	{"PAPERBOT_POSTS_DIR", true, func(c *Config) *string { return &c.Posts.Dir }},
+	{"PAPERBOT_DATA_DIR", true, func(c *Config) *string { return &c.DataDir }},
 }
 
 // applyEnv lets the environment win over the file: PAPERBOT_<KEY> sets a
@@ -555,9 +563,20 @@ func (c *Config) applyEnv(lookupEnv func(string) (string, bool)) error {
 		}
 	}
 	for _, p := range plainEnv {
-		if v := get(p.env); v != "" {
-			*p.val(c) = v
+		v := get(p.env)
+		if v == "" {
+			continue
 		}
+		if p.path && !filepath.IsAbs(v) {
+			if abs, err := filepath.Abs(v); err == nil {
+				v = abs
+			}
+		}
+		*p.val(c) = v
+	}
+	// A posts folder from the environment replaces a git source.
+	if get("PAPERBOT_POSTS_DIR") != "" {
+		c.Posts.Git.URL = ""
 	}
 	return nil
 }

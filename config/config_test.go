@@ -145,6 +145,11 @@ func TestLoad(t *testing.T) {
 				t.Errorf("data_dir %q store %q", c.DataDir, c.Store)
 			}
 		}},
+		{"PAPERBOT_POSTS_DIR replaces git", "posts: {git: {url: 'file:///r'}}\n", map[string]string{"PAPERBOT_POSTS_DIR": "/srv/posts"}, func(t *testing.T, c *Config) {
+			if c.Posts.Dir != "/srv/posts" || c.Posts.Git.URL != "" {
+				t.Errorf("posts %+v", c.Posts)
+			}
+		}},
 		{"store_file replaces the default store", "store_file: bot_token\n", nil, func(t *testing.T, c *Config) {
 			if c.Store != "xoxb-from-file" {
 				t.Errorf("store %q", c.Store)
@@ -184,13 +189,14 @@ func TestLoadErrors(t *testing.T) {
 		{"typo at top", "schedul: x\n", nil, `config: paperbot.yaml:1: unknown key "schedul"`},
 		{"typo nested", "slack:\n  targets:\n    - name: a\n      chanel: C1\n", nil, `config: paperbot.yaml:4: unknown key "chanel" in slack.targets[0]`},
 		{"not a mapping", "- a\n- b\n", nil, "must be a YAML mapping"},
-		{"bad yaml", "posts: [\n", nil, "config: paperbot.yaml: "},
+		{"bad yaml", "posts: [\n", nil, "config: paperbot.yaml:"},
+		{"bad yaml line", "a: b\n c: d\n", nil, "config: paperbot.yaml:2: "},
 		{"bad duration", "catch_up: soon\n", nil, "config: paperbot.yaml:1: catch_up must be a duration like 24h or 90m"},
 		{"bad bool", "console: maybe\n", nil, "config: paperbot.yaml:1: console must be true or false"},
 		{"list for string", "slack:\n  bot_token: [a, b]\n", nil, "config: paperbot.yaml:2: slack.bot_token must be a single value"},
 		{"two documents", "schedule: '@daily'\n---\nschedule: x\n", nil, "a second YAML document"},
 		{"unclosed ${", "store: ${STORE\n", nil, "config: paperbot.yaml:1: store: "},
-		{"bad var name", "store: ${1X}\n", nil, "not a valid environment variable"},
+		{"bad var name", "store: ${1X}\n", nil, "config: paperbot.yaml:1: store: a ${...} whose name is not"},
 		{"both value and file", "slack: {bot_token: a, bot_token_file: f}\n", nil, "both slack.bot_token and slack.bot_token_file are set"},
 		{"missing secret file", "slack: {bot_token_file: nope}\n", nil, "config: slack.bot_token_file: open "},
 		{"both env and env file", "", map[string]string{"PAPERBOT_STORE": "a", "PAPERBOT_STORE_FILE": "b"}, "both PAPERBOT_STORE and PAPERBOT_STORE_FILE"},

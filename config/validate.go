@@ -15,8 +15,8 @@ import (
 // Slack and Discord detail modes (DESIGN.md section 6); the formatter's
 // SlackDetails and DiscordDetails take these values.
 var (
-	SlackDetails   = []string{"container", "buttons", "thread", "inline"}
-	DiscordDetails = []string{"spoiler", "buttons", "inline"}
+	slackDetails   = []string{"container", "buttons", "thread", "inline"}
+	discordDetails = []string{"spoiler", "buttons", "inline"}
 )
 
 // Validate checks every setting and returns the first problem as one
@@ -131,8 +131,8 @@ func (c *Config) validateLog() error {
 
 func (c *Config) validateSlack() error {
 	s := c.Slack
-	if !oneOf(s.Details, SlackDetails) {
-		return bad("slack.details %q must be one of %s", s.Details, strings.Join(SlackDetails, ", "))
+	if !oneOf(s.Details, slackDetails) {
+		return bad("slack.details %q must be one of %s", s.Details, strings.Join(slackDetails, ", "))
 	}
 	if s.APIURL != "" {
 		if err := checkHTTPURL(s.APIURL); err != nil {
@@ -164,8 +164,8 @@ func (c *Config) validateSlack() error {
 
 func (c *Config) validateDiscord() error {
 	d := c.Discord
-	if !oneOf(d.Details, DiscordDetails) {
-		return bad("discord.details %q must be one of %s", d.Details, strings.Join(DiscordDetails, ", "))
+	if !oneOf(d.Details, discordDetails) {
+		return bad("discord.details %q must be one of %s", d.Details, strings.Join(discordDetails, ", "))
 	}
 	if d.APIURL != "" {
 		if err := checkHTTPURL(d.APIURL); err != nil {

@@ -82,6 +82,17 @@ const discordColor = 0xB31B1B
 // read as formatting: * _ ~ | ` \ everywhere, [ ] so no masked link forms,
 // mention-like "<@", and '#', '>', "- " and "1. " at the start of a line.
 func discordEscape(s string, lineStart bool) string {
+	// Most text has nothing to escape: return it as it is.
+	clean := !lineStart || s == "" || strings.IndexByte("-+ 0123456789", s[0]) < 0
+	for i := 0; clean && i < len(s); i++ {
+		if discordSpecial[s[i]] {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
 	var b strings.Builder
 	b.Grow(len(s) + 8)
 	for i := 0; i < len(s); i++ {
@@ -122,6 +133,16 @@ func discordEscape(s string, lineStart bool) string {
 	}
 	return b.String()
 }
+
+// discordSpecial are the bytes that send discordEscape down its slow path;
+// '-', '+' and "1." matter only at a line start: after a newline (listed)
+// or at the start of the text (checked apart).
+var discordSpecial = func() (t [256]bool) {
+	for _, c := range []byte("\\*_~|`[]<#>\n") {
+		t[c] = true
+	}
+	return t
+}()
 
 // discordCode wraps s in enough backticks that none inside ends it.
 func discordCode(s string) string {

@@ -137,7 +137,8 @@ var slackDialect = &dialect{
 		}
 		return "▪ "
 	},
-	indent: "    ",
+	indent:   "    ",
+	hugWords: true,
 }
 
 // slackSpans protects links and entities from being split.

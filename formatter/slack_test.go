@@ -188,6 +188,20 @@ func TestSlackContainerDefault(t *testing.T) {
 	}
 }
 
+func TestSlackMarkupNextToWords(t *testing.T) {
+	strong := bot.Inline{Kind: bot.StrongInline, Children: []bot.Inline{txt("SLA")}}
+	emph := bot.Inline{Kind: bot.EmphInline, Children: []bot.Inline{txt("희소")}}
+	got := slackDialect.render([]bot.Block{para(strong, txt("는 "), emph, txt(" 주의와 x"), strong, txt(" y"))})
+	want := "*SLA*\u200b는 _희소_ 주의와 x\u200b*SLA* y"
+	if got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	// Discord reads markers inside words: no separator there.
+	if got := discordDialect.render([]bot.Block{para(strong, txt("는"))}); got != "**SLA**는" {
+		t.Errorf("discord got %q", got)
+	}
+}
+
 func TestSlackButtons(t *testing.T) {
 	d := sampleDigest()
 	folded := Slack(d, SlackOptions{Details: SlackButtons})

@@ -3,6 +3,8 @@ package formatter
 import (
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/paperbot/paperbot/bot"
 )
@@ -20,6 +22,22 @@ type dialect struct {
 	link         func(url, label string) string // label is already plain text, unescaped
 	bullet       func(depth int) string
 	indent       string // per nesting level
+	// hugWords: markers glued to a letter (Korean particles: "*SLA*는")
+	// are not read as markup, so a zero-width space separates them.
+	hugWords bool
+}
+
+// zwsp is the invisible separator hugWords inserts.
+const zwsp = "\u200b"
+
+func lastRuneIsWord(s string) bool {
+	r, _ := utf8.DecodeLastRuneInString(s)
+	return r != utf8.RuneError && (unicode.IsLetter(r) || unicode.IsDigit(r))
+}
+
+func firstRuneIsWord(s string) bool {
+	r, _ := utf8.DecodeRuneInString(s)
+	return r != utf8.RuneError && (unicode.IsLetter(r) || unicode.IsDigit(r))
 }
 
 // richWriter renders blocks in a dialect.
@@ -93,15 +111,24 @@ func (w richWriter) list(blk bot.Block, depth int) {
 }
 
 func (w richWriter) inlines(in []bot.Inline, depth int) {
-	for _, r := range in {
+	for i, r := range in {
 		switch r.Kind {
 		case bot.BreakInline:
 			w.b.WriteString("\n")
 			w.b.WriteString(strings.Repeat(w.d.indent, depth))
-		case bot.StrongInline:
-			w.wrapped(w.d.strong, r.Children, depth)
-		case bot.EmphInline:
-			w.wrapped(w.d.emph, r.Children, depth)
+		case bot.StrongInline, bot.EmphInline:
+			marker := w.d.strong
+			if r.Kind == bot.EmphInline {
+				marker = w.d.emph
+			}
+			hug := w.d.hugWords && marker != ""
+			if hug && lastRuneIsWord(w.b.String()) {
+				w.b.WriteString(zwsp)
+			}
+			w.wrapped(marker, r.Children, depth)
+			if hug && i+1 < len(in) && in[i+1].Kind == bot.TextInline && firstRuneIsWord(in[i+1].Text) {
+				w.b.WriteString(zwsp)
+			}
 		case bot.CodeInline:
 			w.b.WriteString(w.d.code(r.Text))
 		case bot.MathInline:
@@ -131,6 +158,17 @@ func (w richWriter) wrapped(marker string, children []bot.Inline, depth int) {
 	if marker == "" {
 		w.inlines(children, depth)
 		return
+	}
+	// The common case, one run of plain text that hugs its markers: no
+	// scratch builder needed.
+	if len(children) == 1 && children[0].Kind == bot.TextInline {
+		t := children[0].Text
+		if t != "" && strings.TrimSpace(t) == t && !strings.Contains(t, "\n") {
+			w.b.WriteString(marker)
+			w.b.WriteString(w.d.escape(t, w.atLineStart()))
+			w.b.WriteString(marker)
+			return
+		}
 	}
 	var inner strings.Builder
 	sub := richWriter{b: &inner, d: w.d}
@@ -162,6 +200,7 @@ func (w richWriter) wrapped(marker string, children []bot.Inline, depth int) {
 // render is the section body in a dialect.
 func (d *dialect) render(blocks []bot.Block) string {
 	var b strings.Builder
+	b.Grow(2048) // a typical section, so the builder rarely regrows
 	richWriter{b: &b, d: d}.blocks(blocks, 0)
 	return strings.TrimRight(b.String(), " \n")
 }

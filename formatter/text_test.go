@@ -36,3 +36,27 @@ func TestPaperText(t *testing.T) {
 		t.Errorf("PaperText =\n%q\nwant\n%q", got, want)
 	}
 }
+
+func TestHTML(t *testing.T) {
+	d := sampleDigest()
+	d.Papers[1].Title = `<script>alert(1)</script> "quoted"`
+	d.Papers[1].Sections[0].Blocks = []bot.Block{para(bot.Inline{Kind: bot.LinkInline, URL: "javascript:alert(1)", Children: []bot.Inline{txt("click")}})}
+	got := HTML(d)
+	for _, bad := range []string{"<script>", "javascript:"} {
+		if strings.Contains(got, bad) {
+			t.Errorf("HTML contains %q", bad)
+		}
+	}
+	for _, want := range []string{
+		"&lt;script&gt;alert(1)&lt;/script&gt;",
+		`<details><summary>Introduction · Method · Limitations</summary>`,
+		`<a href="https://arxiv.org/abs/2509.24006">R&amp;D &lt;fast&gt; `,
+		"<b>sparse</b> and <i>linear</i>",
+		`<span class="spoiler">`,
+		"snake_case",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("HTML lacks %q", want)
+		}
+	}
+}

@@ -30,6 +30,7 @@ type Metrics struct {
 	commands      *prometheus.CounterVec
 	commandTime   *prometheus.HistogramVec
 	missingAlerts prometheus.Counter
+	adapter       adapterMetrics
 }
 
 var _ bot.Observer = (*Metrics)(nil)
@@ -96,9 +97,11 @@ func New(reg prometheus.Registerer) (*Metrics, error) {
 			Help: "Days whose post was not there by the expect_by deadline.",
 		}),
 	}
+	m.adapter = newAdapterMetrics()
 	for _, c := range []prometheus.Collector{
 		m.scans, m.scanDuration, m.lastScan, m.postsListed, m.postsParsed, m.postsFailed,
 		m.postsDeleted, m.deliveries, m.sendDuration, m.commands, m.commandTime, m.missingAlerts,
+		m.adapter.errors, m.adapter.retries,
 	} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("metrics: register: %w", err)

@@ -93,6 +93,12 @@ func TestObserver(t *testing.T) {
 			t.Errorf("commands %v, want %v", results, want)
 		}
 	}
+	m.AdapterError("slack", "team", "channel_not_found")
+	m.AdapterRetry("discord", "lab", "ratelimited")
+	got = gather(t, reg)
+	if len(got["paperbot_chat_errors_total"]) != 1 || len(got["paperbot_chat_retries_total"]) != 1 {
+		t.Errorf("adapter series: %v / %v", got["paperbot_chat_errors_total"], got["paperbot_chat_retries_total"])
+	}
 	if _, err := New(reg); err == nil {
 		t.Error("a second New on the same registry should fail")
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/slack-go/slack"
@@ -176,6 +177,15 @@ func (h *Handler) toggle(ctx context.Context, cb slack.InteractionCallback, valu
 			return bot.Errorf(bot.ENOTFOUND, "That paper is gone from the post.")
 		}
 		msg = msgs[part]
+		if !slices.Equal(papersIn(msg.Blocks), papersIn(cb.Message.Blocks.BlockSet)) {
+			// Unfolded, the message's papers no longer fit in one message
+			// (the renderer split them): changing it in place would drop
+			// papers, so the clicker gets the paper's details on their own.
+			p := paperNumber(d, n)
+			h.log.Info("expanded paper does not fit its message; answering with its card", "post", path, "paper", n)
+			card := formatter.SlackPaper(p, bot.PostRef{Date: d.Date, Title: d.Title, Path: d.Path}, formatter.SlackOptions{Details: formatter.SlackInline, SiteURL: h.cfg.SiteURL})
+			return h.respond(ctx, cb.ResponseURL, ephemeral(card))
+		}
 		if share != "" && !slices.ContainsFunc(actionsIn(slack.Blocks{BlockSet: msg.Blocks}), func(a action) bool { return a.ActionID == formatter.SlackActionShare }) {
 			if m := withShare([]formatter.SlackMessage{msg}, share); len(m) == 1 {
 				msg = m[0]
@@ -202,6 +212,23 @@ func (h *Handler) toggle(ctx context.Context, cb slack.InteractionCallback, valu
 		return h.respond(ctx, cb.ResponseURL, m)
 	}
 	return nil
+}
+
+// papersIn lists, in order, the numbers of the papers whose title blocks
+// (formatter.SlackPaperBlockID) are in blocks.
+func papersIn(blocks []slack.Block) []int {
+	var out []int
+	for _, b := range blocks {
+		if b == nil {
+			continue
+		}
+		if rest, ok := strings.CutPrefix(b.ID(), "paper-"); ok {
+			if n, err := strconv.Atoi(rest); err == nil && formatter.SlackPaperBlockID(n) == b.ID() {
+				out = append(out, n)
+			}
+		}
+	}
+	return out
 }
 
 func paperNumber(d *bot.Digest, n int) *bot.Paper {

@@ -90,7 +90,7 @@ func TestDetailsHideEphemeralCard(t *testing.T) {
 }
 
 func TestDetailsInChannelMessage(t *testing.T) {
-	d := exampleDigest("2025-10-01", 16, true)
+	d := exampleDigest("2025-10-01", 16, false)
 	e := newEnv(t, formatter.SlackButtons, d)
 	tg := newTarget(e.f, formatter.SlackButtons, nil)
 	refs, err := tg.Post(ctxT(t), d, "key-b")
@@ -187,4 +187,31 @@ func TestBrokenButtonValue(t *testing.T) {
 	if len(rs) != 1 || rs[0].Msg.ReplaceOriginal || !strings.Contains(rs[0].Msg.Text, "broken") {
 		t.Fatalf("responses %+v", rs)
 	}
+}
+
+// Unfolding a paper of a full message would split it: the message stays
+// as it is and the clicker gets the paper's details on their own.
+func TestDetailsThatDoNotFit(t *testing.T) {
+	d := exampleDigest("2025-10-01", 16, true)
+	// Paper 1 has far more to say than one message holds.
+	for i := 0; i < 6; i++ {
+		d.Papers[0].Sections = append(d.Papers[0].Sections, bot.Section{Name: "Appendix " + strings.Repeat("I", i+1), Blocks: para(strings.Repeat("Long appendix text, with detail after detail. ", 60))})
+	}
+	e := newEnv(t, formatter.SlackButtons, d)
+	tg := newTarget(e.f, formatter.SlackButtons, nil)
+	refs, err := tg.Post(ctxT(t), d, "key-c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := e.f.Messages("C1")
+	e.click(t, clickPayload(e, formatter.SlackActionDetails, formatter.SlackDetailsValue(d.Path, 1), before[0].Blocks, false, refs[0].ID))
+	after := e.f.Messages("C1")
+	if len(after) != len(before) || after[0].Updates != 0 {
+		t.Fatalf("channel changed: %d -> %d messages, %d updates", len(before), len(after), after[0].Updates)
+	}
+	rs := e.f.Responses()
+	if len(rs) != 1 || rs[0].Msg.ReplaceOriginal || rs[0].Msg.ResponseType != slack.ResponseTypeEphemeral || !strings.Contains(string(rs[0].Raw), "Limitations") {
+		t.Fatalf("responses %+v", rs)
+	}
+	checkMsg(t, &rs[0].Msg)
 }

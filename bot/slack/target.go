@@ -244,8 +244,12 @@ func (t *Target) findPart(ctx context.Context, key string, part int, thread stri
 func (t *Target) do(ctx context.Context, op string, call func(context.Context) error) error {
 	r := t.cfg.Retry
 	for attempt := 0; ; attempt++ {
-		if err := pace(ctx, t.cfg.Channel, t.cfg.Pace); err != nil {
-			return fmt.Errorf("%s: %w", op, err)
+		// Slack's one-message-a-second guideline is about writes; reads
+		// (history during Recover) have their own, looser tier.
+		if strings.HasPrefix(op, "chat.") {
+			if err := pace(ctx, t.cfg.Channel, t.cfg.Pace); err != nil {
+				return fmt.Errorf("%s: %w", op, err)
+			}
 		}
 		cctx, cancel := context.WithTimeout(ctx, r.CallTimeout)
 		err := call(cctx)

@@ -27,18 +27,18 @@ func Open(ctx context.Context, dsn string, logger *slog.Logger) (bot.Store, erro
 	scheme, rest, _ := strings.Cut(dsn, ":")
 	switch strings.ToLower(scheme) {
 	case "postgres", "postgresql":
-		return postgres.Open(ctx, dsn, logger)
+		return wrap(postgres.Open(ctx, dsn, logger))
 	case "sqlite", "sqlite3":
 		path := strings.TrimPrefix(rest, "//")
 		if path == "" {
 			return nil, bot.Errorf(bot.EINVALID, "the store setting sqlite: needs a file name")
 		}
-		return sqlite.Open(ctx, path, logger)
+		return wrap(sqlite.Open(ctx, path, logger))
 	case "file":
-		return sqlite.Open(ctx, dsn, logger)
+		return wrap(sqlite.Open(ctx, dsn, logger))
 	case "":
 		if dsn == ":memory:" {
-			return sqlite.Open(ctx, dsn, logger)
+			return wrap(sqlite.Open(ctx, dsn, logger))
 		}
 	}
 	return nil, bot.Errorf(bot.EINVALID, "the store setting must start with sqlite://, file:, postgres:// or be :memory:")
@@ -55,4 +55,13 @@ func Path(dsn string) (path string, ok bool) {
 		return path, path != "" && path != ":memory:"
 	}
 	return "", false
+}
+
+// wrap returns a nil interface on error: a typed nil *Store inside a
+// bot.Store would compare non-nil and panic on use.
+func wrap[S bot.Store](s S, err error) (bot.Store, error) {
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
 }

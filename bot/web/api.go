@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -190,7 +191,21 @@ func (s *Server) search(ctx context.Context, query string, limit int) ([]bot.Pap
 		}
 		return []bot.PaperHit{*hit}, nil
 	}
-	return s.cfg.Store.SearchPapers(ctx, query, limit)
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.SearchTimeout)
+	defer cancel()
+	busy := bot.Errorf(bot.EUNAVAILABLE, "Search is busy or too slow right now; try again or with more specific words.")
+	select {
+	case s.searches <- struct{}{}:
+		defer func() { <-s.searches }()
+	case <-ctx.Done():
+		return nil, busy
+	}
+	hits, err := s.cfg.Store.SearchPapers(ctx, query, limit)
+	if err != nil && ctx.Err() != nil {
+		s.log.Warn("search too slow", "words", len(strings.Fields(query)), "timeout", s.cfg.SearchTimeout)
+		return nil, fmt.Errorf("search %q: %w (%w)", query, busy, err)
+	}
+	return hits, err
 }
 
 func (s *Server) handleDigest(w http.ResponseWriter, r *http.Request) {

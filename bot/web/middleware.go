@@ -19,9 +19,6 @@ const (
 	codeMethod    = "method_not_allowed"
 )
 
-// EFORBIDDEN is the web layer's "you may not": a known caller, refused.
-const EFORBIDDEN = codeForbidden
-
 // statusOf maps an error's domain code to an HTTP status.
 func statusOf(code string) int {
 	switch code {

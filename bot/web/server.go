@@ -37,6 +37,11 @@ const (
 	// DefaultSearchLimit and MaxSearchLimit bound GET /api/papers?q=.
 	DefaultSearchLimit = 10
 	MaxSearchLimit     = 50
+	// DefaultSearchTimeout and DefaultSearchConcurrency keep word searches,
+	// which may scan every paper, from starving the id lookups of the
+	// store's connections.
+	DefaultSearchTimeout     = 3 * time.Second
+	DefaultSearchConcurrency = 2
 )
 
 // Config wires a Server. Store is required; everything else is optional.
@@ -69,6 +74,11 @@ type Config struct {
 
 	// MaxBodyBytes caps request bodies (0: DefaultMaxBodyBytes).
 	MaxBodyBytes int64
+	// SearchTimeout bounds one GET /api/papers?q= search and
+	// SearchConcurrency how many run at once; a search that cannot start or
+	// finish in time answers 503 (0: the Default* values).
+	SearchTimeout     time.Duration
+	SearchConcurrency int
 	// Timeouts of the http.Server (0: the Default* values).
 	ReadHeaderTimeout, ReadTimeout, WriteTimeout, IdleTimeout time.Duration
 }
@@ -88,6 +98,8 @@ type Server struct {
 	// session is the value of the admin cookie, derived from the token.
 	session string
 	cop     *http.CrossOriginProtection
+	// searches holds a slot per running word search.
+	searches chan struct{}
 
 	mu  sync.Mutex
 	srv *http.Server
@@ -112,6 +124,13 @@ func New(cfg Config) (*Server, error) {
 	if s.cfg.MaxBodyBytes <= 0 {
 		s.cfg.MaxBodyBytes = DefaultMaxBodyBytes
 	}
+	if s.cfg.SearchTimeout <= 0 {
+		s.cfg.SearchTimeout = DefaultSearchTimeout
+	}
+	if s.cfg.SearchConcurrency <= 0 {
+		s.cfg.SearchConcurrency = DefaultSearchConcurrency
+	}
+	s.searches = make(chan struct{}, s.cfg.SearchConcurrency)
 	s.cmds = cfg.Commands
 	if s.cmds == nil {
 		s.cmds = &bot.Commands{Store: cfg.Store, Location: s.loc}
@@ -129,9 +148,6 @@ func New(cfg Config) (*Server, error) {
 		s.session = sessionValue(cfg.AdminToken)
 	}
 	s.cop = http.NewCrossOriginProtection()
-	s.cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.writeError(w, r, bot.Errorf(EFORBIDDEN, "Cross-origin request refused."))
-	}))
 	m, err := newHTTPMetrics(s.cfg.Registry)
 	if err != nil {
 		return nil, err

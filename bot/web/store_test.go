@@ -22,6 +22,8 @@ type memStore struct {
 	meta       map[string]string
 	pingErr    error
 	lastLimit  int
+	// searchHook runs at the start of SearchPapers; an error ends it.
+	searchHook func(ctx context.Context) error
 }
 
 func newMemStore(ds ...*bot.Digest) *memStore {
@@ -141,6 +143,11 @@ func (s *memStore) Paper(ctx context.Context, id bot.ArxivID) (*bot.PaperHit, er
 }
 
 func (s *memStore) SearchPapers(ctx context.Context, query string, limit int) ([]bot.PaperHit, error) {
+	if s.searchHook != nil {
+		if err := s.searchHook(ctx); err != nil {
+			return nil, err
+		}
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.lastLimit = limit

@@ -734,3 +734,58 @@ func TestOpenClose(t *testing.T) {
 		t.Error("New without a store should fail")
 	}
 }
+
+// TestSearchGuard: a slow search answers 503 in time, and searches beyond
+// the concurrency limit wait their turn or give up, so that they cannot hold
+// every store connection.
+func TestSearchGuard(t *testing.T) {
+	f := newFixture(t, func(c *Config) { c.SearchTimeout = 100 * time.Millisecond; c.SearchConcurrency = 1 })
+	release := make(chan struct{})
+	entered := make(chan struct{}, 1)
+	f.store.searchHook = func(ctx context.Context) error {
+		entered <- struct{}{}
+		select {
+		case <-release:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	start := time.Now()
+	w := f.do(t, req{target: "/api/papers?q=sparse"})
+	if w.Code != 503 || time.Since(start) > 2*time.Second || !strings.Contains(w.Body.String(), `"unavailable"`) {
+		t.Fatalf("slow search: %d after %s: %s", w.Code, time.Since(start), w.Body)
+	}
+	<-entered
+	// One search holds the only slot (a store that ignores its deadline); a
+	// second gives up at its own without reaching the store.
+	f.store.searchHook = func(ctx context.Context) error {
+		entered <- struct{}{}
+		<-release
+		return nil
+	}
+	done := make(chan int)
+	go func() { done <- f.do(t, req{target: "/api/papers?q=sparse"}).Code }()
+	<-entered
+	if w := f.do(t, req{target: "/api/papers?q=attention"}); w.Code != 503 {
+		t.Errorf("second search: %d", w.Code)
+	}
+	select {
+	case <-entered:
+		t.Error("the second search reached the store")
+	default:
+	}
+	close(release)
+	if code := <-done; code != 200 {
+		t.Errorf("first search: %d", code)
+	}
+	// The slots are free again.
+	f.store.searchHook = nil
+	if w := f.do(t, req{target: "/api/papers?q=sparse"}); w.Code != 200 {
+		t.Errorf("search after the others: %d", w.Code)
+	}
+	// Lookups by id do not queue behind searches.
+	if w := f.do(t, req{target: "/api/papers?q=2509.24006"}); w.Code != 200 {
+		t.Errorf("lookup: %d", w.Code)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -44,10 +45,10 @@ func gitCmd(b *testing.B, dir string, args ...string) {
 	}
 }
 
-// BenchmarkListUnchanged is a tick over a 10,000-post archive with nothing
+// BenchmarkListUnchanged is a tick over a benchPosts-post archive with nothing
 // new upstream: one fetch (already up to date) and a stat of the folder.
 func BenchmarkListUnchanged(b *testing.B) {
-	remote := benchRemote(b, 10000)
+	remote := benchRemote(b, benchPosts)
 	s := New(Options{URL: "file://" + remote, Dir: filepath.Join(b.TempDir(), "clone")}, quiet)
 	ctx := context.Background()
 	if _, err := s.List(ctx); err != nil {
@@ -56,7 +57,7 @@ func BenchmarkListUnchanged(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		files, err := s.List(ctx)
-		if err != nil || len(files) != 10000 {
+		if err != nil || len(files) != benchPosts {
 			b.Fatal(len(files), err)
 		}
 	}
@@ -65,7 +66,7 @@ func BenchmarkListUnchanged(b *testing.B) {
 // BenchmarkListNewCommit is a tick where the archive gained one post: a
 // fetch of one commit, a hard reset and the listing.
 func BenchmarkListNewCommit(b *testing.B) {
-	remote := benchRemote(b, 10000)
+	remote := benchRemote(b, benchPosts)
 	s := New(Options{URL: "file://" + remote, Dir: filepath.Join(b.TempDir(), "clone")}, quiet)
 	ctx := context.Background()
 	if _, err := s.List(ctx); err != nil {
@@ -84,8 +85,17 @@ func BenchmarkListNewCommit(b *testing.B) {
 		gitCmd(b, remote, "commit", "-q", "-m", name)
 		b.StartTimer()
 		files, err := s.List(ctx)
-		if err != nil || len(files) != 10000+i {
+		if err != nil || len(files) != benchPosts+i {
 			b.Fatal(len(files), err)
 		}
 	}
 }
+
+// benchPosts is the archive size: 1,000 by default to keep `go test -bench`
+// quick; PAPERBOT_BENCH_POSTS=10000 gives the figures in the report.
+var benchPosts = func() int {
+	if n, err := strconv.Atoi(os.Getenv("PAPERBOT_BENCH_POSTS")); err == nil && n > 0 {
+		return n
+	}
+	return 1000
+}()

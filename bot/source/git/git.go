@@ -217,7 +217,10 @@ func (s *Source) refresh(ctx context.Context) error {
 	ferr := s.repo.FetchContext(ctx, &gogit.FetchOptions{
 		RemoteName: "origin",
 		RefSpecs:   []config.RefSpec{config.RefSpec("+" + branchRef.String() + ":" + remoteRef.String())},
-		Depth:      1,
+		// No Depth: the clone is shallow already and stays so (go-git sends
+		// its shallow boundary), and a fetch with Depth makes the server
+		// send the whole tree again -- seconds and megabytes per tick for
+		// a large archive, where this costs only the new commits.
 		Auth:       s.auth(),
 		Tags:       gogit.NoTags,
 		Force:      true,

@@ -175,6 +175,11 @@ func TestCloneListPullAndReset(t *testing.T) {
 		t.Fatalf("List after a deletion = %q, want %q", got, want)
 	}
 
+	// Fetches keep the clone shallow: it never pulls the whole history.
+	if _, err := os.Stat(filepath.Join(clone, ".git", "shallow")); err != nil {
+		t.Errorf("the clone is not shallow: %v", err)
+	}
+
 	// Nothing new: still fine, and no work beyond the fetch.
 	if _, err := s.List(ctx); err != nil {
 		t.Fatal(err)

@@ -436,7 +436,7 @@ func scanHit(sc interface{ Scan(...any) error }, extra ...any) (bot.PaperHit, er
 	return h, nil
 }
 
-// paperSQL's id <> '' term lets SQLite use the partial index papers_id.
+// paperSQL's id <> ” term lets SQLite use the partial index papers_id.
 const paperSQL = `SELECT ` + hitColumns + ` FROM papers p JOIN posts ON posts.path = p.post
 	WHERE p.id = ? AND p.id <> '' ORDER BY p.draft, p.date DESC, p.post DESC, p.idx LIMIT 1`
 

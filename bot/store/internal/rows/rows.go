@@ -32,8 +32,11 @@ func SearchText(p *bot.Paper) (title, text string) {
 }
 
 // Words splits a query into its lowercase whitespace-separated words, without
-// duplicates, at most MaxWords of them.
+// duplicates, at most MaxWords of them. NUL bytes and invalid UTF-8 separate
+// words too: SQLite would cut a pattern at a NUL and PostgreSQL rejects both.
 func Words(query string) []string {
+	query = strings.ToValidUTF8(query, " ")
+	query = strings.ReplaceAll(query, "\x00", " ")
 	var out []string
 	for _, w := range strings.Fields(strings.ToLower(query)) {
 		dup := false

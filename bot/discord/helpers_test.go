@@ -1,0 +1,152 @@
+package discord
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/paperbot/paperbot/bot"
+	"github.com/paperbot/paperbot/bot/discord/discordfake"
+	"github.com/paperbot/paperbot/bot/store"
+	"github.com/paperbot/paperbot/formatter"
+)
+
+const (
+	testToken   = "test-bot-token"
+	testChannel = "200000000000000001"
+)
+
+func para(s string) []bot.Block {
+	return []bot.Block{{Kind: bot.ParagraphBlock, Inlines: []bot.Inline{{Kind: bot.TextInline, Text: s}}}}
+}
+
+// exampleDigest is a made-up post of n papers with four sections each;
+// long makes the sections long so the digest needs several messages.
+func exampleDigest(day string, n int, long bool) *bot.Digest {
+	date, _ := time.Parse(time.DateOnly, day)
+	d := &bot.Digest{Date: date.Add(8 * time.Hour), Title: "Daily Papers " + day, Path: "_posts/" + day + "-daily-papers.md", Hash: "h-" + day}
+	body := "A short note about the method and its *limits*."
+	if long {
+		body = strings.Repeat("This paragraph explains the method in some detail, with numbers 1.5x and a caveat. ", 10)
+	}
+	for i := 1; i <= n; i++ {
+		p := bot.Paper{
+			Number: i,
+			Title:  fmt.Sprintf("Paper %d: sparse attention_and friends", i),
+			ID:     bot.ArxivID(fmt.Sprintf("2509.%05d", 10000+i)),
+		}
+		p.URL = p.ID.AbsURL()
+		for _, name := range []string{"Introduction", "Method", "Results", "Limitations"} {
+			text := body
+			if name == "Introduction" {
+				text = fmt.Sprintf("Goal: make model %d faster. ", i) + body
+			}
+			p.Sections = append(p.Sections, bot.Section{Name: name, Blocks: para(text)})
+		}
+		d.Papers = append(d.Papers, p)
+	}
+	return d
+}
+
+func newFake(t testing.TB) *discordfake.Server {
+	t.Helper()
+	f := discordfake.New(testToken)
+	t.Cleanup(f.Close)
+	f.AddChannel(testChannel)
+	return f
+}
+
+func newSession(t testing.TB, f *discordfake.Server) *discordgo.Session {
+	t.Helper()
+	s, err := NewSession(testToken, f.URL)
+	if err != nil {
+		t.Fatalf("session: %v", err)
+	}
+	return s
+}
+
+var fastRetry = Retry{Base: 5 * time.Millisecond, Max: 20 * time.Millisecond, MinRetryAfter: 5 * time.Millisecond, CallTimeout: 2 * time.Second}
+
+func newTarget(t testing.TB, f *discordfake.Server, cfg TargetConfig) *Target {
+	t.Helper()
+	if cfg.Name == "" {
+		cfg.Name = "lab"
+	}
+	if cfg.Channel == "" && cfg.WebhookURL == "" {
+		cfg.Channel = testChannel
+	}
+	if cfg.Retry == (Retry{}) {
+		cfg.Retry = fastRetry
+	}
+	tg, err := NewTarget(newSession(t, f), cfg, nil)
+	if err != nil {
+		t.Fatalf("target: %v", err)
+	}
+	return tg
+}
+
+// fixtureDir is the shared fixture folder; the test skips when absent.
+func fixtureDir(t testing.TB) string {
+	dir := filepath.Join("..", "..", "..", "shared", "fixtures", "posts")
+	if _, err := os.Stat(dir); err != nil {
+		t.Skip("../shared not present: ", err)
+	}
+	return dir
+}
+
+// fixtureStore indexes every fixture post into an in-memory store.
+func fixtureStore(t testing.TB) (bot.Store, []*bot.Digest) {
+	t.Helper()
+	dir := fixtureDir(t)
+	st := memStore(t)
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var posts []*bot.Digest
+	for _, e := range ents {
+		if _, ok := formatter.PostName(e.Name()); !ok {
+			continue
+		}
+		src, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := (&formatter.Parser{}).Parse(e.Name(), src)
+		if err != nil {
+			t.Fatalf("parse %s: %v", e.Name(), err)
+		}
+		if err := st.SavePost(context.Background(), d, bot.FileState{Path: d.Path, Size: int64(len(src)), ModTime: d.Date, Hash: d.Hash}); err != nil {
+			t.Fatal(err)
+		}
+		posts = append(posts, d)
+	}
+	return st, posts
+}
+
+func memStore(t testing.TB, posts ...*bot.Digest) bot.Store {
+	t.Helper()
+	st, err := store.Open(context.Background(), ":memory:", nil)
+	if err != nil {
+		t.Fatalf("store: %v", err)
+	}
+	t.Cleanup(func() { st.Close() })
+	for _, d := range posts {
+		if err := st.SavePost(context.Background(), d, bot.FileState{Path: d.Path, Size: 1, ModTime: d.Date, Hash: d.Hash}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return st
+}
+
+func ctxT(t testing.TB) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}

@@ -1,0 +1,251 @@
+package discord
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+)
+
+// Discord's JSON error codes the adapter names (the "code" of an error body).
+const (
+	codeUnknownChannel  = 10003
+	codeUnknownMessage  = 10008
+	codeUnknownWebhook  = 10015
+	codeMissingAccess   = 50001
+	codeMissingPerms    = 50013
+	codeInvalidFormBody = 50035
+)
+
+// hints say in a sentence what to fix for a permanent failure.
+var hints = map[int]string{
+	codeUnknownChannel:  "the channel does not exist or the bot cannot see it",
+	codeUnknownMessage:  "the message to change no longer exists",
+	codeUnknownWebhook:  "the webhook does not exist (check webhook_url)",
+	codeMissingAccess:   "the bot cannot see the channel: add it to the server and allow View Channel",
+	codeMissingPerms:    "the bot lacks a permission in the channel (Send Messages, Embed Links)",
+	codeInvalidFormBody: "Discord refused the message (invalid form body)",
+}
+
+// DiscordError is a permanent failure of a Discord call: the HTTP status,
+// Discord's JSON error code (0 when none) and message, and a hint. It
+// never holds the token or a webhook URL.
+type DiscordError struct {
+	Op      string
+	Status  int
+	Code    int
+	Message string
+	Hint    string
+}
+
+func (e *DiscordError) Error() string {
+	s := fmt.Sprintf("%s: discord HTTP %d", e.Op, e.Status)
+	if e.Code != 0 {
+		s += fmt.Sprintf(" code %d", e.Code)
+	}
+	if e.Message != "" {
+		s += ": " + e.Message
+	}
+	if e.Hint != "" {
+		s += " (" + e.Hint + ")"
+	}
+	return s
+}
+
+// StatusOf returns the HTTP status of a Discord failure in err's chain, or 0.
+func StatusOf(err error) int {
+	var de *DiscordError
+	if errors.As(err, &de) {
+		return de.Status
+	}
+	var re *discordgo.RESTError
+	if errors.As(err, &re) && re.Response != nil {
+		return re.Response.StatusCode
+	}
+	return 0
+}
+
+// CodeOf returns Discord's JSON error code in err's chain, or 0.
+func CodeOf(err error) int {
+	var de *DiscordError
+	if errors.As(err, &de) {
+		return de.Code
+	}
+	var re *discordgo.RESTError
+	if errors.As(err, &re) && re.Message != nil {
+		return re.Message.Code
+	}
+	return 0
+}
+
+// Retry tunes how transient failures are retried. Calls are retried until
+// the caller's context ends.
+type Retry struct {
+	// Base and Max bound the exponential backoff for 5xx and timeouts
+	// (defaults 1s and 30s); the wait is drawn with jitter.
+	Base, Max time.Duration
+	// MinRetryAfter is the least wait after a 429 (default 100ms).
+	MinRetryAfter time.Duration
+	// CallTimeout bounds one HTTP call (default 30s); a timed-out call is
+	// retried like a 5xx.
+	CallTimeout time.Duration
+}
+
+func (r Retry) withDefaults() Retry {
+	if r.Base <= 0 {
+		r.Base = time.Second
+	}
+	if r.Max <= 0 {
+		r.Max = 30 * time.Second
+	}
+	if r.Max < r.Base {
+		r.Max = r.Base
+	}
+	if r.MinRetryAfter <= 0 {
+		r.MinRetryAfter = 100 * time.Millisecond
+	}
+	if r.CallTimeout <= 0 {
+		r.CallTimeout = 30 * time.Second
+	}
+	return r
+}
+
+type retryKind int
+
+const (
+	permanent retryKind = iota
+	rateLimited
+	transient
+)
+
+// classify decides whether err is worth another try; ctx is the caller's
+// context (a per-call timeout ending is transient, the caller's is not).
+func classify(ctx context.Context, err error) (retryKind, time.Duration) {
+	if ctx.Err() != nil {
+		return permanent, 0
+	}
+	var rl *discordgo.RateLimitError
+	if errors.As(err, &rl) && rl.RateLimit != nil && rl.TooManyRequests != nil {
+		return rateLimited, rl.RetryAfter
+	}
+	var re *discordgo.RESTError
+	if errors.As(err, &re) && re.Response != nil {
+		c := re.Response.StatusCode
+		if c >= 500 || c == 408 || c == 429 {
+			return transient, 0
+		}
+		return permanent, 0
+	}
+	if errors.Is(err, discordgo.ErrJSONUnmarshal) {
+		return permanent, 0
+	}
+	if strings.Contains(err.Error(), "Exceeded Max retries") { // discordgo's 502 loop
+		return transient, 0
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return transient, 0
+	}
+	var ne net.Error
+	if errors.As(err, &ne) {
+		return transient, 0
+	}
+	msg := err.Error()
+	if strings.Contains(msg, "EOF") || strings.Contains(msg, "connection reset") || strings.Contains(msg, "connection refused") {
+		return transient, 0
+	}
+	return permanent, 0
+}
+
+// backoff is the wait before retry number attempt (0-based): between half
+// and all of an exponentially growing, capped ceiling.
+func (r Retry) backoff(attempt int) time.Duration {
+	ceil := r.Base
+	for i := 0; i < attempt && ceil < r.Max; i++ {
+		ceil *= 2
+	}
+	ceil = min(ceil, r.Max)
+	return ceil/2 + rand.N(ceil/2+1)
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// permanentError turns a final error of op into a *DiscordError when it
+// came from Discord, and otherwise wraps it with secrets removed.
+func permanentError(op string, err error, secrets ...string) error {
+	var re *discordgo.RESTError
+	if errors.As(err, &re) && re.Response != nil {
+		de := &DiscordError{Op: op, Status: re.Response.StatusCode}
+		if re.Message != nil {
+			de.Code, de.Message = re.Message.Code, redact(re.Message.Message, secrets)
+		}
+		de.Hint = hints[de.Code]
+		if de.Hint == "" && de.Status == 401 {
+			de.Hint = "the bot token is invalid (discord.bot_token)"
+		}
+		return de
+	}
+	return fmt.Errorf("%s: %s", op, redact(err.Error(), secrets))
+}
+
+// redact removes secrets (a webhook token appears in the URL that
+// net/http errors quote) from s.
+func redact(s string, secrets []string) string {
+	for _, sec := range secrets {
+		if sec != "" {
+			s = strings.ReplaceAll(s, sec, "***")
+		}
+	}
+	return s
+}
+
+// request performs one REST call with retries: 429s wait Retry-After (the
+// JSON retry_after), transient failures back off; permanent ones return at
+// once. discordgo's own limiter still paces the buckets from the
+// X-RateLimit headers; its blind 429 sleep is turned off per call so the
+// wait honours ctx.
+func request(ctx context.Context, s *discordgo.Session, r Retry, op, method, url, bucket string, body any, onRetry func(reason string), secrets ...string) ([]byte, error) {
+	for attempt := 0; ; attempt++ {
+		cctx, cancel := context.WithTimeout(ctx, r.CallTimeout)
+		out, err := s.RequestWithBucketID(method, url, body, bucket,
+			discordgo.WithContext(cctx), discordgo.WithRetryOnRatelimit(false))
+		cancel()
+		if err == nil {
+			return out, nil
+		}
+		kind, wait := classify(ctx, err)
+		switch kind {
+		case rateLimited:
+			wait = max(wait, r.MinRetryAfter)
+			if onRetry != nil {
+				onRetry("ratelimited")
+			}
+		case transient:
+			wait = r.backoff(attempt)
+			if onRetry != nil {
+				onRetry("transient")
+			}
+		default:
+			return nil, permanentError(op, err, secrets...)
+		}
+		if serr := sleep(ctx, wait); serr != nil {
+			return nil, fmt.Errorf("%s: gave up after %d attempts: %s", op, attempt+1, redact(err.Error(), secrets))
+		}
+	}
+}

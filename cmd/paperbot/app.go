@@ -1,0 +1,321 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	slackapi "github.com/slack-go/slack"
+
+	"github.com/paperbot/paperbot/bot"
+	"github.com/paperbot/paperbot/bot/console"
+	"github.com/paperbot/paperbot/bot/metrics"
+	"github.com/paperbot/paperbot/bot/slack"
+	"github.com/paperbot/paperbot/bot/source/folder"
+	"github.com/paperbot/paperbot/bot/source/git"
+	"github.com/paperbot/paperbot/bot/store"
+	"github.com/paperbot/paperbot/bot/web"
+	"github.com/paperbot/paperbot/config"
+	"github.com/paperbot/paperbot/formatter"
+)
+
+// Main is the whole bot, wired from a Config: store, source, parser,
+// targets, engine, HTTP listener and chat adapters. Tests start it like the
+// binary does, with http.listen ":0" and fake chat servers:
+// Open, then Run(ctx) until ctx ends, then Close.
+type Main struct {
+	Config *config.Config
+	// Stdout receives the console target's digests.
+	Stdout io.Writer
+	Logger *slog.Logger
+	// Holder names this replica for the sender lease (default: host name).
+	Holder string
+
+	Store  bot.Store
+	Engine *bot.Engine
+	Web    *web.Server
+
+	slackHandler *slack.Handler
+	socket       *slack.SocketMode
+	closeOnce    sync.Once
+}
+
+// NewMain returns a Main for a validated cfg.
+func NewMain(cfg *config.Config, stdout io.Writer, logger *slog.Logger) *Main {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &Main{Config: cfg, Stdout: stdout, Logger: logger}
+}
+
+// Open builds everything and starts the HTTP listener; nothing is sent
+// until Run. On error, what was opened is closed.
+func (m *Main) Open(ctx context.Context) (err error) {
+	defer func() {
+		if err != nil {
+			m.Close()
+		}
+	}()
+	cfg := m.Config
+	loc, err := cfg.Location()
+	if err != nil {
+		return err
+	}
+	if p, ok := cfg.SQLitePath(); ok && p != ":memory:" {
+		// A fresh machine has no data folder yet; SQLite creates the file,
+		// not its folder.
+		if err := os.MkdirAll(filepath.Dir(p), 0o750); err != nil {
+			return fmt.Errorf("store folder: %w", err)
+		}
+	}
+	st, err := store.Open(ctx, cfg.Store, m.Logger.With("component", "store"))
+	if err != nil {
+		return fmt.Errorf("open store: %w", err)
+	}
+	m.Store = st
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	obs, err := metrics.New(reg)
+	if err != nil {
+		return fmt.Errorf("metrics: %w", err)
+	}
+
+	src, err := m.source()
+	if err != nil {
+		return err
+	}
+	targets, err := m.targets(obs)
+	if err != nil {
+		return err
+	}
+	commands := &bot.Commands{Store: m.Store, Location: loc}
+	m.Engine = &bot.Engine{
+		Store:    m.Store,
+		Source:   src,
+		Parser:   &formatter.Parser{Location: loc},
+		Targets:  targets,
+		Location: loc,
+		CatchUp:  cfg.CatchUp,
+		Logger:   m.Logger.With("component", "engine"),
+		Observer: obs,
+		Holder:   m.Holder,
+	}
+	if cfg.ExpectBy != "" {
+		eb, err := bot.ParseExpectBy(cfg.ExpectBy)
+		if err != nil {
+			return fmt.Errorf("config: expect_by: %w", err)
+		}
+		m.Engine.ExpectBy = &eb
+	}
+	if cfg.Alerts != "" {
+		for _, t := range targets {
+			if t.Name() == cfg.Alerts {
+				m.Engine.Alerts = t
+			}
+		}
+		if m.Engine.Alerts == nil {
+			return fmt.Errorf("config: alerts: no target named %q", cfg.Alerts)
+		}
+	}
+
+	slackDetails, err := formatter.ParseSlackDetails(cfg.Slack.Details)
+	if err != nil {
+		return fmt.Errorf("config: slack.details: %w", err)
+	}
+	discordDetails, err := formatter.ParseDiscordDetails(cfg.Discord.Details)
+	if err != nil {
+		return fmt.Errorf("config: discord.details: %w", err)
+	}
+	m.Web, err = web.New(web.Config{
+		Store:      m.Store,
+		Commands:   commands,
+		Logger:     m.Logger.With("component", "web"),
+		AdminToken: cfg.HTTP.AdminToken,
+		Ready: func() (bool, time.Time) {
+			return m.Engine.Ready(), m.Engine.LastScan()
+		},
+		Retry: func(ctx context.Context, post string) error {
+			m.Engine.Trigger()
+			return nil
+		},
+		Registry: reg,
+		Preview: func(d *bot.Digest) (s, dc []byte) {
+			s, _ = formatter.SlackJSON(formatter.Slack(d, formatter.SlackOptions{Details: slackDetails, SiteURL: cfg.Posts.SiteURL}))
+			dc, _ = formatter.DiscordJSON(formatter.Discord(d, formatter.DiscordOptions{Details: discordDetails, SiteURL: cfg.Posts.SiteURL}))
+			return s, dc
+		},
+		Location: loc,
+	})
+	if err != nil {
+		return err
+	}
+
+	if cfg.Slack.BotToken != "" {
+		client := m.slackClient()
+		m.slackHandler = slack.NewHandler(slack.HandlerConfig{
+			Client:        client,
+			SigningSecret: cfg.Slack.SigningSecret,
+			Commands:      commands,
+			Details:       slackDetails,
+			SiteURL:       cfg.Posts.SiteURL,
+			Metrics:       slackMetrics(obs),
+		}, m.Logger)
+		if cfg.Slack.SigningSecret != "" {
+			m.Web.Handle("POST /slack/commands", m.slackHandler.CommandsHandler())
+			m.Web.Handle("POST /slack/interactions", m.slackHandler.InteractionsHandler())
+		}
+		if cfg.Slack.AppToken != "" {
+			opts := []slackapi.Option{slackapi.OptionAppLevelToken(cfg.Slack.AppToken)}
+			if cfg.Slack.APIURL != "" {
+				opts = append(opts, slackapi.OptionAPIURL(cfg.Slack.APIURL))
+			}
+			m.socket = slack.NewSocketMode(slackapi.New(cfg.Slack.BotToken, opts...), m.slackHandler, m.Logger)
+		}
+	}
+
+	if err := m.Web.Open(cfg.HTTP.Listen); err != nil {
+		return fmt.Errorf("http: listen on %s: %w", cfg.HTTP.Listen, err)
+	}
+	m.Logger.Info("listening", "addr", m.Web.Addr())
+	return nil
+}
+
+// Addr is the HTTP listener's address (useful with ":0").
+func (m *Main) Addr() string { return m.Web.Addr() }
+
+// Run runs the schedule (one tick at once, then on the cron spec) and the
+// Socket Mode connection until ctx ends, then lets the tick in flight
+// finish. It returns the first error that stopped a component for good.
+func (m *Main) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	errc := make(chan error, 2)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := m.Engine.Run(ctx, m.Config.Schedule); err != nil {
+			errc <- fmt.Errorf("engine: %w", err)
+			cancel()
+		}
+	}()
+	if m.socket != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := m.socket.Run(ctx); err != nil {
+				errc <- err
+				cancel()
+			}
+		}()
+	}
+	wg.Wait()
+	close(errc)
+	return <-errc
+}
+
+// Close stops the listener (letting requests in flight finish for up to 10
+// seconds) and closes the store. It is safe to call more than once.
+func (m *Main) Close() error {
+	var errs []error
+	m.closeOnce.Do(func() {
+		if m.Web != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			if err := m.Web.Close(ctx); err != nil {
+				errs = append(errs, fmt.Errorf("http: %w", err))
+			}
+			cancel()
+		}
+		if m.slackHandler != nil {
+			m.slackHandler.Wait()
+		}
+		if m.Store != nil {
+			if err := m.Store.Close(); err != nil {
+				errs = append(errs, fmt.Errorf("store: %w", err))
+			}
+		}
+	})
+	return errors.Join(errs...)
+}
+
+func (m *Main) source() (bot.Source, error) {
+	cfg := m.Config
+	if cfg.Posts.Git.URL != "" {
+		g := cfg.Posts.Git
+		opts := git.Options{URL: g.URL, Branch: g.Branch, Path: g.Path, Dir: cfg.GitDir(), Token: g.Token}
+		if err := opts.Validate(); err != nil {
+			return nil, fmt.Errorf("config: posts.git: %w", err)
+		}
+		return git.New(opts, m.Logger.With("component", "source")), nil
+	}
+	if st, err := os.Stat(cfg.Posts.Dir); err != nil || !st.IsDir() {
+		return nil, fmt.Errorf("config: posts.dir: %s is not a folder", cfg.Posts.Dir)
+	}
+	return folder.New(cfg.Posts.Dir, m.Logger.With("component", "source")), nil
+}
+
+func (m *Main) slackClient() *slackapi.Client {
+	var opts []slackapi.Option
+	if u := m.Config.Slack.APIURL; u != "" {
+		if !strings.HasSuffix(u, "/") {
+			u += "/" // slack-go joins method names onto the base
+		}
+		opts = append(opts, slackapi.OptionAPIURL(u))
+	}
+	return slackapi.New(m.Config.Slack.BotToken, opts...)
+}
+
+func (m *Main) targets(obs *metrics.Metrics) ([]bot.Target, error) {
+	cfg := m.Config
+	var targets []bot.Target
+	if cfg.ConsoleEnabled() {
+		out := m.Stdout
+		if out == nil {
+			out = os.Stdout
+		}
+		targets = append(targets, console.New(config.ConsoleTarget, out, formatter.Text))
+	}
+	if len(cfg.Slack.Targets) > 0 {
+		details, err := formatter.ParseSlackDetails(cfg.Slack.Details)
+		if err != nil {
+			return nil, fmt.Errorf("config: slack.details: %w", err)
+		}
+		client := m.slackClient()
+		for _, t := range cfg.Slack.Targets {
+			targets = append(targets, slack.NewTarget(client, slack.TargetConfig{
+				Name:     t.Name,
+				Channel:  t.Channel,
+				Tags:     t.Tags,
+				Keywords: t.Keywords,
+				Details:  details,
+				SiteURL:  cfg.Posts.SiteURL,
+				Metrics:  slackMetrics(obs),
+			}, m.Logger.With("component", "slack")))
+		}
+	}
+	dts, err := m.discordTargets()
+	if err != nil {
+		return nil, err
+	}
+	targets = append(targets, dts...)
+	return targets, nil
+}
+
+// slackMetrics counts the Slack adapter's permanent errors and retries on
+// the shared registry.
+func slackMetrics(obs *metrics.Metrics) *slack.Metrics {
+	return &slack.Metrics{
+		Error: func(target, code string) { obs.AdapterError("slack", target, code) },
+		Retry: func(target, reason string) { obs.AdapterRetry("slack", target, reason) },
+	}
+}
