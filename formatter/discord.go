@@ -337,6 +337,7 @@ func noMentions() *discordgo.MessageAllowedMentions {
 type dunit struct {
 	paper  int
 	embeds []*discordgo.MessageEmbed
+	sizes  []int // DiscordEmbedChars of each embed
 }
 
 // Discord renders a digest as Discord messages: one embed per paper (more
@@ -350,7 +351,12 @@ func Discord(d *bot.Digest, opt DiscordOptions) []*discordgo.MessageSend {
 	units := make([]dunit, 0, len(d.Papers))
 	for i := range d.Papers {
 		p := &d.Papers[i]
-		units = append(units, dunit{paper: p.Number, embeds: discordPaperEmbeds(p, opt)})
+		embeds := discordPaperEmbeds(p, opt)
+		sizes := make([]int, len(embeds))
+		for j, e := range embeds {
+			sizes[j] = DiscordEmbedChars(e)
+		}
+		units = append(units, dunit{paper: p.Number, embeds: embeds, sizes: sizes})
 	}
 	type group struct {
 		embeds []*discordgo.MessageEmbed
@@ -367,15 +373,15 @@ func Discord(d *bot.Digest, opt DiscordOptions) []*discordgo.MessageSend {
 	}
 	for _, u := range units {
 		size := 0
-		for _, e := range u.embeds {
-			size += DiscordEmbedChars(e)
+		for _, n := range u.sizes {
+			size += n
 		}
 		if len(cur.embeds)+len(u.embeds) > DiscordMaxEmbeds || chars+size > DiscordMaxEmbedTotal {
 			flush()
 		}
 		cur.papers = append(cur.papers, u.paper)
-		for _, e := range u.embeds {
-			n := DiscordEmbedChars(e)
+		for j, e := range u.embeds {
+			n := u.sizes[j]
 			if len(cur.embeds) > 0 && (len(cur.embeds) == DiscordMaxEmbeds || chars+n > DiscordMaxEmbedTotal) {
 				flush()
 				cur.papers = append(cur.papers, u.paper)

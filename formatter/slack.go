@@ -221,13 +221,13 @@ func wrapMarker(m, s string) string {
 // packTexts splits every text to at most max units and then joins
 // neighbours (with a blank line) while they fit, so a paper's short
 // sections share one block instead of using one each.
-func packTexts(texts []string, max int, spans func(string) []span) []string {
-	var out []string
+func packTexts(texts []string, max int, spans func(string) []span) (out []string, sizes []int) {
 	var group []string
 	size := 0
 	flush := func() {
 		if len(group) > 0 {
 			out = append(out, strings.Join(group, "\n\n"))
+			sizes = append(sizes, size)
 		}
 		group, size = group[:0], 0
 	}
@@ -245,7 +245,7 @@ func packTexts(texts []string, max int, spans func(string) []span) []string {
 		}
 	}
 	flush()
-	return out
+	return out, sizes
 }
 
 func mrkdwn(s string) *slack.TextBlockObject {
@@ -291,8 +291,10 @@ const containerTextMax = 9000
 // slackSectionItems are the sections of a paper as section blocks.
 func slackSectionItems(p *bot.Paper) []sitem {
 	var items []sitem
-	for _, t := range packTexts(sectionTexts(p, slackDialect, slackName), SlackMaxSectionText, slackSpans) {
-		items = append(items, newItem(slackSection(t), p.Number))
+	texts, sizes := packTexts(sectionTexts(p, slackDialect, slackName), SlackMaxSectionText, slackSpans)
+	for i, t := range texts {
+		// The size is known: no need to count the text again.
+		items = append(items, sitem{block: slackSection(t), blocks: 1, text: sizes[i], paper: p.Number})
 	}
 	return items
 }

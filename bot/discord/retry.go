@@ -17,6 +17,7 @@ const (
 	codeUnknownChannel  = 10003
 	codeUnknownMessage  = 10008
 	codeUnknownWebhook  = 10015
+	codeBadWebhookToken = 50027
 	codeMissingAccess   = 50001
 	codeMissingPerms    = 50013
 	codeInvalidFormBody = 50035
@@ -27,6 +28,7 @@ var hints = map[int]string{
 	codeUnknownChannel:  "the channel does not exist or the bot cannot see it",
 	codeUnknownMessage:  "the message to change no longer exists",
 	codeUnknownWebhook:  "the webhook does not exist (check webhook_url)",
+	codeBadWebhookToken: "the webhook token is wrong (check webhook_url)",
 	codeMissingAccess:   "the bot cannot see the channel: add it to the server and allow View Channel",
 	codeMissingPerms:    "the bot lacks a permission in the channel (Send Messages, Embed Links)",
 	codeInvalidFormBody: "Discord refused the message (invalid form body)",

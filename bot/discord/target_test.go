@@ -8,7 +8,6 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
-	"github.com/paperbot/paperbot/bot"
 	"github.com/paperbot/paperbot/formatter"
 )
 
@@ -259,10 +258,10 @@ func TestWebhookTarget(t *testing.T) {
 	if err != nil || len(refs2) != 1 || refs2[0].ID != refs[0].ID || len(f.Messages(testChannel)) != 1 {
 		t.Fatalf("webhook edit: %v %v, %d messages", refs2, err, len(f.Messages(testChannel)))
 	}
-	// A wrong token: 404 Unknown Webhook, and the token is not in the error.
+	// A wrong token: 401 Invalid Webhook Token, and the token is not in the error.
 	bad := newTarget(t, f, TargetConfig{Name: "bad", WebhookURL: f.URL + "/api/webhooks/300000000000000001/other-sekret"})
 	_, err = bad.Post(ctxT(t), d2, key)
-	if CodeOf(err) != codeUnknownWebhook || strings.Contains(err.Error(), "other-sekret") {
+	if CodeOf(err) != codeBadWebhookToken || StatusOf(err) != 401 || strings.Contains(err.Error(), "other-sekret") {
 		t.Errorf("bad webhook: %v", err)
 	}
 }

@@ -195,6 +195,8 @@ func (s *Server) ExpireNonces() {
 	}
 }
 
+var apiVersion = regexp.MustCompile(`^v[0-9]+/`)
+
 var idRe = regexp.MustCompile(`^[0-9]+$`)
 
 func routeKey(method string, parts []string) string {
@@ -225,13 +227,13 @@ func apiError(w http.ResponseWriter, status, code int, msg string) {
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
-	path, ok := strings.CutPrefix(r.URL.Path, "/api/v10/")
-	if !ok {
-		path, ok = strings.CutPrefix(r.URL.Path, "/api/")
-	}
+	path, ok := strings.CutPrefix(r.URL.Path, "/api/")
 	if !ok {
 		apiError(w, 404, 0, "404: Not Found")
 		return
+	}
+	if v := apiVersion.FindString(path); v != "" {
+		path = path[len(v):]
 	}
 	parts := strings.Split(strings.Trim(path, "/"), "/")
 	key := routeKey(r.Method, parts)
@@ -523,7 +525,11 @@ func (s *Server) webhookRoute(w http.ResponseWriter, r *http.Request, parts []st
 	s.mu.Lock()
 	wh, ok := s.webhooks[id]
 	s.mu.Unlock()
-	if !ok || wh.token != token {
+	if ok && wh.token != token {
+		apiError(w, 401, 50027, "Invalid Webhook Token")
+		return
+	}
+	if !ok {
 		// Interaction followups use the application id and token.
 		if len(parts) == 3 && r.Method == "POST" {
 			s.mu.Lock()

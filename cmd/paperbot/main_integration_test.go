@@ -1,0 +1,306 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/paperbot/paperbot/bot/slack"
+	"github.com/paperbot/paperbot/bot/slack/slackfake"
+	"github.com/paperbot/paperbot/config"
+)
+
+// syncBuffer is the console target's stdout: written by the engine, read
+// by the test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// bot is one running Main with its stop function.
+type runningBot struct {
+	m    *Main
+	stop func()
+}
+
+func startBot(t *testing.T, cfg *config.Config, out io.Writer) *runningBot {
+	t.Helper()
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if testing.Verbose() {
+		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	m := NewMain(cfg, out, logger)
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := m.Open(ctx); err != nil {
+		cancel()
+		t.Fatalf("Open: %v", err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- m.Run(ctx) }()
+	b := &runningBot{m: m}
+	var once sync.Once
+	b.stop = func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("Run: %v", err)
+			}
+			if err := m.Close(); err != nil {
+				t.Errorf("Close: %v", err)
+			}
+		})
+	}
+	t.Cleanup(b.stop)
+	return b
+}
+
+// deliveries counts the fake's live messages per metadata key and part.
+func deliveries(fake *slackfake.Server, channel string) map[string]int {
+	n := map[string]int{}
+	for _, m := range fake.Messages(channel) {
+		if m.Deleted || m.Metadata == nil {
+			continue
+		}
+		n[fmt.Sprintf("%v/%v", m.Metadata.EventPayload["key"], m.Metadata.EventPayload["part"])]++
+	}
+	return n
+}
+
+// keys is the set of delivery keys (posts) among the fake's messages.
+func keys(fake *slackfake.Server, channel string) map[string]bool {
+	k := map[string]bool{}
+	for _, m := range fake.Messages(channel) {
+		if !m.Deleted && m.Metadata != nil && m.ThreadTS == "" {
+			k[fmt.Sprint(m.Metadata.EventPayload["key"])] = true
+		}
+	}
+	return k
+}
+
+func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func copyExamples(t *testing.T, dst string) {
+	t.Helper()
+	src := filepath.Join("..", "..", "examples", "posts")
+	entries, err := os.ReadDir(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join(src, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dst, e.Name()), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+const newPost = `---
+title: "Daily Papers — %[1]s"
+date: %[1]s 08:00:00
+tags: [papers]
+---
+
+# 1. [A Paper Added Later, Number %[2]d](https://arxiv.org/abs/2511.%05[2]d)
+
+> [Alphaxiv](https://www.alphaxiv.org/ko/overview/2511.%05[2]d)
+
+## Introduction
+
+- Goal: Show that a post added while the bot runs is delivered at the next tick.
+
+## Method
+
+Write the file, trigger a tick, count the messages.
+
+## Results
+
+One message per target.
+
+## Limitations
+
+N/A
+
+## Conclusion
+
+It works.
+`
+
+// TestMainDelivers starts the whole bot (SQLite, a posts folder, a fake
+// Slack and the console target, HTTP on :0) and walks through a bot's
+// life: first delivery, a new post, an edit, a 429/500 storm, drafts and
+// future posts held, a restart that sends nothing again, and the HTTP
+// routes answering from the same store.
+func TestMainDelivers(t *testing.T) {
+	dir := t.TempDir()
+	posts := filepath.Join(dir, "_posts")
+	if err := os.Mkdir(posts, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	copyExamples(t, posts)
+	future := time.Now().AddDate(1, 0, 0).Format(time.DateOnly)
+	if err := os.WriteFile(filepath.Join(posts, future+"-future.md"), []byte(fmt.Sprintf(newPost, future, 99)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	fake := slackfake.New("xoxb-test")
+	defer fake.Close()
+	const secret = "test-signing-secret"
+	cfg := config.Default()
+	cfg.Posts.Dir = posts
+	cfg.Store = "sqlite://" + filepath.Join(dir, "paperbot.db")
+	cfg.DataDir = filepath.Join(dir, "data")
+	cfg.CatchUp = 100 * 365 * 24 * time.Hour // the 2025 examples count as new
+	cfg.Schedule = "0 0 1 1 *"               // ticks come from Trigger
+	cfg.HTTP.Listen = "127.0.0.1:0"
+	yes := true
+	cfg.Console = &yes
+	cfg.Slack.BotToken = "xoxb-test"
+	cfg.Slack.SigningSecret = secret
+	cfg.Slack.APIURL = fake.APIURL()
+	cfg.Slack.Targets = []config.SlackTarget{{Name: "team", Channel: "C0TEAM"}}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+
+	out := &syncBuffer{}
+	b := startBot(t, cfg, out)
+	// The three published example posts reach both targets; the draft and
+	// the future post do not.
+	waitFor(t, "first delivery", 60*time.Second, func() bool {
+		return len(keys(fake, "C0TEAM")) == 3 && strings.Count(out.String(), "── console") == 3
+	})
+	for k, n := range deliveries(fake, "C0TEAM") {
+		if n != 1 {
+			t.Errorf("message %s sent %d times", k, n)
+		}
+	}
+	for _, m := range fake.AllMessages() {
+		if strings.Contains(m.Text, future) || strings.Contains(m.Text, "2025-10-04") {
+			t.Errorf("draft or future post sent: %q", m.Text)
+		}
+	}
+	if strings.Contains(out.String(), future) {
+		t.Errorf("future post printed")
+	}
+
+	// A new file is delivered at the next tick, through 429s and 500s.
+	fake.RateLimitNext("chat.postMessage", 2, 1)
+	fake.ServerErrorNext("chat.postMessage", 2, 500)
+	if err := os.WriteFile(filepath.Join(posts, "2025-10-05-daily-papers.md"), []byte(fmt.Sprintf(newPost, "2025-10-05", 5)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b.m.Engine.Trigger()
+	waitFor(t, "new post", 60*time.Second, func() bool { return len(keys(fake, "C0TEAM")) == 4 })
+	for k, n := range deliveries(fake, "C0TEAM") {
+		if n != 1 {
+			t.Errorf("after the storm: message %s sent %d times", k, n)
+		}
+	}
+	if got := len(fake.Calls("chat.postMessage")); got < 5 {
+		t.Errorf("expected the 429s and 500s to be retried; saw %d postMessage calls", got)
+	}
+
+	// An edited post is updated in place: chat.update, no new message.
+	before := len(fake.Messages("C0TEAM"))
+	p := filepath.Join(posts, "2025-10-05-daily-papers.md")
+	src, _ := os.ReadFile(p)
+	edited := strings.Replace(string(src), "A Paper Added Later", "A Paper Edited Later", 1)
+	if err := os.WriteFile(p, []byte(edited), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b.m.Engine.Trigger()
+	waitFor(t, "edit", 30*time.Second, func() bool {
+		for _, m := range fake.Messages("C0TEAM") {
+			if m.Updates > 0 && strings.Contains(string(m.Blocks), "A Paper Edited Later") {
+				return true
+			}
+		}
+		return false
+	})
+	if after := len(fake.Messages("C0TEAM")); after != before {
+		t.Errorf("edit posted new messages: %d -> %d", before, after)
+	}
+
+	// The HTTP routes answer from the same store.
+	base := "http://" + b.m.Addr()
+	resp, err := http.Get(base + "/api/papers/2511.00005")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var paper struct{ Title string }
+	json.NewDecoder(resp.Body).Decode(&paper)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || paper.Title != "A Paper Edited Later, Number 5" {
+		t.Errorf("GET /api/papers/2511.00005 = %d %q", resp.StatusCode, paper.Title)
+	}
+	form := url.Values{"command": {"/paper"}, "text": {"2510.01234"}, "channel_id": {"C0TEAM"}, "user_id": {"U1"}, "response_url": {fake.ResponseURL("r1")}}
+	body := form.Encode()
+	ts := strconv.FormatInt(time.Now().Unix(), 10)
+	req, _ := http.NewRequest("POST", base+"/slack/commands", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("X-Slack-Request-Timestamp", ts)
+	req.Header.Set("X-Slack-Signature", slack.Sign(secret, ts, []byte(body)))
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reply, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(reply), "TileSparse") {
+		t.Errorf("/paper 2510.01234 = %d %s", resp.StatusCode, reply)
+	}
+
+	// A restart sends nothing again.
+	b.stop()
+	sent := len(fake.Calls("chat.postMessage"))
+	printed := out.String()
+	b2 := startBot(t, cfg, out)
+	waitFor(t, "ready after restart", 30*time.Second, func() bool { return b2.m.Engine.Ready() })
+	// A tick of our own: Tick waits for the one Run started, then runs.
+	if err := b2.m.Engine.Tick(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	b2.stop()
+	if got := len(fake.Calls("chat.postMessage")); got != sent {
+		t.Errorf("restart posted %d more messages", got-sent)
+	}
+	if out.String() != printed {
+		t.Errorf("restart printed again: %q", strings.TrimPrefix(out.String(), printed))
+	}
+}
