@@ -82,7 +82,9 @@ func TestParseQuery(t *testing.T) {
 }
 
 func TestGoal(t *testing.T) {
-	para := func(s string) Block { return Block{Kind: ParagraphBlock, Inlines: []Inline{{Kind: TextInline, Text: s}}} }
+	para := func(s string) Block {
+		return Block{Kind: ParagraphBlock, Inlines: []Inline{{Kind: TextInline, Text: s}}}
+	}
 	list := func(items ...string) Block {
 		b := Block{Kind: ListBlock}
 		for _, it := range items {

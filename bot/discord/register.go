@@ -7,9 +7,9 @@ import (
 	"github.com/bwmarrin/discordgo"
 )
 
-// Commands are paperbot's slash commands: /paper query:<id|URL|words> and
+// SlashCommands are paperbot's slash commands: /paper query:<id|URL|words> and
 // /digest date:<YYYY-MM-DD|latest>.
-func Commands() []*discordgo.ApplicationCommand {
+func SlashCommands() []*discordgo.ApplicationCommand {
 	return []*discordgo.ApplicationCommand{
 		{
 			Name:        "paper",
@@ -37,9 +37,9 @@ func Commands() []*discordgo.ApplicationCommand {
 }
 
 // RegisterCommands bulk-overwrites the application's commands with
-// Commands(): in each guild of guilds (they appear at once), or globally
+// SlashCommands(): in each guild of guilds (they appear at once), or globally
 // when guilds is empty (Discord may take a while to show them). Commands
-// registered earlier and not in Commands() are removed by the overwrite.
+// registered earlier and not in SlashCommands() are removed by the overwrite.
 func RegisterCommands(ctx context.Context, session *discordgo.Session, appID string, guilds []string) error {
 	if appID == "" {
 		return fmt.Errorf("register discord commands: application_id is not set")
@@ -56,7 +56,7 @@ func RegisterCommands(ctx context.Context, session *discordgo.Session, appID str
 			url = discordgo.EndpointApplicationGuildCommands(appID, g)
 			where = "in guild " + g
 		}
-		if _, err := request(ctx, session, r, "register commands "+where, "PUT", url, url, Commands(), nil); err != nil {
+		if _, err := request(ctx, session, r, "register commands "+where, "PUT", url, url, SlashCommands(), nil); err != nil {
 			return fmt.Errorf("register discord commands: %w", err)
 		}
 	}

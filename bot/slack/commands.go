@@ -266,11 +266,14 @@ func (h *Handler) respond(ctx context.Context, responseURL string, m slack.Msg) 
 func (h *Handler) answer(ctx context.Context, cmd slack.SlashCommand) []slack.Msg {
 	var msgs []formatter.SlackMessage
 	var err error
+	start := time.Now()
 	name := strings.ToLower(strings.TrimPrefix(cmd.Command, "/"))
 	if strings.Contains(name, "digest") {
 		msgs, err = h.digest(ctx, cmd)
+		h.cfg.Metrics.command("digest", time.Since(start), err)
 	} else {
 		msgs, err = h.paper(ctx, cmd)
+		h.cfg.Metrics.command("paper", time.Since(start), err)
 	}
 	if err != nil {
 		code := bot.ErrorCode(err)

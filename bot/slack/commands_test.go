@@ -309,7 +309,7 @@ func TestDigestCommand(t *testing.T) {
 	if len(rest) != len(want)-1 && len(rest) != len(want) {
 		t.Fatalf("digest of %d messages: 1 answer + %d follow-ups", len(want), len(rest))
 	}
-	all := append([]json.RawMessage{raw}, nil)
+	all := []json.RawMessage{raw}
 	for _, r := range rest {
 		checkMsg(t, &r.Msg)
 		if r.Msg.ReplaceOriginal {

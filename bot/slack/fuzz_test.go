@@ -10,7 +10,6 @@ import (
 
 	"github.com/slack-go/slack"
 
-	"github.com/paperbot/paperbot/bot"
 	"github.com/paperbot/paperbot/formatter"
 )
 
@@ -53,7 +52,6 @@ func FuzzInteractionPayload(f *testing.F) {
 	f.Add(`not json`)
 	e := newEnv(f, formatter.SlackButtons, exampleDigest("2025-10-01", 3, false))
 	e.h.cfg.Client = nil
-	_ = bot.ParseQuery
 	f.Fuzz(func(t *testing.T, payload string) {
 		body := []byte(url.Values{"payload": {payload}}.Encode())
 		w := httptest.NewRecorder()

@@ -39,6 +39,15 @@ type Metrics struct {
 	// Retry is called before each retry with the reason: "ratelimited",
 	// "transient".
 	Retry func(target, reason string)
+	// Command is called once per answered slash command ("paper",
+	// "digest") with its duration and error (nil, or a domain error).
+	Command func(command string, d time.Duration, err error)
+}
+
+func (m *Metrics) command(name string, d time.Duration, err error) {
+	if m != nil && m.Command != nil {
+		m.Command(name, d, err)
+	}
 }
 
 func (m *Metrics) error(target, code string) {

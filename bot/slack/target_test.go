@@ -271,7 +271,6 @@ func TestPermanentErrorsNotRetried(t *testing.T) {
 			} else {
 				f.SetChannelError("C1", code)
 			}
-			f.SetChannelError("C1", code)
 			refs, err := tg.Post(ctxT(t), exampleDigest("2025-10-01", 2, false), "k")
 			if err == nil {
 				t.Fatal("Post succeeded")

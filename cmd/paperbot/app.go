@@ -317,5 +317,8 @@ func slackMetrics(obs *metrics.Metrics) *slack.Metrics {
 	return &slack.Metrics{
 		Error: func(target, code string) { obs.AdapterError("slack", target, code) },
 		Retry: func(target, reason string) { obs.AdapterRetry("slack", target, reason) },
+		Command: func(command string, d time.Duration, err error) {
+			obs.Command("slack", command, d, err)
+		},
 	}
 }
