@@ -91,8 +91,8 @@ type Store interface {
 	// Posts returns every post, drafts included, oldest first (date, then path).
 	Posts(ctx context.Context) ([]*Digest, error)
 
-	// Paper returns the paper with this id from the newest post that has it,
-	// or an ENOTFOUND error.
+	// Paper returns the paper with this id from the newest published post
+	// that has it, or an ENOTFOUND error. Drafts are never looked up.
 	Paper(ctx context.Context, id ArxivID) (*PaperHit, error)
 	// SearchPapers returns up to limit papers matching every word of query
 	// (case-insensitive substrings, so Korean works without a tokenizer),

@@ -258,10 +258,7 @@ func discordFields(p *bot.Paper, spoiler bool) []*discordgo.MessageEmbedField {
 			body = "*(empty)*"
 		}
 		parts := splitText(body, max, discordSpans)
-		name := strings.TrimSpace(s.Name)
-		if name == "" {
-			name = "Section " + strconv.Itoa(i+1)
-		}
+		name := sectionName(p, i)
 		for j, part := range parts {
 			n := name
 			if len(parts) > 1 {

@@ -184,3 +184,47 @@ func TestPropertyWordsCheckerFindsLoss(t *testing.T) {
 	}
 	_ = discordgo.MessageSend{}
 }
+
+// FuzzRenderLimits: whatever a post holds, every payload of every mode
+// stays within the limits.
+func FuzzRenderLimits(f *testing.F) {
+	r := rand.New(rand.NewSource(7))
+	day := time.Date(2025, 9, 30, 0, 0, 0, 0, time.UTC)
+	f.Add(genPost(r, day, 2, genOptions{Nasty: true}))
+	f.Add(genPost(r, day, 1, genOptions{LongTitles: true, LongSections: true, Nasty: true}))
+	f.Add([]byte("# 1. [a|b](https://arxiv.org/abs/2509.00001)\n\n## Method\n\n- `x` **y**\n  1. z\n"))
+	p := &Parser{}
+	f.Fuzz(func(t *testing.T, src []byte) {
+		d, err := p.Parse("2025-09-30-fuzz.md", src)
+		if err != nil {
+			return
+		}
+		for _, mode := range []SlackDetails{SlackContainer, SlackButtons, SlackThread, SlackInline} {
+			all := map[int]bool{}
+			for _, p := range d.Papers {
+				all[p.Number] = true
+			}
+			for _, m := range Slack(d, SlackOptions{Details: mode, Expanded: all}) {
+				if err := CheckSlackMessage(m); err != nil {
+					t.Fatalf("slack %s: %v", mode, err)
+				}
+			}
+		}
+		for _, mode := range []DiscordDetails{DiscordSpoiler, DiscordButtons, DiscordInline} {
+			for _, m := range Discord(d, DiscordOptions{Details: mode}) {
+				if err := CheckDiscordMessage(m); err != nil {
+					t.Fatalf("discord %s: %v", mode, err)
+				}
+			}
+		}
+		post := bot.PostRef{Date: d.Date, Title: d.Title, Path: d.Path}
+		for i := range d.Papers {
+			if err := CheckSlackMessage(SlackPaper(&d.Papers[i], post, SlackOptions{})); err != nil {
+				t.Fatalf("SlackPaper: %v", err)
+			}
+			if err := CheckDiscordMessage(DiscordPaper(&d.Papers[i], post, DiscordOptions{})); err != nil {
+				t.Fatalf("DiscordPaper: %v", err)
+			}
+		}
+	})
+}

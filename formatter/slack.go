@@ -206,9 +206,18 @@ func sectionTexts(p *bot.Paper, d *dialect, name func(string) string) []string {
 		case body == "":
 			body = wrapMarker(d.emph, "(empty)")
 		}
-		out = append(out, name(s.Name)+"\n"+body)
+		out = append(out, name(sectionName(p, i))+"\n"+body)
 	}
 	return out
+}
+
+// sectionName is a section's name, or "Section N" for a heading without
+// words (a title must not be empty).
+func sectionName(p *bot.Paper, i int) string {
+	if n := strings.TrimSpace(p.Sections[i].Name); n != "" {
+		return n
+	}
+	return "Section " + strconv.Itoa(i+1)
 }
 
 func wrapMarker(m, s string) string {
@@ -265,7 +274,7 @@ type sitem struct {
 	block  slack.Block
 	blocks int // the block itself plus container children
 	text   int // UTF-16 units of its text
-	paper  int // paper number, 0 for none
+	paper  int // 1 + the paper's index in the digest, 0 for none
 }
 
 // sunit is a run of items that belong together (a paper's title and its
@@ -289,12 +298,12 @@ func newItem(b slack.Block, paper int) sitem {
 const containerTextMax = 9000
 
 // slackSectionItems are the sections of a paper as section blocks.
-func slackSectionItems(p *bot.Paper) []sitem {
+func slackSectionItems(p *bot.Paper, key int) []sitem {
 	var items []sitem
 	texts, sizes := packTexts(sectionTexts(p, slackDialect, slackName), SlackMaxSectionText, slackSpans)
 	for i, t := range texts {
 		// The size is known: no need to count the text again.
-		items = append(items, sitem{block: slackSection(t), blocks: 1, text: sizes[i], paper: p.Number})
+		items = append(items, sitem{block: slackSection(t), blocks: 1, text: sizes[i], paper: key})
 	}
 	return items
 }
@@ -303,7 +312,7 @@ func slackName(name string) string { return "*" + slackEscape(name) + "*" }
 
 // slackContainers folds section blocks into collapsible containers of at
 // most 10 children and containerTextMax units each.
-func slackContainers(p *bot.Paper, sections []sitem) []sitem {
+func slackContainers(p *bot.Paper, key int, sections []sitem) []sitem {
 	if len(sections) == 0 {
 		return nil
 	}
@@ -327,7 +336,7 @@ func slackContainers(p *bot.Paper, sections []sitem) []sitem {
 			t = Truncate(title, SlackMaxContainerTitle-8) + fmt.Sprintf(" (%d/%d)", i+1, len(groups))
 		}
 		c := slack.NewContainerBlock().WithTitle(plain(t)).WithCollapsible(true, true)
-		it := sitem{block: c, blocks: 1, text: Len16(t), paper: p.Number}
+		it := sitem{block: c, blocks: 1, text: Len16(t), paper: key}
 		for _, s := range g {
 			c.AddChildBlock(s.block)
 			it.blocks += s.blocks
@@ -341,8 +350,8 @@ func slackContainers(p *bot.Paper, sections []sitem) []sitem {
 // containerTitle names what is folded: "Introduction · Method · …".
 func containerTitle(p *bot.Paper) string {
 	names := make([]string, 0, len(p.Sections))
-	for _, s := range p.Sections {
-		names = append(names, s.Name)
+	for i := range p.Sections {
+		names = append(names, sectionName(p, i))
 	}
 	return Truncate(strings.Join(names, " · "), SlackMaxContainerTitle)
 }
@@ -352,37 +361,41 @@ func slackButton(label, actionID, value string) *slack.ButtonBlockElement {
 }
 
 // slackPaperUnit is one paper in the main digest for the mode.
-func slackPaperUnit(d *bot.Digest, p *bot.Paper, opt SlackOptions) sunit {
+func slackPaperUnit(d *bot.Digest, i int, opt SlackOptions) sunit {
+	p, key := &d.Papers[i], i+1
 	title := slackSection(slackCompact(p))
-	title.BlockID = SlackPaperBlockID(p.Number)
+	if firstWithNumber(d, i) {
+		// A post that numbers two papers alike gets one id: ids are unique.
+		title.BlockID = SlackPaperBlockID(p.Number)
+	}
 	switch opt.Details {
 	case SlackButtons:
 		if len(p.Sections) == 0 {
-			return sunit{newItem(title, p.Number)}
+			return sunit{newItem(title, key)}
 		}
 		value := SlackDetailsValue(d.Path, p.Number)
 		if opt.Expanded[p.Number] {
 			title.Accessory = slack.NewAccessory(slackButton("Hide", SlackActionHide, value))
-			return append(sunit{newItem(title, p.Number)}, slackSectionItems(p)...)
+			return append(sunit{newItem(title, key)}, slackSectionItems(p, key)...)
 		}
 		title.Accessory = slack.NewAccessory(slackButton("Details", SlackActionDetails, value))
-		return sunit{newItem(title, p.Number)}
+		return sunit{newItem(title, key)}
 	case SlackThread:
-		return sunit{newItem(title, p.Number)}
+		return sunit{newItem(title, key)}
 	case SlackInline:
 		// The sections follow at once, so the goal would only repeat the
 		// Introduction: the title line alone heads the paper.
 		t := slackSection(slackTitleLine(p, 0))
 		t.BlockID = title.BlockID
-		return append(sunit{newItem(t, p.Number)}, slackSectionItems(p)...)
+		return append(sunit{newItem(t, key)}, slackSectionItems(p, key)...)
 	default:
-		return append(sunit{newItem(title, p.Number)}, slackContainers(p, slackSectionItems(p))...)
+		return append(sunit{newItem(title, key)}, slackContainers(p, key, slackSectionItems(p, key))...)
 	}
 }
 
 // slackReplyUnit is a paper's thread reply: its title line and sections.
-func slackReplyUnit(p *bot.Paper) sunit {
-	return append(sunit{newItem(slackSection(slackTitleLine(p, 0)), p.Number)}, slackSectionItems(p)...)
+func slackReplyUnit(p *bot.Paper, key int) sunit {
+	return append(sunit{newItem(slackSection(slackTitleLine(p, 0)), key)}, slackSectionItems(p, key)...)
 }
 
 // pack fills messages with units in order, each message holding at most
@@ -456,14 +469,13 @@ func Slack(d *bot.Digest, opt SlackOptions) []SlackMessage {
 
 	units := make([]sunit, 0, len(d.Papers))
 	for i := range d.Papers {
-		p := &d.Papers[i]
 		if opt.Details == SlackButtons {
 			// Folded here; expanded below, per group.
 			folded := opt
 			folded.Expanded = nil
-			units = append(units, slackPaperUnit(d, p, folded))
+			units = append(units, slackPaperUnit(d, i, folded))
 		} else {
-			units = append(units, slackPaperUnit(d, p, opt))
+			units = append(units, slackPaperUnit(d, i, opt))
 		}
 	}
 	groups := pack(units, maxBlocks, maxText)
@@ -478,8 +490,8 @@ func Slack(d *bot.Digest, opt SlackOptions) []SlackMessage {
 	for _, g := range groups {
 		if opt.Details == SlackButtons && len(opt.Expanded) > 0 {
 			var us []sunit
-			for _, p := range papersOf(g) {
-				us = append(us, slackPaperUnit(d, paperByNumber(d, p), opt))
+			for _, k := range papersOf(g) {
+				us = append(us, slackPaperUnit(d, k-1, opt))
 			}
 			for _, sub := range pack(us, maxBlocks, maxText) {
 				parts = append(parts, part{items: sub})
@@ -488,12 +500,12 @@ func Slack(d *bot.Digest, opt SlackOptions) []SlackMessage {
 		}
 		parts = append(parts, part{items: g})
 		if opt.Details == SlackThread {
-			for _, n := range papersOf(g) {
-				p := paperByNumber(d, n)
+			for _, k := range papersOf(g) {
+				p := &d.Papers[k-1]
 				if len(p.Sections) == 0 {
 					continue
 				}
-				for _, r := range pack([]sunit{slackReplyUnit(p)}, SlackMaxBlocks, SlackMaxMessageText) {
+				for _, r := range pack([]sunit{slackReplyUnit(p, k)}, SlackMaxBlocks, SlackMaxMessageText) {
 					parts = append(parts, part{items: r, reply: true})
 				}
 			}
@@ -555,6 +567,17 @@ func papersOf(items []sitem) []int {
 	return out
 }
 
+// firstWithNumber reports whether d.Papers[i] is the first paper with its
+// number.
+func firstWithNumber(d *bot.Digest, i int) bool {
+	for j := 0; j < i; j++ {
+		if d.Papers[j].Number == d.Papers[i].Number {
+			return false
+		}
+	}
+	return true
+}
+
 func paperByNumber(d *bot.Digest, n int) *bot.Paper {
 	for i := range d.Papers {
 		if d.Papers[i].Number == n {
@@ -573,8 +596,9 @@ func fallback(title string, d *bot.Digest, items []sitem) string {
 		b.WriteString(" — ")
 		b.WriteString(d.Day())
 	}
-	for _, n := range papersOf(items) {
-		line := "\n" + strconv.Itoa(n) + ". " + slackEscape(Truncate(paperByNumber(d, n).Title, 200))
+	for _, k := range papersOf(items) {
+		p := &d.Papers[k-1]
+		line := "\n" + strconv.Itoa(p.Number) + ". " + slackEscape(Truncate(p.Title, 200))
 		if Len16(b.String())+Len16(line) > slackFallbackBudget-10 {
 			b.WriteString("\n…")
 			break
@@ -589,7 +613,7 @@ func replyFallback(d *bot.Digest, items []sitem) string {
 	if len(ns) == 0 {
 		return slackEscape(digestTitle(d))
 	}
-	p := paperByNumber(d, ns[0])
+	p := &d.Papers[ns[0]-1]
 	return strconv.Itoa(p.Number) + ". " + slackEscape(Truncate(p.Title, 500))
 }
 
@@ -610,15 +634,15 @@ func SlackPaper(p *bot.Paper, post bot.PostRef, opt SlackOptions) SlackMessage {
 			value := SlackDetailsValue(post.Path, p.Number)
 			if opt.Expanded[p.Number] {
 				title.Accessory = slack.NewAccessory(slackButton("Hide", SlackActionHide, value))
-				items = slackSectionItems(p)
+				items = slackSectionItems(p, 1)
 			} else {
 				title.Accessory = slack.NewAccessory(slackButton("Details", SlackActionDetails, value))
 			}
 		}
 	case SlackInline:
-		items = slackSectionItems(p)
+		items = slackSectionItems(p, 1)
 	default:
-		items = slackContainers(p, slackSectionItems(p))
+		items = slackContainers(p, 1, slackSectionItems(p, 1))
 	}
 	ctx := ""
 	if !post.Date.IsZero() {
@@ -636,7 +660,7 @@ func SlackPaper(p *bot.Paper, post bot.PostRef, opt SlackOptions) SlackMessage {
 		}
 		ctx += label
 	}
-	head := []sitem{newItem(title, p.Number)}
+	head := []sitem{newItem(title, 1)}
 	if ctx != "" {
 		head = append(head, newItem(slack.NewContextBlock("", mrkdwn(ctx)), 0))
 	}
@@ -660,7 +684,7 @@ func SlackPaper(p *bot.Paper, post bot.PostRef, opt SlackOptions) SlackMessage {
 			if link != "" {
 				note = fmt.Sprintf("_%d more part(s) did not fit in one message: %s_", len(items)-i, slackLink(link, "read the full summary"))
 			}
-			body = append(body, newItem(slackSection(note), p.Number))
+			body = append(body, newItem(slackSection(note), 1))
 			break
 		}
 		budgetBlocks -= it.blocks

@@ -53,6 +53,10 @@ var _ http.Handler = (*Interactions)(nil)
 
 // NewInteractions returns the handler. A nil logger discards.
 func NewInteractions(cfg InteractionsConfig, logger *slog.Logger) *Interactions {
+	return newInteractions(cfg, logger, true)
+}
+
+func newInteractions(cfg InteractionsConfig, logger *slog.Logger, needKey bool) *Interactions {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
@@ -68,7 +72,7 @@ func NewInteractions(cfg InteractionsConfig, logger *slog.Logger) *Interactions 
 	if cfg.Store == nil && cfg.Commands != nil {
 		cfg.Store = cfg.Commands.Store
 	}
-	if len(cfg.PublicKey) != ed25519.PublicKeySize {
+	if needKey && len(cfg.PublicKey) != ed25519.PublicKeySize {
 		logger.Error("discord public key missing or malformed: every interaction will be refused")
 	}
 	return &Interactions{cfg: cfg, log: logger}
@@ -127,6 +131,12 @@ func (h *Interactions) Handle(ctx context.Context, body []byte) (resp *discordgo
 	if err := json.Unmarshal(body, &in); err != nil {
 		return nil, http.StatusBadRequest
 	}
+	return h.answer(ctx, &in)
+}
+
+// answer answers one interaction (from HTTP or the gateway): nil and a
+// status for one it does not handle.
+func (h *Interactions) answer(ctx context.Context, in *discordgo.Interaction) (*discordgo.InteractionResponse, int) {
 	switch in.Type {
 	case discordgo.InteractionPing:
 		return &discordgo.InteractionResponse{Type: discordgo.InteractionResponsePong}, http.StatusOK

@@ -1,8 +1,9 @@
 // Package discordfake is a local fake of the parts of Discord's REST API
 // paperbot uses, for tests: channel messages (post with nonce dedupe, list,
 // edit, delete), webhooks (execute with ?wait=true, edit, delete),
-// application command bulk overwrite, interaction callbacks and followups.
-// It checks what Discord checks (the bot token, required fields, the
+// application command bulk overwrite, interaction callbacks and followups,
+// and a minimal gateway websocket (HELLO, IDENTIFY, READY, heartbeats,
+// INTERACTION_CREATE via Dispatch). It checks what Discord checks (the bot token, required fields, the
 // message limits via formatter.CheckDiscordMessage) and can be told to
 // answer 429, 5xx or slowly for the next calls.
 package discordfake
@@ -76,6 +77,9 @@ type Server struct {
 	commands map[string][]*discordgo.ApplicationCommand // "app" or "app/guild"
 	cbs      []Callback
 	rejects  []string
+
+	gwOnce  sync.Once
+	gwState *gwState
 }
 
 type webhook struct{ token, channel string }
@@ -227,6 +231,10 @@ func apiError(w http.ResponseWriter, status, code int, msg string) {
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	if strings.TrimSuffix(r.URL.Path, "/") == gatewayPath {
+		s.serveGateway(w, r)
+		return
+	}
 	path, ok := strings.CutPrefix(r.URL.Path, "/api/")
 	if !ok {
 		apiError(w, 404, 0, "404: Not Found")
@@ -295,6 +303,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	switch {
+	case parts[0] == "gateway" && r.Method == "GET":
+		writeJSON(w, 200, map[string]any{"url": s.gatewayURL()})
+		return
 	case len(parts) == 2 && parts[0] == "users" && parts[1] == "@me":
 		writeJSON(w, 200, &discordgo.User{ID: BotUserID, Username: "paperbot", Bot: true})
 	case len(parts) >= 3 && parts[0] == "channels" && parts[2] == "messages":

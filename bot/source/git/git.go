@@ -221,9 +221,9 @@ func (s *Source) refresh(ctx context.Context) error {
 		// its shallow boundary), and a fetch with Depth makes the server
 		// send the whole tree again -- seconds and megabytes per tick for
 		// a large archive, where this costs only the new commits.
-		Auth:       s.auth(),
-		Tags:       gogit.NoTags,
-		Force:      true,
+		Auth:  s.auth(),
+		Tags:  gogit.NoTags,
+		Force: true,
 	})
 	if errors.Is(ferr, gogit.NoErrAlreadyUpToDate) {
 		ferr = nil

@@ -365,13 +365,13 @@ func scanHit(sc pgx.Row, extra ...any) (bot.PaperHit, error) {
 }
 
 // Paper returns the paper with this id from the newest published post that
-// has it; only when no published post has it, from the newest draft.
+// has it. Drafts are never looked up: their text is not public yet.
 func (s *Store) Paper(ctx context.Context, id bot.ArxivID) (*bot.PaperHit, error) {
 	if id == "" {
 		return nil, bot.Errorf(bot.ENOTFOUND, "no paper without an id")
 	}
 	row := s.pool.QueryRow(ctx, `SELECT `+hitColumns+` FROM papers p JOIN posts ON posts.path = p.post
-		WHERE p.id = $1 AND p.id <> '' ORDER BY p.draft, p.date DESC, p.post DESC, p.idx LIMIT 1`, string(id))
+		WHERE p.id = $1 AND p.id <> '' AND NOT p.draft ORDER BY p.date DESC, p.post DESC, p.idx LIMIT 1`, string(id))
 	h, err := scanHit(row)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, bot.Errorf(bot.ENOTFOUND, "no paper with id %s", id)
@@ -440,7 +440,8 @@ func (s *Store) Delivery(ctx context.Context, post, target string) (*bot.Deliver
 	return &ds[0], nil
 }
 
-// PutDelivery creates or replaces the record of (d.Post, d.Target).
+// PutDelivery creates or replaces the record of (d.Post, d.Target). A zero
+// UpdatedAt is stored as the current time.
 func (s *Store) PutDelivery(ctx context.Context, d *bot.Delivery) error {
 	if d.Post == "" || d.Target == "" {
 		return bot.Errorf(bot.EINVALID, "a delivery needs a post and a target")

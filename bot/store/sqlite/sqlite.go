@@ -438,10 +438,10 @@ func scanHit(sc interface{ Scan(...any) error }, extra ...any) (bot.PaperHit, er
 
 // paperSQL's id <> ” term lets SQLite use the partial index papers_id.
 const paperSQL = `SELECT ` + hitColumns + ` FROM papers p JOIN posts ON posts.path = p.post
-	WHERE p.id = ? AND p.id <> '' ORDER BY p.draft, p.date DESC, p.post DESC, p.idx LIMIT 1`
+	WHERE p.id = ? AND p.id <> '' AND p.draft = 0 ORDER BY p.date DESC, p.post DESC, p.idx LIMIT 1`
 
 // Paper returns the paper with this id from the newest published post that
-// has it; only when no published post has it, from the newest draft.
+// has it. Drafts are never looked up: their text is not public yet.
 func (s *Store) Paper(ctx context.Context, id bot.ArxivID) (*bot.PaperHit, error) {
 	if id == "" {
 		return nil, bot.Errorf(bot.ENOTFOUND, "no paper without an id")
@@ -516,7 +516,8 @@ func (s *Store) Delivery(ctx context.Context, post, target string) (*bot.Deliver
 	return &ds[0], nil
 }
 
-// PutDelivery creates or replaces the record of (d.Post, d.Target).
+// PutDelivery creates or replaces the record of (d.Post, d.Target). A zero
+// UpdatedAt is stored as the current time.
 func (s *Store) PutDelivery(ctx context.Context, d *bot.Delivery) error {
 	if d.Post == "" || d.Target == "" {
 		return bot.Errorf(bot.EINVALID, "a delivery needs a post and a target")

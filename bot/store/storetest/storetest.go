@@ -325,10 +325,10 @@ func testPaperNewest(t *testing.T, s bot.Store) {
 	if h.Score != 0 {
 		t.Errorf("Score of a lookup = %v, want 0", h.Score)
 	}
-	// A paper that only a draft has is still found by its id.
+	// A paper that only a draft has is not found: drafts are not public.
 	h, err = s.Paper(ctx, "2509.33333")
-	if err != nil || h.Post.Path != "draft.md" {
-		t.Fatalf("Paper(only in draft) = %+v, %v", h, err)
+	if bot.ErrorCode(err) != bot.ENOTFOUND {
+		t.Fatalf("Paper(only in draft) = %+v, %v; want ENOTFOUND", h, err)
 	}
 }
 
