@@ -119,7 +119,7 @@ func (h *Interactions) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // Handle answers one verified interaction body. It returns the response
 // and 200, or nil and the HTTP status for a body it cannot answer. It
-// never panics (the gateway mode, if built, would call it too).
+// never panics.
 func (h *Interactions) Handle(ctx context.Context, body []byte) (resp *discordgo.InteractionResponse, status int) {
 	defer func() {
 		if r := recover(); r != nil {

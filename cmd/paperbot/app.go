@@ -12,12 +12,14 @@ import (
 	"sync"
 	"time"
 
+	"github.com/bwmarrin/discordgo"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	slackapi "github.com/slack-go/slack"
 
 	"github.com/paperbot/paperbot/bot"
 	"github.com/paperbot/paperbot/bot/console"
+	"github.com/paperbot/paperbot/bot/discord"
 	"github.com/paperbot/paperbot/bot/metrics"
 	"github.com/paperbot/paperbot/bot/slack"
 	"github.com/paperbot/paperbot/bot/source/folder"
@@ -46,6 +48,8 @@ type Main struct {
 
 	slackHandler *slack.Handler
 	socket       *slack.SocketMode
+	discord      *discordgo.Session
+	gateway      *discord.Gateway
 	closeOnce    sync.Once
 }
 
@@ -183,6 +187,10 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		}
 	}
 
+	if err := m.openDiscordCommands(ctx, commands); err != nil {
+		return err
+	}
+
 	if err := m.Web.Open(cfg.HTTP.Listen); err != nil {
 		return fmt.Errorf("http: listen on %s: %w", cfg.HTTP.Listen, err)
 	}
@@ -200,7 +208,7 @@ func (m *Main) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
-	errc := make(chan error, 2)
+	errc := make(chan error, 3)
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
@@ -215,6 +223,16 @@ func (m *Main) Run(ctx context.Context) error {
 			defer wg.Done()
 			if err := m.socket.Run(ctx); err != nil {
 				errc <- err
+				cancel()
+			}
+		}()
+	}
+	if m.gateway != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := m.gateway.Run(ctx); err != nil {
+				errc <- fmt.Errorf("discord gateway: %w", err)
 				cancel()
 			}
 		}()
@@ -303,7 +321,7 @@ func (m *Main) targets(obs *metrics.Metrics) ([]bot.Target, error) {
 			}, m.Logger.With("component", "slack")))
 		}
 	}
-	dts, err := m.discordTargets()
+	dts, err := m.discordTargets(obs)
 	if err != nil {
 		return nil, err
 	}

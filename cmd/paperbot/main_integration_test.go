@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/paperbot/paperbot/bot/discord/discordfake"
 	"github.com/paperbot/paperbot/bot/slack"
 	"github.com/paperbot/paperbot/bot/slack/slackfake"
 	"github.com/paperbot/paperbot/config"
@@ -101,6 +102,23 @@ func keys(fake *slackfake.Server, channel string) map[string]bool {
 	return k
 }
 
+// discordPosts counts the fake Discord channel's messages per delivery key
+// (the nonce is key-part) and reports any nonce seen twice.
+func discordPosts(fake *discordfake.Server, channel string) (keys map[string]bool, dup string) {
+	keys = map[string]bool{}
+	seen := map[string]bool{}
+	for _, m := range fake.Messages(channel) {
+		if seen[m.Nonce] {
+			dup = m.Nonce
+		}
+		seen[m.Nonce] = true
+		if i := strings.LastIndexByte(m.Nonce, '-'); i > 0 {
+			keys[m.Nonce[:i]] = true
+		}
+	}
+	return keys, dup
+}
+
 func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
@@ -180,6 +198,9 @@ func TestMainDelivers(t *testing.T) {
 
 	fake := slackfake.New("xoxb-test")
 	defer fake.Close()
+	dfake := discordfake.New("discord-test-token")
+	defer dfake.Close()
+	dfake.AddChannel("111")
 	const secret = "test-signing-secret"
 	cfg := config.Default()
 	cfg.Posts.Dir = posts
@@ -194,6 +215,11 @@ func TestMainDelivers(t *testing.T) {
 	cfg.Slack.SigningSecret = secret
 	cfg.Slack.APIURL = fake.APIURL()
 	cfg.Slack.Targets = []config.SlackTarget{{Name: "team", Channel: "C0TEAM"}}
+	cfg.Discord.BotToken = "discord-test-token"
+	cfg.Discord.APIURL = dfake.URL
+	cfg.Discord.ApplicationID = "999"
+	cfg.Discord.PublicKey = strings.Repeat("ab", 32)
+	cfg.Discord.Targets = []config.DiscordTarget{{Name: "lab", Channel: "111"}}
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -203,7 +229,8 @@ func TestMainDelivers(t *testing.T) {
 	// The three published example posts reach both targets; the draft and
 	// the future post do not.
 	waitFor(t, "first delivery", 60*time.Second, func() bool {
-		return len(keys(fake, "C0TEAM")) == 3 && strings.Count(out.String(), "── console") == 3
+		dk, _ := discordPosts(dfake, "111")
+		return len(keys(fake, "C0TEAM")) == 3 && strings.Count(out.String(), "── console") == 3 && len(dk) == 3
 	})
 	for k, n := range deliveries(fake, "C0TEAM") {
 		if n != 1 {
@@ -226,7 +253,15 @@ func TestMainDelivers(t *testing.T) {
 		t.Fatal(err)
 	}
 	b.m.Engine.Trigger()
-	waitFor(t, "new post", 60*time.Second, func() bool { return len(keys(fake, "C0TEAM")) == 4 })
+	dfake.RateLimitNext(1, time.Second)
+	dfake.FailNext(1, 500)
+	waitFor(t, "new post", 60*time.Second, func() bool {
+		dk, _ := discordPosts(dfake, "111")
+		return len(keys(fake, "C0TEAM")) == 4 && len(dk) == 4
+	})
+	if _, dup := discordPosts(dfake, "111"); dup != "" {
+		t.Errorf("Discord message %s sent twice", dup)
+	}
 	for k, n := range deliveries(fake, "C0TEAM") {
 		if n != 1 {
 			t.Errorf("after the storm: message %s sent %d times", k, n)
@@ -255,6 +290,17 @@ func TestMainDelivers(t *testing.T) {
 	})
 	if after := len(fake.Messages("C0TEAM")); after != before {
 		t.Errorf("edit posted new messages: %d -> %d", before, after)
+	}
+	waitFor(t, "Discord edit", 30*time.Second, func() bool {
+		for _, m := range dfake.Messages("111") {
+			if m.Edits > 0 && len(m.Embeds) > 0 && strings.Contains(m.Embeds[0].Title, "A Paper Edited Later") {
+				return true
+			}
+		}
+		return false
+	})
+	if cmds := dfake.Commands("999", ""); len(cmds) != 2 {
+		t.Errorf("registered %d global Discord commands, want /paper and /digest", len(cmds))
 	}
 
 	// The HTTP routes answer from the same store.
@@ -289,6 +335,7 @@ func TestMainDelivers(t *testing.T) {
 	// A restart sends nothing again.
 	b.stop()
 	sent := len(fake.Calls("chat.postMessage"))
+	dsent := len(dfake.Messages("111"))
 	printed := out.String()
 	b2 := startBot(t, cfg, out)
 	waitFor(t, "ready after restart", 30*time.Second, func() bool { return b2.m.Engine.Ready() })
@@ -299,6 +346,9 @@ func TestMainDelivers(t *testing.T) {
 	b2.stop()
 	if got := len(fake.Calls("chat.postMessage")); got != sent {
 		t.Errorf("restart posted %d more messages", got-sent)
+	}
+	if got := len(dfake.Messages("111")); got != dsent {
+		t.Errorf("restart posted %d more Discord messages", got-dsent)
 	}
 	if out.String() != printed {
 		t.Errorf("restart printed again: %q", strings.TrimPrefix(out.String(), printed))

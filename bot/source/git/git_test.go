@@ -419,3 +419,36 @@ func TestFirstCloneFails(t *testing.T) {
 }
 
 var quiet = slog.New(slog.DiscardHandler)
+
+// TestInterruptedCheckout: a clone whose checkout never finished (no index,
+// files missing) is completed by the next process's first List.
+func TestInterruptedCheckout(t *testing.T) {
+	ctx := context.Background()
+	rem := newRemote(t, "main")
+	rem.commit(map[string]string{"_posts/2025-09-29-a.md": "a", "_posts/2025-09-30-b.md": "b"})
+	clone := filepath.Join(t.TempDir(), "c")
+	if _, err := New(Options{URL: rem.url(), Dir: clone}, quiet).List(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{".git/index", "_posts/2025-09-30-b.md"} {
+		if err := os.Remove(filepath.Join(clone, filepath.FromSlash(p))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := New(Options{URL: rem.url(), Dir: clone}, quiet)
+	files, err := s.List(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := paths(files); got != "2025-09-29-a.md 2025-09-30-b.md" {
+		t.Fatalf("List after an interrupted checkout = %q", got)
+	}
+	if b, err := s.Read(ctx, "2025-09-30-b.md"); err != nil || string(b) != "b" {
+		t.Fatalf("Read = %q, %v", b, err)
+	}
+	// And the index is good enough for go-git's own reset afterwards.
+	rem.commit(map[string]string{"_posts/2025-09-29-a.md": ""})
+	if files, err = s.List(ctx); err != nil || paths(files) != "2025-09-30-b.md" {
+		t.Fatalf("List after a deletion = %q, %v", paths(files), err)
+	}
+}
