@@ -14,6 +14,11 @@ import (
 // @every 1h. A spec without a zone is read in the zone of the time given to
 // Next (cron.WithLocation decides it for a cron.Cron); ParseScheduleIn pins
 // it instead. The error names the spec.
+//
+// Across DST changes robfig/cron skips a job whose time the spring-forward
+// removes (02:30 in New York on 2025-03-09) and runs twice one whose time
+// the fall-back repeats; both are harmless for paperbot's idempotent scans
+// (schedule_test.go pins them).
 func ParseSchedule(spec string) (sched cron.Schedule, err error) {
 	spec = strings.TrimSpace(spec)
 	if spec == "" {

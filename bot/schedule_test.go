@@ -246,7 +246,7 @@ func TestDeadline(t *testing.T) {
 		{"ny fall back sunday not expected", "10:00 Mon-Fri", utc("2025-11-02T12:00:00Z"), ny, "2025-11-02T15:00:00Z", false},
 		// Berlin: 2025-03-30 and 2025-10-26.
 		{"berlin spring forward 02:30", "02:30", utc("2025-03-30T12:00:00Z"), berlin, "2025-03-30T01:30:00Z", true}, // 03:30 CEST
-		{"berlin fall back 02:30", "02:30", utc("2025-10-26T12:00:00Z"), berlin, "2025-10-26T00:30:00Z", true},     // 02:30 CEST
+		{"berlin fall back 02:30", "02:30", utc("2025-10-26T12:00:00Z"), berlin, "2025-10-26T00:30:00Z", true},      // 02:30 CEST
 		{"berlin monday after", "10:00 Mon-Fri", utc("2025-10-27T12:00:00Z"), berlin, "2025-10-27T09:00:00Z", true},
 	}
 	for _, tt := range tests {

@@ -6,6 +6,13 @@
 // commit it is serving and lists that, so the bot goes on answering
 // commands and delivering what it already has. file:// URLs run the local
 // git-upload-pack, as go-git does for every local transport.
+//
+// Cost, for an archive of 10,000 posts: the first clone writes the tree in
+// one pass (seconds; go-git's own checkout is quadratic in a folder's size
+// and took minutes), a tick with nothing new is one fetch negotiation and a
+// stat of the folder, and a new commit costs a fetch of that commit only
+// (fetches never pass a depth, which would resend the whole tree) and a
+// reset that rewrites only the files that changed.
 package git
 
 import (
