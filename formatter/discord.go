@@ -1,6 +1,7 @@
 package formatter
 
 import (
+	"bytes"
 	"fmt"
 	"strconv"
 	"strings"
@@ -248,9 +249,26 @@ func discordFields(p *bot.Paper, spoiler bool) []*discordgo.MessageEmbedField {
 		max -= 4
 	}
 	var out []*discordgo.MessageEmbedField
+	b := getTextBuf()
+	defer putTextBuf(b)
 	for i := range p.Sections {
 		s := &p.Sections[i]
-		body := discordDialect.render(s.Blocks)
+		b.b = b.b[:0]
+		richWriter{b: b, d: discordDialect}.blocks(s.Blocks, 0)
+		raw := bytes.TrimRight(b.b, " \n")
+		// The usual section fits one field: its value is then made in one
+		// string straight from the scratch buffer, bars and all.
+		if !s.NoInfo && len(raw) > 0 && (len(raw) <= max || len16(raw) <= max) {
+			var value string
+			if spoiler {
+				value = "||" + string(raw) + "||"
+			} else {
+				value = string(raw)
+			}
+			out = append(out, &discordgo.MessageEmbedField{Name: Truncate(sectionName(p, i), DiscordMaxFieldName), Value: value})
+			continue
+		}
+		body := string(raw)
 		switch {
 		case s.NoInfo:
 			body = "*" + strings.TrimSpace(body+" "+noInfoNote) + "*"

@@ -54,7 +54,11 @@ const ellipsis = "…"
 
 // Len16 is the length of s in UTF-16 code units: runes outside the Basic
 // Multilingual Plane (most emoji) count two.
-func Len16(s string) int {
+func Len16(s string) int { return len16(s) }
+
+// len16 is Len16 for a string or for bytes not yet made into one (a text
+// still in a scratch buffer).
+func len16[T string | []byte](s T) int {
 	// Fast path: one unit per lead byte, one more for a 4-byte lead (a rune
 	// outside the BMP), checking the shape of each sequence as it goes.
 	n, want := 0, 0
@@ -63,19 +67,19 @@ func Len16(s string) int {
 		switch {
 		case c < 0x80:
 			if want != 0 {
-				return len16Slow(s)
+				return len16Slow(string(s))
 			}
 			n++
 		case c < 0xC0: // continuation byte
 			if want == 0 {
-				return len16Slow(s)
+				return len16Slow(string(s))
 			}
 			want--
 		case c < 0xC2 || c > 0xF4:
-			return len16Slow(s)
+			return len16Slow(string(s))
 		default:
 			if want != 0 {
-				return len16Slow(s)
+				return len16Slow(string(s))
 			}
 			switch {
 			case c >= 0xF0:
@@ -91,7 +95,7 @@ func Len16(s string) int {
 		}
 	}
 	if want != 0 {
-		return len16Slow(s)
+		return len16Slow(string(s))
 	}
 	return n
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -148,7 +149,9 @@ func (p *Parser) Parse(path string, src []byte) (d *bot.Digest, err error) {
 		d.Date, _ = time.ParseInLocation(time.DateOnly, day, loc)
 	}
 
-	c := converter{src: text, lines: lineCounter{src: text, line: 1}}
+	scratch := runScratchPool.Get().(*runScratch)
+	defer runScratchPool.Put(scratch)
+	c := converter{src: text, srcText: string(text), lines: lineCounter{src: text, line: 1}, scratch: scratch}
 	c.walk(doc, d)
 	if len(d.Papers) == 0 && !d.Draft {
 		return nil, &bot.PostError{Path: path, Line: 1, Reason: `no papers (no "# N. [Title](link)" heading)`}
@@ -264,12 +267,51 @@ func (lc *lineCounter) at(off int) int {
 
 // converter walks goldmark's tree of one post into the model.
 type converter struct {
-	src   []byte
+	src []byte
+	// srcText is src as one string: a text run that is a plain stretch of
+	// the post (most are) becomes a substring of it instead of a copy.
+	srcText string
 	lines lineCounter
 	// space is a pending soft line break: written as one space before the
 	// next text, dropped at the end of a block.
 	space bool
-	buf   []byte
+	// scratch holds the runs being collected at each nesting depth of
+	// inline markup; depth is how many are in use.
+	scratch *runScratch
+	depth   int
+}
+
+// runScratch is the converter's reusable scratch, pooled across posts: a
+// post has hundreds of inline lists, and growing a fresh text buffer and
+// run slice for each was most of the parser's own garbage. There is one
+// runs per nesting level (a strong inside a link inside a paragraph), as an
+// outer level's pending text stays open while its children are converted.
+type runScratch struct{ levels []*runs }
+
+var runScratchPool = sync.Pool{New: func() any { return new(runScratch) }}
+
+// begin hands out the emptied runs for the next nesting level.
+func (c *converter) begin() *runs {
+	if c.depth == len(c.scratch.levels) {
+		c.scratch.levels = append(c.scratch.levels, &runs{})
+	}
+	r := c.scratch.levels[c.depth]
+	r.out, r.text, r.src = r.out[:0], r.text[:0], -1
+	c.depth++
+	return r
+}
+
+// end gives back the level begin handed out and returns its runs copied
+// into a slice of their own, of exactly their length (nil for none).
+func (c *converter) end(r *runs) []bot.Inline {
+	c.depth--
+	if len(r.out) == 0 {
+		return nil
+	}
+	out := make([]bot.Inline, len(r.out))
+	copy(out, r.out)
+	clear(r.out) // the pooled scratch must not keep this post's strings alive
+	return out
 }
 
 func (c *converter) walk(doc ast.Node, d *bot.Digest) {
@@ -292,7 +334,7 @@ func (c *converter) walk(doc ast.Node, d *bot.Digest) {
 				continue // before the first paper: not part of the digest
 			}
 			paper.Sections = append(paper.Sections, bot.Section{
-				Name:   strings.TrimSpace(bot.InlineText(c.inlines(h))),
+				Name:   strings.TrimSpace(inlineText(c.inlines(h))),
 				Blocks: []bot.Block{},
 				Line:   c.line(h),
 			})
@@ -340,7 +382,7 @@ func (c *converter) line(n ast.Node) int {
 func (c *converter) paper(h *ast.Heading, position int) bot.Paper {
 	ins := c.inlines(h)
 	p := bot.Paper{Number: position, Sections: []bot.Section{}, Line: c.line(h)}
-	title := strings.TrimSpace(bot.InlineText(ins))
+	title := strings.TrimSpace(inlineText(ins))
 	if n, rest, ok := numberPrefix(title); ok {
 		p.Number = n
 		title = rest
@@ -412,7 +454,7 @@ func (c *converter) alphaxiv(n ast.Node) (string, bool) {
 		return "", false
 	}
 	if strings.Contains(strings.ToLower(link.URL), "alphaxiv") ||
-		strings.EqualFold(strings.TrimSpace(bot.InlineText(link.Children)), "alphaxiv") {
+		strings.EqualFold(strings.TrimSpace(inlineText(link.Children)), "alphaxiv") {
 		return link.URL, true
 	}
 	return "", false
@@ -442,7 +484,7 @@ func noInfo(blocks []bot.Block) bool {
 	if inlineLen(ins) > 64 {
 		return false // far longer than "정보 부족.": skip building the text
 	}
-	s := strings.TrimSpace(bot.InlineText(ins))
+	s := strings.TrimSpace(inlineText(ins))
 	s = strings.TrimSpace(strings.TrimRight(s, ".。"))
 	if strings.EqualFold(s, "N/A") {
 		return true
@@ -529,16 +571,15 @@ func (c *converter) rawLines(lines *text.Segments) string {
 // inlines converts the inline children of n, merging adjacent text runs.
 func (c *converter) inlines(n ast.Node) []bot.Inline {
 	c.space = false
-	var r runs
-	c.inlineRuns(n, &r)
-	r.flush()
+	r := c.begin()
+	c.inlineRuns(n, r)
+	c.flush(r)
 	c.space = false
-	out := r.out
 	// A hard break at the end of a block breaks nothing.
-	for len(out) > 0 && out[len(out)-1].Kind == bot.BreakInline {
-		out = out[:len(out)-1]
+	for len(r.out) > 0 && r.out[len(r.out)-1].Kind == bot.BreakInline {
+		r.out = r.out[:len(r.out)-1]
 	}
-	return out
+	return c.end(r)
 }
 
 // runs collects inline runs; text is the pending text run, written out by
@@ -546,13 +587,23 @@ func (c *converter) inlines(n ast.Node) []bot.Inline {
 type runs struct {
 	out  []bot.Inline
 	text []byte
+	// src is where in the post the pending text may be found verbatim (it
+	// began with an undecoded text node), or -1; flush checks before use.
+	src int
 }
 
-func (r *runs) flush() {
+func (c *converter) flush(r *runs) {
 	if len(r.text) > 0 {
-		r.out = append(r.out, bot.Inline{Kind: bot.TextInline, Text: string(r.text)})
+		var t string
+		if end := r.src + len(r.text); r.src >= 0 && end <= len(c.srcText) && c.srcText[r.src:end] == string(r.text) {
+			t = c.srcText[r.src:end]
+		} else {
+			t = string(r.text)
+		}
+		r.out = append(r.out, bot.Inline{Kind: bot.TextInline, Text: t})
 		r.text = r.text[:0]
 	}
+	r.src = -1
 }
 
 // add appends a non-text run after any pending soft break and text.
@@ -561,16 +612,16 @@ func (c *converter) add(r *runs, in bot.Inline) {
 		c.space = false
 		r.text = append(r.text, ' ')
 	}
-	r.flush()
+	c.flush(r)
 	r.out = append(r.out, in)
 }
 
 // childRuns converts the children of a strong, emph or link run.
 func (c *converter) childRuns(n ast.Node) []bot.Inline {
-	var r runs
-	c.inlineRuns(n, &r)
-	r.flush()
-	return r.out
+	r := c.begin()
+	c.inlineRuns(n, r)
+	c.flush(r)
+	return c.end(r)
 }
 
 // text appends to the pending text run, after any pending soft break.
@@ -589,10 +640,13 @@ func (c *converter) inlineRuns(n ast.Node, r *runs) {
 	for ch := n.FirstChild(); ch != nil; ch = ch.NextSibling() {
 		switch v := ch.(type) {
 		case *ast.Text:
+			if len(r.text) == 0 && !c.space && v.Segment.Padding == 0 {
+				r.src = v.Segment.Start
+			}
 			c.text(r, v.Segment.Value(c.src), !v.IsRaw())
 			if v.HardLineBreak() {
 				c.space = false
-				r.flush()
+				c.flush(r)
 				r.out = append(r.out, bot.Inline{Kind: bot.BreakInline})
 			} else if v.SoftLineBreak() {
 				c.space = true

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -197,16 +198,28 @@ func slackCompact(p *bot.Paper) string {
 // the given dialect.
 func sectionTexts(p *bot.Paper, d *dialect, name func(string) string) []string {
 	out := make([]string, 0, len(p.Sections))
+	b := getTextBuf()
+	defer putTextBuf(b)
 	for i := range p.Sections {
 		s := &p.Sections[i]
-		body := d.render(s.Blocks)
+		// The body is rendered right after the name line, so the usual
+		// section costs one string rather than a body and a concatenation.
+		// A fresh line reads as the start of the text, as an empty buffer
+		// does, so the rendering is the same as render's.
+		b.b = b.b[:0]
+		b.WriteString(name(sectionName(p, i)))
+		b.WriteString("\n")
+		head := len(b.b)
+		richWriter{b: b, d: d}.blocks(s.Blocks, 0)
+		body := bytes.TrimRight(b.b[head:], " \n")
 		switch {
 		case s.NoInfo:
-			body = wrapMarker(d.emph, strings.TrimSpace(body+" "+noInfoNote))
-		case body == "":
-			body = wrapMarker(d.emph, "(empty)")
+			out = append(out, string(b.b[:head])+wrapMarker(d.emph, strings.TrimSpace(string(body)+" "+noInfoNote)))
+		case len(body) == 0:
+			out = append(out, string(b.b[:head])+wrapMarker(d.emph, "(empty)"))
+		default:
+			out = append(out, string(b.b[:head+len(body)]))
 		}
-		out = append(out, name(sectionName(p, i))+"\n"+body)
 	}
 	return out
 }
@@ -765,23 +778,40 @@ func SlackJSON(msgs []SlackMessage) ([]byte, error) {
 }
 
 func encodeJSON(v any) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
+	// The encoder writes into a pooled buffer, which would otherwise regrow
+	// from nothing for every payload (tens of kilobytes); the caller gets
+	// one exact-size copy.
+	buf := jsonBufPool.Get().(*bytes.Buffer)
+	defer func() {
+		if buf.Cap() <= maxPooledJSON {
+			buf.Reset()
+			jsonBufPool.Put(buf)
+		}
+	}()
+	enc := json.NewEncoder(buf)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(v); err != nil {
 		return nil, fmt.Errorf("encode json: %w", err)
 	}
-	return unescapeHTML(bytes.TrimRight(buf.Bytes(), "\n")), nil
+	js := unescapeHTML(bytes.TrimRight(buf.Bytes(), "\n"))
+	return bytes.Clone(js), nil
 }
+
+var jsonBufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// maxPooledJSON keeps an outsized payload's buffer from staying pinned.
+const maxPooledJSON = 1 << 20
 
 // unescapeHTML undoes the \u0026 \u003c \u003e escapes that slack-go's own
 // MarshalJSON methods (container children, accessories) produce through
 // json.Marshal, so the payload reads as sent; both forms are the same JSON.
+// It works in place (js is overwritten): the output never gets ahead of the
+// input, as every step writes at most the bytes it has read.
 func unescapeHTML(js []byte) []byte {
 	if !bytes.Contains(js, []byte(`\u00`)) {
 		return js
 	}
-	out := make([]byte, 0, len(js))
+	out := js[:0]
 	for i := 0; i < len(js); i++ {
 		c := js[i]
 		if c != '\\' || i+1 >= len(js) {

@@ -1,8 +1,10 @@
 package formatter
 
 import (
+	"bytes"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -30,8 +32,8 @@ type dialect struct {
 // zwsp is the invisible separator hugWords inserts.
 const zwsp = "\u200b"
 
-func lastRuneIsWord(s string) bool {
-	r, _ := utf8.DecodeLastRuneInString(s)
+func lastRuneIsWord(b []byte) bool {
+	r, _ := utf8.DecodeLastRune(b)
 	return r != utf8.RuneError && (unicode.IsLetter(r) || unicode.IsDigit(r))
 }
 
@@ -40,20 +42,71 @@ func firstRuneIsWord(s string) bool {
 	return r != utf8.RuneError && (unicode.IsLetter(r) || unicode.IsDigit(r))
 }
 
+// textBuf is the scratch a richWriter appends to. It is a plain byte slice
+// rather than a strings.Builder so it can be pooled and reused: a post
+// renders dozens of sections, and a fresh builder per section (and per
+// marked-up run inside one) was the renderers' largest allocation.
+type textBuf struct{ b []byte }
+
+func (t *textBuf) WriteString(s string) { t.b = append(t.b, s...) }
+
+// textBufPool holds scratch buffers for render and wrapped; the final
+// string is copied out once, at its exact length.
+var textBufPool = sync.Pool{New: func() any { return &textBuf{b: make([]byte, 0, 1024)} }}
+
+// maxPooledText keeps a buffer grown by an outsized section from staying
+// pinned in the pool.
+const maxPooledText = 64 << 10
+
+func getTextBuf() *textBuf { return textBufPool.Get().(*textBuf) }
+
+func putTextBuf(t *textBuf) {
+	if cap(t.b) > maxPooledText {
+		return
+	}
+	t.b = t.b[:0]
+	textBufPool.Put(t)
+}
+
+// inlineText is bot.InlineText without its copy in the common case of one
+// plain run, possibly inside a link or emphasis (a link's label, a heading):
+// that run's text is the whole result.
+func inlineText(in []bot.Inline) string {
+	for len(in) == 1 {
+		switch in[0].Kind {
+		case bot.TextInline, bot.CodeInline:
+			return in[0].Text
+		case bot.StrongInline, bot.EmphInline, bot.LinkInline:
+			in = in[0].Children
+			continue
+		}
+		break
+	}
+	return bot.InlineText(in)
+}
+
 // richWriter renders blocks in a dialect.
 type richWriter struct {
-	b *strings.Builder
+	b *textBuf
 	d *dialect
 }
 
 func (w richWriter) atLineStart() bool {
-	s := w.b.String()
-	if s == "" {
+	s := w.b.b
+	if len(s) == 0 {
 		return true
 	}
 	// Only indentation since the last line break still counts as the start.
-	i := strings.LastIndexByte(s, '\n')
-	return strings.TrimLeft(s[i+1:], " ") == ""
+	i := bytes.LastIndexByte(s, '\n')
+	return len(bytes.TrimLeft(s[i+1:], " ")) == 0
+}
+
+// writeIndent writes depth levels of the dialect's indentation without
+// building the repeated string.
+func (w richWriter) writeIndent(depth int) {
+	for range depth {
+		w.b.WriteString(w.d.indent)
+	}
 }
 
 func (w richWriter) blocks(blocks []bot.Block, depth int) {
@@ -68,9 +121,7 @@ func (w richWriter) blocks(blocks []bot.Block, depth int) {
 		case bot.ListBlock:
 			w.list(blk, depth)
 		default:
-			if depth > 0 {
-				w.b.WriteString(strings.Repeat(w.d.indent, depth))
-			}
+			w.writeIndent(depth)
 			w.inlines(blk.Inlines, depth)
 		}
 	}
@@ -85,7 +136,7 @@ func (w richWriter) list(blk bot.Block, depth int) {
 		if j > 0 {
 			w.b.WriteString("\n")
 		}
-		w.b.WriteString(strings.Repeat(w.d.indent, depth))
+		w.writeIndent(depth)
 		if blk.Ordered {
 			w.b.WriteString(strconv.Itoa(n))
 			w.b.WriteString(". ")
@@ -103,7 +154,7 @@ func (w richWriter) list(blk bot.Block, depth int) {
 			if sub.Kind == bot.ListBlock {
 				w.list(sub, depth+1)
 			} else {
-				w.b.WriteString(strings.Repeat(w.d.indent, depth+1))
+				w.writeIndent(depth + 1)
 				w.inlines(sub.Inlines, depth+1)
 			}
 		}
@@ -115,14 +166,14 @@ func (w richWriter) inlines(in []bot.Inline, depth int) {
 		switch r.Kind {
 		case bot.BreakInline:
 			w.b.WriteString("\n")
-			w.b.WriteString(strings.Repeat(w.d.indent, depth))
+			w.writeIndent(depth)
 		case bot.StrongInline, bot.EmphInline:
 			marker := w.d.strong
 			if r.Kind == bot.EmphInline {
 				marker = w.d.emph
 			}
 			hug := w.d.hugWords && marker != ""
-			if hug && lastRuneIsWord(w.b.String()) {
+			if hug && lastRuneIsWord(w.b.b) {
 				w.b.WriteString(zwsp)
 			}
 			w.wrapped(marker, r.Children, depth)
@@ -134,7 +185,7 @@ func (w richWriter) inlines(in []bot.Inline, depth int) {
 		case bot.MathInline:
 			w.b.WriteString(w.d.math(r.Text))
 		case bot.LinkInline:
-			label := bot.InlineText(r.Children)
+			label := inlineText(r.Children)
 			if r.URL == "" {
 				w.inlines(r.Children, depth)
 				continue
@@ -170,39 +221,39 @@ func (w richWriter) wrapped(marker string, children []bot.Inline, depth int) {
 			return
 		}
 	}
-	var inner strings.Builder
-	sub := richWriter{b: &inner, d: w.d}
+	inner := getTextBuf()
+	defer putTextBuf(inner)
+	sub := richWriter{b: inner, d: w.d}
 	// The inner text starts a line only if we are at one.
-	if w.atLineStart() {
-		sub.inlines(children, depth)
-	} else {
+	atStart := w.atLineStart()
+	if !atStart {
 		inner.WriteString("x")
-		sub.inlines(children, depth)
 	}
-	s := inner.String()
-	if !w.atLineStart() {
+	sub.inlines(children, depth)
+	s := inner.b
+	if !atStart {
 		s = s[1:]
 	}
-	core := strings.TrimSpace(s)
-	if core == "" {
-		w.b.WriteString(s)
+	core := bytes.TrimSpace(s)
+	if len(core) == 0 {
+		w.b.b = append(w.b.b, s...)
 		return
 	}
-	lead := s[:strings.Index(s, core)]
+	lead := s[:bytes.Index(s, core)]
 	trail := s[len(lead)+len(core):]
-	w.b.WriteString(lead)
+	w.b.b = append(w.b.b, lead...)
 	w.b.WriteString(marker)
-	w.b.WriteString(core)
+	w.b.b = append(w.b.b, core...)
 	w.b.WriteString(marker)
-	w.b.WriteString(trail)
+	w.b.b = append(w.b.b, trail...)
 }
 
 // render is the section body in a dialect.
 func (d *dialect) render(blocks []bot.Block) string {
-	var b strings.Builder
-	b.Grow(2048) // a typical section, so the builder rarely regrows
-	richWriter{b: &b, d: d}.blocks(blocks, 0)
-	return strings.TrimRight(b.String(), " \n")
+	b := getTextBuf()
+	defer putTextBuf(b)
+	richWriter{b: b, d: d}.blocks(blocks, 0)
+	return string(bytes.TrimRight(b.b, " \n"))
 }
 
 // noInfoNote follows the author's own "정보 부족" / "N/A": the words stay as
