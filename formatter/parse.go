@@ -271,7 +271,7 @@ type converter struct {
 	// srcText is src as one string: a text run that is a plain stretch of
 	// the post (most are) becomes a substring of it instead of a copy.
 	srcText string
-	lines lineCounter
+	lines   lineCounter
 	// space is a pending soft line break: written as one space before the
 	// next text, dropped at the end of a block.
 	space bool
