@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -107,43 +106,9 @@ func NewTarget(client *slack.Client, cfg TargetConfig, logger *slog.Logger) *Tar
 // Name is the configured target name.
 func (t *Target) Name() string { return t.cfg.Name }
 
-// Match takes a post when it has one of the target's tags (if any are set)
-// and mentions one of its keywords in a title or section (if any are set);
-// both filters must pass. Comparisons ignore case.
+// Match applies the target's tags and keywords (see bot.Filter).
 func (t *Target) Match(d *bot.Digest) bool {
-	if len(t.cfg.Tags) > 0 {
-		ok := false
-		for _, want := range t.cfg.Tags {
-			for _, have := range append(slices.Clone(d.Tags), d.Categories...) {
-				if strings.EqualFold(strings.TrimSpace(want), strings.TrimSpace(have)) {
-					ok = true
-				}
-			}
-		}
-		if !ok {
-			return false
-		}
-	}
-	if len(t.cfg.Keywords) == 0 {
-		return true
-	}
-	var text strings.Builder
-	text.WriteString(d.Title)
-	for _, p := range d.Papers {
-		text.WriteString("\n")
-		text.WriteString(p.Title)
-		for _, s := range p.Sections {
-			text.WriteString("\n")
-			text.WriteString(s.Text())
-		}
-	}
-	hay := strings.ToLower(text.String())
-	for _, k := range t.cfg.Keywords {
-		if k = strings.ToLower(strings.TrimSpace(k)); k != "" && strings.Contains(hay, k) {
-			return true
-		}
-	}
-	return false
+	return bot.Filter{Tags: t.cfg.Tags, Keywords: t.cfg.Keywords}.Match(d)
 }
 
 func (t *Target) render(d *bot.Digest) []formatter.SlackMessage {
