@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
-	"net"
 	"strings"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
+
+	"github.com/paperbot/paperbot/bot/backoff"
 )
 
 // Discord's JSON error codes the adapter names (the "code" of an error body).
@@ -149,15 +149,7 @@ func classify(ctx context.Context, err error) (retryKind, time.Duration) {
 	if strings.Contains(err.Error(), "Exceeded Max retries") { // discordgo's 502 loop
 		return transient, 0
 	}
-	if errors.Is(err, context.DeadlineExceeded) {
-		return transient, 0
-	}
-	var ne net.Error
-	if errors.As(err, &ne) {
-		return transient, 0
-	}
-	msg := err.Error()
-	if strings.Contains(msg, "EOF") || strings.Contains(msg, "connection reset") || strings.Contains(msg, "connection refused") {
+	if backoff.NetworkTransient(err) {
 		return transient, 0
 	}
 	return permanent, 0
@@ -166,27 +158,10 @@ func classify(ctx context.Context, err error) (retryKind, time.Duration) {
 // backoff is the wait before retry number attempt (0-based): between half
 // and all of an exponentially growing, capped ceiling.
 func (r Retry) backoff(attempt int) time.Duration {
-	ceil := r.Base
-	for i := 0; i < attempt && ceil < r.Max; i++ {
-		ceil *= 2
-	}
-	ceil = min(ceil, r.Max)
-	return ceil/2 + rand.N(ceil/2+1)
+	return backoff.Delay(r.Base, r.Max, attempt)
 }
 
-func sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
+func sleep(ctx context.Context, d time.Duration) error { return backoff.Sleep(ctx, d) }
 
 // permanentError turns a final error of op into a *DiscordError when it
 // came from Discord, and otherwise wraps it with secrets removed.

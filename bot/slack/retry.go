@@ -4,12 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
-	"net"
-	"strings"
 	"time"
 
 	"github.com/slack-go/slack"
+
+	"github.com/paperbot/paperbot/bot/backoff"
 )
 
 // permanentCodes are Slack errors that no retry can fix: a person has to
@@ -151,16 +150,7 @@ func classify(ctx context.Context, err error) (retryKind, time.Duration) {
 		}
 		return permanent, 0
 	}
-	if errors.Is(err, context.DeadlineExceeded) {
-		return transient, 0
-	}
-	var ne net.Error
-	if errors.As(err, &ne) {
-		return transient, 0
-	}
-	// Connection resets, EOFs and the like from the transport.
-	msg := err.Error()
-	if strings.Contains(msg, "EOF") || strings.Contains(msg, "connection reset") || strings.Contains(msg, "connection refused") {
+	if backoff.NetworkTransient(err) {
 		return transient, 0
 	}
 	return permanent, 0
@@ -169,29 +159,11 @@ func classify(ctx context.Context, err error) (retryKind, time.Duration) {
 // backoff returns the wait before retry number attempt (0-based): full
 // jitter over an exponentially growing, capped ceiling.
 func (r Retry) backoff(attempt int) time.Duration {
-	ceil := r.Base
-	for i := 0; i < attempt && ceil < r.Max; i++ {
-		ceil *= 2
-	}
-	ceil = min(ceil, r.Max)
-	// At least half the ceiling, so retries do not bunch up at zero.
-	return ceil/2 + rand.N(ceil/2+1)
+	return backoff.Delay(r.Base, r.Max, attempt)
 }
 
 // sleep waits d or until ctx ends.
-func sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
+func sleep(ctx context.Context, d time.Duration) error { return backoff.Sleep(ctx, d) }
 
 // permanentError wraps a final error of op with its code and hint.
 func permanentError(op string, err error) error {

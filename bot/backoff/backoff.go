@@ -1,0 +1,65 @@
+// Package backoff is the retry timing the chat adapters share: capped
+// exponential backoff with jitter, a context-aware sleep, and the test for
+// network failures that are worth retrying whatever the platform. What a
+// platform's own errors mean (Slack's "ratelimited", Discord's 50035) stays
+// in its adapter.
+package backoff
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"net"
+	"strings"
+	"time"
+)
+
+// Delay is the wait before retry number attempt (0-based): between half
+// and all of a ceiling that doubles from base up to max. The jitter keeps
+// replicas and channels from retrying in lockstep; the lower half-bound
+// keeps retries from bunching up at zero.
+func Delay(base, max time.Duration, attempt int) time.Duration {
+	if base <= 0 {
+		return 0
+	}
+	ceil := base
+	for i := 0; i < attempt && ceil < max; i++ {
+		ceil *= 2
+	}
+	ceil = min(ceil, max)
+	return ceil/2 + rand.N(ceil/2+1)
+}
+
+// Sleep waits d or until ctx ends, and then returns ctx's error.
+func Sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// NetworkTransient reports whether err is a failure of the connection
+// rather than an answer: a timeout, a reset, a refused connection or an
+// early EOF. Such a call may or may not have reached the platform, so
+// callers that post must check before posting again.
+func NetworkTransient(err error) bool {
+	if err == nil {
+		return false
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return true
+	}
+	var ne net.Error
+	if errors.As(err, &ne) {
+		return true
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "EOF") || strings.Contains(msg, "connection reset") || strings.Contains(msg, "connection refused")
+}
