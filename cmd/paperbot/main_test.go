@@ -211,6 +211,23 @@ func TestPreview(t *testing.T) {
 	}
 }
 
+func TestPreviewHTML(t *testing.T) {
+	file := filepath.Join(examplesDir, "2025-10-01-daily-papers.md")
+	code, out, errs := paperbot(t, "preview", "--format", "html", file)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	// One page with both chats; the post's own markup arrives escaped.
+	for _, want := range []string{"<html", "Slack", "Discord", "TileSparse", "Q&amp;A &lt;Bench&gt;"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("HTML preview lacks %q", want)
+		}
+	}
+	if strings.Contains(out, "Q&A <Bench>") {
+		t.Errorf("HTML preview did not escape the title")
+	}
+}
+
 func TestPreviewFixture(t *testing.T) {
 	needFixture(t)
 	file := filepath.Join(fixtureDir, "2025-09-30-daily-papers.md")
@@ -261,7 +278,7 @@ func TestUsage(t *testing.T) {
 		{[]string{"preview", "--format", "discord", "--details", "thread", "x.md"}, 2, "", "not a Discord mode"},
 		{[]string{"preview", "--format", "text", "--details", "inline", "x.md"}, 2, "", "--details applies to"},
 		{[]string{"preview", "missing.md"}, 1, "", "missing.md"},
-		{[]string{"preview", "--format", "html", "x.md"}, 2, "", "/posts/{date}"},
+		{[]string{"preview", "--format", "html", "--details", "inline", "x.md"}, 2, "", "--details applies to"},
 		{[]string{"preview", "--timezone", "Mars/Base", "x.md"}, 2, "", "not a known time zone"},
 		{[]string{"preview", "--config", "no-such.yaml", "x.md"}, 1, "", "no-such.yaml"},
 		{[]string{"check", "--posts", "no-such-dir"}, 1, "", "no-such-dir"},

@@ -19,7 +19,7 @@ import (
 // too (authors preview drafts), with a note on stderr.
 func previewCmd(ctx context.Context, args []string, s stdio) int {
 	fs := newFlagSet("preview")
-	format := fs.String("format", "slack", "`slack`, discord or text (html: see the running bot's /posts/{date})")
+	format := fs.String("format", "slack", "`slack`, discord, text, or html (a page mimicking both chats)")
 	details := fs.String("details", "", "how sections fold: slack container (default), buttons, thread, inline; discord spoiler (default), buttons, inline")
 	siteURL := fs.String("site-url", "", "the blog's `URL`, to link each digest to its post")
 	tz := fs.String("timezone", "", "the time `ZONE` dates without a zone are read in (default Asia/Seoul)")
@@ -71,9 +71,14 @@ func previewCmd(ctx context.Context, args []string, s stdio) int {
 		}
 		render = func(d *bot.Digest) ([]byte, error) { return []byte(ensureNewline(formatter.Text(d))), nil }
 	case "html":
-		return usageError(s, "preview", "--format html is not in this build yet; the running bot shows a post's HTML preview at /posts/{date}")
+		// The page shows the default modes (Slack container, Discord
+		// spoiler) side by side: what a person judges the layout by.
+		if *details != "" {
+			return usageError(s, "preview", "--details applies to --format slack and discord, not html")
+		}
+		render = func(d *bot.Digest) ([]byte, error) { return []byte(ensureNewline(formatter.HTML(d))), nil }
 	default:
-		return usageError(s, "preview", "--format %q: want slack, discord or text", *format)
+		return usageError(s, "preview", "--format %q: want slack, discord, text or html", *format)
 	}
 	loc, err := cfg.Location()
 	if err != nil {
@@ -113,10 +118,10 @@ func previewCmd(ctx context.Context, args []string, s stdio) int {
 			failed++
 			continue
 		}
-		if *format == "text" && i > 0 {
+		if (*format == "text" || *format == "html") && i > 0 {
 			fmt.Fprintln(s.out)
 		}
-		if *format != "text" {
+		if *format == "slack" || *format == "discord" {
 			// JSON Lines: exactly one line per file.
 			out = append(bytes.TrimRight(out, "\n"), '\n')
 		}
