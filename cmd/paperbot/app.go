@@ -41,6 +41,8 @@ type Main struct {
 	Logger *slog.Logger
 	// Holder names this replica for the sender lease (default: host name).
 	Holder string
+	// NoListen builds everything but serves no HTTP (paperbot send).
+	NoListen bool
 
 	Store  bot.Store
 	Engine *bot.Engine
@@ -191,10 +193,12 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		return err
 	}
 
+	if m.NoListen {
+		return nil
+	}
 	if err := m.Web.Open(cfg.HTTP.Listen); err != nil {
 		return fmt.Errorf("http: listen on %s: %w", cfg.HTTP.Listen, err)
 	}
-	m.Logger.Info("listening", "addr", m.Web.Addr())
 	return nil
 }
 

@@ -86,7 +86,6 @@ func sendCmd(ctx context.Context, args []string, s stdio) int {
 		return fail(s, "send", err)
 	}
 	logger := cfg.NewLogger(s.err)
-	cfg.HTTP.Listen = "127.0.0.1:0" // send serves nothing; never clash with a running bot
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
@@ -95,6 +94,7 @@ func sendCmd(ctx context.Context, args []string, s stdio) int {
 	// A one-off send is its own lease holder: a running bot on this host
 	// keeps sending, and the two never send at once.
 	m.Holder = host + "-send"
+	m.NoListen = true // a running bot may hold the port
 	if err := m.Open(ctx); err != nil {
 		return fail(s, "send", err)
 	}
