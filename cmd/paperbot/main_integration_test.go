@@ -354,3 +354,48 @@ func TestMainDelivers(t *testing.T) {
 		t.Errorf("restart printed again: %q", strings.TrimPrefix(out.String(), printed))
 	}
 }
+
+// TestSendCommand runs `paperbot send` as a user would: it indexes the
+// posts, sends one day now whatever its age, refuses drafts and unknown
+// days, sends nothing twice without --force, and sends anew with it.
+func TestSendCommand(t *testing.T) {
+	dir := t.TempDir()
+	posts := filepath.Join(dir, "posts")
+	if err := os.Mkdir(posts, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	copyExamples(t, posts)
+	cfgFile := filepath.Join(dir, "paperbot.yaml")
+	// catch_up 1h: the 2025 posts are far outside the window, so only
+	// send (never run) would deliver them.
+	if err := os.WriteFile(cfgFile, []byte("posts: {dir: posts}\ncatch_up: 1h\nstore: sqlite://data/pb.db\nconsole: true\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		args []string
+		code int
+		out  string
+		err  string
+	}{
+		{[]string{"send", "--config", cfgFile, "2025-10-02"}, 0, "2025-10-02-daily-papers.md -> console: sent (1 messages)", ""},
+		{[]string{"send", "--config", cfgFile, "2025-10-02"}, 0, "sent (1 messages)", ""},
+		{[]string{"send", "--config", cfgFile, "2025-10-04"}, 1, "", "draft"},
+		{[]string{"send", "--config", cfgFile, "2031-01-01"}, 1, "", "2031-01-01"},
+		{[]string{"send", "--config", cfgFile, "--target", "nope", "2025-10-02"}, 1, "", "nope"},
+		{[]string{"send", "--config", cfgFile}, 2, "", "give one DATE"},
+	}
+	for _, tt := range tests {
+		code, out, errs := paperbot(t, tt.args...)
+		if code != tt.code || !strings.Contains(out, tt.out) || !strings.Contains(errs, tt.err) {
+			t.Errorf("%v: exit %d (want %d)\nstdout: %.400s\nstderr: %.400s", tt.args, code, tt.code, out, errs)
+		}
+	}
+	// Sent already: a repeat without --force prints no digest.
+	if _, out, _ := paperbot(t, "send", "--config", cfgFile, "2025-10-02"); strings.Contains(out, "── console") {
+		t.Errorf("repeat send printed the digest again:\n%.400s", out)
+	}
+	_, out, _ := paperbot(t, "send", "--config", cfgFile, "--force", "2025-10-02")
+	if !strings.Contains(out, "── console") || !strings.Contains(out, "데일리 페이퍼") {
+		t.Errorf("--force did not print the digest again:\n%.400s", out)
+	}
+}
