@@ -821,3 +821,29 @@ func TestDeliverAloneUsesStoredScan(t *testing.T) {
 		t.Errorf("old.md: %+v, want skipped", r)
 	}
 }
+
+// TestManyDuePostsInDateOrder covers a pass with more due posts than keep
+// their digest (keepDigests): each is read again when its turn comes, and
+// the order is still the posts' dates, not their paths.
+func TestManyDuePostsInDateOrder(t *testing.T) {
+	h := newHarness(t)
+	e := h.start()
+	n := keepDigests + 36
+	h.clk.Set(day(n + 1))
+	var want []string
+	for i := 1; i <= n; i++ {
+		// Paths sort against the dates: the oldest post has the last path.
+		p := fmt.Sprintf("z-%03d.md", n-i+1)
+		h.src.put(p, post(day(i), fmt.Sprintf("P%d", i)))
+		want = append(want, p)
+	}
+	h.src.put("a-draft.md", post(day(1), "draft", "draft: true"))
+	h.tick(e)
+	h.sentOnce(want, h.a, h.b)
+	if got := h.a.order(); !slices.Equal(got, want) {
+		t.Errorf("order on a = %v, want %v", got, want)
+	}
+	if got := h.a.count("post"); got != n {
+		t.Errorf("a: %d Post calls, want %d (no draft, no repeat)", got, n)
+	}
+}
