@@ -63,3 +63,41 @@ func NetworkTransient(err error) bool {
 	msg := err.Error()
 	return strings.Contains(msg, "EOF") || strings.Contains(msg, "connection reset") || strings.Contains(msg, "connection refused")
 }
+
+// Policy tunes how an adapter retries transient failures; calls are
+// retried until the caller's context ends.
+type Policy struct {
+	// Base and Max bound the exponential backoff for 5xx and timeouts
+	// (defaults 1s and 30s); the wait is drawn with jitter (Delay).
+	Base, Max time.Duration
+	// MinRetryAfter is the least wait after a 429 whose Retry-After is 0
+	// or missing (default: the adapter's, see WithDefaults).
+	MinRetryAfter time.Duration
+	// CallTimeout bounds one HTTP call (default 30s); a timed-out call is
+	// retried like a 5xx.
+	CallTimeout time.Duration
+}
+
+// WithDefaults fills the zero fields; minRetryAfter is the platform's own
+// floor for a 429 (Slack asks for seconds, Discord for milliseconds).
+func (p Policy) WithDefaults(minRetryAfter time.Duration) Policy {
+	if p.Base <= 0 {
+		p.Base = time.Second
+	}
+	if p.Max <= 0 {
+		p.Max = 30 * time.Second
+	}
+	if p.Max < p.Base {
+		p.Max = p.Base
+	}
+	if p.MinRetryAfter <= 0 {
+		p.MinRetryAfter = minRetryAfter
+	}
+	if p.CallTimeout <= 0 {
+		p.CallTimeout = 30 * time.Second
+	}
+	return p
+}
+
+// Delay is the wait before retry number attempt under p.
+func (p Policy) Delay(attempt int) time.Duration { return Delay(p.Base, p.Max, attempt) }

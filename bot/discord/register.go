@@ -48,7 +48,7 @@ func RegisterCommands(ctx context.Context, session *discordgo.Session, appID str
 	if len(targets) == 0 {
 		targets = []string{""}
 	}
-	r := Retry{}.withDefaults()
+	r := withDefaults(Retry{})
 	for _, g := range targets {
 		url := discordgo.EndpointApplicationGlobalCommands(appID)
 		where := "globally"

@@ -85,37 +85,11 @@ func CodeOf(err error) int {
 	return 0
 }
 
-// Retry tunes how transient failures are retried. Calls are retried until
-// the caller's context ends.
-type Retry struct {
-	// Base and Max bound the exponential backoff for 5xx and timeouts
-	// (defaults 1s and 30s); the wait is drawn with jitter.
-	Base, Max time.Duration
-	// MinRetryAfter is the least wait after a 429 (default 100ms).
-	MinRetryAfter time.Duration
-	// CallTimeout bounds one HTTP call (default 30s); a timed-out call is
-	// retried like a 5xx.
-	CallTimeout time.Duration
-}
+// Retry tunes how transient failures are retried (see backoff.Policy);
+// a 429 without a usable Retry-After waits at least 100ms.
+type Retry = backoff.Policy
 
-func (r Retry) withDefaults() Retry {
-	if r.Base <= 0 {
-		r.Base = time.Second
-	}
-	if r.Max <= 0 {
-		r.Max = 30 * time.Second
-	}
-	if r.Max < r.Base {
-		r.Max = r.Base
-	}
-	if r.MinRetryAfter <= 0 {
-		r.MinRetryAfter = 100 * time.Millisecond
-	}
-	if r.CallTimeout <= 0 {
-		r.CallTimeout = 30 * time.Second
-	}
-	return r
-}
+func withDefaults(r Retry) Retry { return r.WithDefaults(100 * time.Millisecond) }
 
 type retryKind int
 
@@ -153,12 +127,6 @@ func classify(ctx context.Context, err error) (retryKind, time.Duration) {
 		return transient, 0
 	}
 	return permanent, 0
-}
-
-// backoff is the wait before retry number attempt (0-based): between half
-// and all of an exponentially growing, capped ceiling.
-func (r Retry) backoff(attempt int) time.Duration {
-	return backoff.Delay(r.Base, r.Max, attempt)
 }
 
 func sleep(ctx context.Context, d time.Duration) error { return backoff.Sleep(ctx, d) }
@@ -214,7 +182,7 @@ func request(ctx context.Context, s *discordgo.Session, r Retry, op, method, url
 				onRetry("ratelimited")
 			}
 		case transient:
-			wait = r.backoff(attempt)
+			wait = r.Delay(attempt)
 			if onRetry != nil {
 				onRetry("transient")
 			}

@@ -86,7 +86,7 @@ func NewTarget(session *discordgo.Session, cfg TargetConfig, logger *slog.Logger
 	if session == nil {
 		return nil, fmt.Errorf("discord target %q: no session", cfg.Name)
 	}
-	cfg.Retry = cfg.Retry.withDefaults()
+	cfg.Retry = withDefaults(cfg.Retry)
 	if cfg.Details == "" {
 		cfg.Details = formatter.DiscordSpoiler
 	}

@@ -85,37 +85,11 @@ func ErrorCodeOf(err error) string {
 	return ""
 }
 
-// Retry tunes how transient failures are retried.
-type Retry struct {
-	// Base and Max bound the exponential backoff for 5xx and timeouts
-	// (defaults 1s and 30s); the wait is drawn with full jitter.
-	Base, Max time.Duration
-	// MinRetryAfter is the least wait after a 429 whose Retry-After is 0 or
-	// missing (default 1s; tests set it tiny).
-	MinRetryAfter time.Duration
-	// CallTimeout bounds one HTTP call (default 30s); a timed-out call is
-	// retried like a 5xx.
-	CallTimeout time.Duration
-}
+// Retry tunes how transient failures are retried (see backoff.Policy);
+// a 429 without a usable Retry-After waits at least 1s.
+type Retry = backoff.Policy
 
-func (r Retry) withDefaults() Retry {
-	if r.Base <= 0 {
-		r.Base = time.Second
-	}
-	if r.Max <= 0 {
-		r.Max = 30 * time.Second
-	}
-	if r.Max < r.Base {
-		r.Max = r.Base
-	}
-	if r.MinRetryAfter <= 0 {
-		r.MinRetryAfter = time.Second
-	}
-	if r.CallTimeout <= 0 {
-		r.CallTimeout = 30 * time.Second
-	}
-	return r
-}
+func withDefaults(r Retry) Retry { return r.WithDefaults(time.Second) }
 
 // retryKind classifies an error of one call.
 type retryKind int
@@ -154,12 +128,6 @@ func classify(ctx context.Context, err error) (retryKind, time.Duration) {
 		return transient, 0
 	}
 	return permanent, 0
-}
-
-// backoff returns the wait before retry number attempt (0-based): full
-// jitter over an exponentially growing, capped ceiling.
-func (r Retry) backoff(attempt int) time.Duration {
-	return backoff.Delay(r.Base, r.Max, attempt)
 }
 
 // sleep waits d or until ctx ends.

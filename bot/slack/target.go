@@ -99,7 +99,7 @@ func NewTarget(client *slack.Client, cfg TargetConfig, logger *slog.Logger) *Tar
 	if cfg.Pace == 0 {
 		cfg.Pace = DefaultPace
 	}
-	cfg.Retry = cfg.Retry.withDefaults()
+	cfg.Retry = withDefaults(cfg.Retry)
 	return &Target{api: client, cfg: cfg, log: logger.With("target", cfg.Name, "channel", cfg.Channel)}
 }
 
@@ -241,7 +241,7 @@ func (t *Target) do(ctx context.Context, op string, call func(context.Context) e
 			// hold back as Slack asked.
 			delayChannel(t.cfg.Channel, wait)
 		case transient:
-			wait = r.backoff(attempt)
+			wait = r.Delay(attempt)
 			t.cfg.Metrics.retry(t.cfg.Name, "transient")
 			t.log.Warn("slack call failed, retrying", "op", op, "attempt", attempt+1, "wait", wait, "err", err)
 		default:
