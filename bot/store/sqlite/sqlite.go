@@ -468,18 +468,10 @@ func (s *Store) SearchPapers(ctx context.Context, query string, limit int) ([]bo
 	// LIKE, with the user's wildcards escaped, on text lowered by Go's
 	// strings.ToLower: the same folding as every other store (SQLite's own
 	// LIKE folds ASCII only, which lowered text makes moot).
-	var where, score strings.Builder
-	args := make([]any, 0, len(words)+1)
-	score.WriteString("1")
-	for i, w := range words {
-		args = append(args, rows.LikeContains(w))
-		fmt.Fprintf(&where, ` AND p.text_lc LIKE ?%d ESCAPE '\'`, i+1)
-		fmt.Fprintf(&score, ` + (p.title_lc LIKE ?%d ESCAPE '\')`, i+1)
-	}
-	args = append(args, limit)
+	where, score, args := rows.SearchTerms(words, limit, "?", "")
 	q := `SELECT ` + hitColumns + `, m.score FROM (
-			SELECT p.post, p.idx, ` + score.String() + ` AS score FROM papers p
-			WHERE p.draft = 0` + where.String() + `
+			SELECT p.post, p.idx, ` + score + ` AS score FROM papers p
+			WHERE p.draft = 0` + where + `
 			ORDER BY score DESC, p.date DESC, p.post DESC, p.idx LIMIT ?` + strconv.Itoa(len(args)) + `
 		) m JOIN papers p ON p.post = m.post AND p.idx = m.idx JOIN posts ON posts.path = p.post
 		ORDER BY m.score DESC, p.date DESC, p.post DESC, p.idx`

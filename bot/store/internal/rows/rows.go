@@ -87,3 +87,21 @@ func UnmarshalRefs(s string) ([]bot.MessageRef, error) {
 	}
 	return refs, nil
 }
+
+// SearchTerms builds the parts of a search query both stores share: a
+// WHERE suffix that requires every word in the paper's text, a score
+// expression (1 + the words found in the title), and the arguments, the
+// limit last. mark is the dialect's numbered placeholder prefix ("$" for
+// PostgreSQL, "?" for SQLite) and toInt what turns a LIKE's boolean into
+// a number ("::int" for PostgreSQL, "" for SQLite).
+func SearchTerms(words []string, limit int, mark, toInt string) (where, score string, args []any) {
+	var w, s strings.Builder
+	args = make([]any, 0, len(words)+1)
+	s.WriteString("1")
+	for i, word := range words {
+		args = append(args, LikeContains(word))
+		fmt.Fprintf(&w, ` AND p.text_lc LIKE %s%d ESCAPE '\'`, mark, i+1)
+		fmt.Fprintf(&s, ` + (p.title_lc LIKE %s%d ESCAPE '\')%s`, mark, i+1, toInt)
+	}
+	return w.String(), s.String(), append(args, limit)
+}
