@@ -1,12 +1,14 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -260,21 +262,38 @@ func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
 	s.writeJSON(w, r, status, out)
 }
 
+// jsonBuffers recycles response buffers: a paper's JSON is a few KB, and
+// at thousands of lookups a second a fresh buffer per response is most of
+// what the garbage collector has to chase.
+var jsonBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// maxPooledBuffer keeps a rare huge response (a search of many long
+// papers) from pinning its buffer in the pool.
+const maxPooledBuffer = 256 << 10
+
 // writeJSON writes v with an exact Content-Length (one write, no chunking).
+// The body is what json.Marshal gives, HTML-escaped, plus a newline.
 func (s *Server) writeJSON(w http.ResponseWriter, r *http.Request, status int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
+	buf := jsonBuffers.Get().(*bytes.Buffer)
+	defer func() {
+		if buf.Cap() <= maxPooledBuffer {
+			buf.Reset()
+			jsonBuffers.Put(buf)
+		}
+	}()
+	buf.Reset()
+	if err := json.NewEncoder(buf).Encode(v); err != nil {
 		s.log.Error("http: encode response", "path", r.URL.Path, "err", err)
 		status = http.StatusInternalServerError
-		b = []byte(`{"error":"Something went wrong on our side.","code":"internal"}`)
+		buf.Reset()
+		buf.WriteString(`{"error":"Something went wrong on our side.","code":"internal"}` + "\n")
 	}
-	b = append(b, '\n')
 	h := w.Header()
 	h.Set("Content-Type", "application/json; charset=utf-8")
-	h.Set("Content-Length", strconv.Itoa(len(b)))
+	h.Set("Content-Length", strconv.Itoa(buf.Len()))
 	h.Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
 	if r.Method != http.MethodHead {
-		_, _ = w.Write(b)
+		_, _ = w.Write(buf.Bytes())
 	}
 }

@@ -5,6 +5,12 @@
 // the load down and hide its queueing (no coordinated omission). -unpaced
 // instead sends back-to-back from every worker and reports the most
 // requests per second it got. Only loopback targets are accepted.
+//
+// The default client (-client raw) is a lean HTTP/1.1 keep-alive client, one
+// connection per worker, like wrk's: the load generator shares the machine's
+// cores with the server, so every microsecond it spends per request is taken
+// from the server and shows up in the latency being measured. -client
+// nethttp uses net/http's client instead, for comparison.
 package main
 
 import (
@@ -13,11 +19,11 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/url"
 	"os"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync"
@@ -35,6 +41,7 @@ type result struct {
 	lat      []time.Duration // from the scheduled send (paced) or the send (unpaced)
 	service  []time.Duration // from the actual send
 	errors   int
+	firstErr error // the first transport error, to say what went wrong
 	statuses map[int]int
 	late     int // sends that started more than 1 ms after their slot
 }
@@ -49,10 +56,23 @@ func run() error {
 	dur := flag.Duration("d", 10*time.Second, "duration")
 	unpaced := flag.Bool("unpaced", false, "send as fast as possible and report the throughput")
 	warm := flag.Duration("warmup", time.Second, "unmeasured warm-up at the same load")
+	clientKind := flag.String("client", "raw", "raw (lean HTTP/1.1, one connection per worker) or nethttp")
+	cpuProfile := flag.String("cpuprofile", "", "write the load generator's own CPU profile to this file")
 	flag.Parse()
 
 	if err := checkTarget(*base); err != nil {
 		return err
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	ids, err := loadIDs(*idsFile, *idList)
 	if err != nil {
@@ -65,21 +85,31 @@ func run() error {
 	for i, id := range ids {
 		urls[i] = strings.TrimRight(*base, "/") + strings.Replace(*path, "%s", url.PathEscape(id), 1)
 	}
-	client := &http.Client{
-		Timeout: 10 * time.Second,
-		Transport: &http.Transport{
-			MaxIdleConns:        *conc,
-			MaxIdleConnsPerHost: *conc,
-			MaxConnsPerHost:     *conc,
-			IdleConnTimeout:     time.Minute,
-			DisableCompression:  true,
-		},
+	var newClient func() getter
+	switch *clientKind {
+	case "raw":
+		targets, err := rawTargets(urls)
+		if err != nil {
+			return err
+		}
+		newClient = func() getter { return &rawClient{targets: targets, timeout: 10 * time.Second} }
+	case "nethttp":
+		newClient = netHTTPClients(urls, *conc)
+	default:
+		return fmt.Errorf("-client %q: want raw or nethttp", *clientKind)
+	}
+	// The same clients, and so the same connections, serve the warm-up and
+	// the measured run: connecting is not part of the measurement.
+	clients := make([]getter, *conc)
+	for i := range clients {
+		clients[i] = newClient()
+		defer clients[i].close()
 	}
 	if *warm > 0 {
-		attack(client, urls, *conc, *rate, *warm, *unpaced)
+		attack(clients, len(urls), *rate, *warm, *unpaced)
 	}
 	start := time.Now()
-	res := attack(client, urls, *conc, *rate, *dur, *unpaced)
+	res := attack(clients, len(urls), *rate, *dur, *unpaced)
 	elapsed := time.Since(start)
 	report(res, elapsed, *conc, *rate, *unpaced)
 	return nil
@@ -129,7 +159,9 @@ func loadIDs(file, list string) ([]string, error) {
 	return ids, nil
 }
 
-func attack(client *http.Client, urls []string, conc int, rate float64, d time.Duration, unpaced bool) result {
+// attack runs a worker per client over n targets for d.
+func attack(clients []getter, n int, rate float64, d time.Duration, unpaced bool) result {
+	conc := len(clients)
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
 	results := make([]result, conc)
@@ -140,23 +172,29 @@ func attack(client *http.Client, urls []string, conc int, rate float64, d time.D
 		wg.Add(1)
 		go func(w int) {
 			defer wg.Done()
+			c := clients[w]
 			r := &results[w]
 			r.statuses = map[int]int{}
 			capHint := int(d.Seconds()*rate/float64(conc)) + 16
 			r.lat = make([]time.Duration, 0, capHint)
 			r.service = make([]time.Duration, 0, capHint)
 			// Spread ids so workers do not march in step over the same rows.
-			n := w * 7919
+			next := w * 7919
+			var timer *time.Timer
 			slot := start.Add(time.Duration(float64(time.Second) * float64(w) / rate))
 			for k := 0; ; k++ {
 				if !unpaced {
 					if wait := time.Until(slot); wait > 0 {
-						t := time.NewTimer(wait)
+						if timer == nil {
+							timer = time.NewTimer(wait)
+						} else {
+							timer.Reset(wait)
+						}
 						select {
 						case <-ctx.Done():
-							t.Stop()
+							timer.Stop()
 							return
-						case <-t.C:
+						case <-timer.C:
 						}
 					} else if -wait > time.Millisecond {
 						r.late++
@@ -166,10 +204,10 @@ func attack(client *http.Client, urls []string, conc int, rate float64, d time.D
 					return
 				}
 				sent := time.Now()
-				status, err := get(ctx, client, urls[n%len(urls)])
+				status, err := c.get(ctx, next%n)
 				done := time.Now()
-				n++
-				if ctx.Err() != nil && err != nil {
+				next++
+				if err != nil && (ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded)) {
 					return // the run ended mid-request: not a server error
 				}
 				from := sent
@@ -182,6 +220,9 @@ func attack(client *http.Client, urls []string, conc int, rate float64, d time.D
 				if err != nil {
 					r.errors++
 					r.statuses[0]++
+					if r.firstErr == nil {
+						r.firstErr = err
+					}
 					continue
 				}
 				r.statuses[status]++
@@ -198,26 +239,15 @@ func attack(client *http.Client, urls []string, conc int, rate float64, d time.D
 		all.lat = append(all.lat, r.lat...)
 		all.service = append(all.service, r.service...)
 		all.errors += r.errors
+		if all.firstErr == nil {
+			all.firstErr = r.firstErr
+		}
 		all.late += r.late
 		for k, v := range r.statuses {
 			all.statuses[k] += v
 		}
 	}
 	return all
-}
-
-func get(ctx context.Context, client *http.Client, u string) (int, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return 0, err
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return 0, err
-	}
-	_, err = io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	return resp.StatusCode, err
 }
 
 func pct(sorted []time.Duration, p float64) time.Duration {
@@ -238,6 +268,9 @@ func report(r result, elapsed time.Duration, conc int, rate float64, unpaced boo
 	}
 	fmt.Printf("mode: %s, %d clients, %s\n", mode, conc, elapsed.Round(time.Millisecond))
 	fmt.Printf("requests: %d, errors: %d, statuses: %v, achieved: %.0f req/s\n", n, r.errors, r.statuses, float64(n)/elapsed.Seconds())
+	if r.firstErr != nil {
+		fmt.Printf("first transport error (status 0): %v\n", r.firstErr)
+	}
 	f := func(d time.Duration) string { return fmt.Sprintf("%.3fms", float64(d)/1e6) }
 	label := "latency (from scheduled send)"
 	if unpaced {

@@ -38,7 +38,8 @@ func TestPct(t *testing.T) {
 	}
 }
 
-// TestAttack runs both modes briefly against a local server.
+// TestAttack runs both modes with both clients briefly against a local
+// server.
 func TestAttack(t *testing.T) {
 	var n atomic.Int64
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -51,13 +52,79 @@ func TestAttack(t *testing.T) {
 	}))
 	defer srv.Close()
 	urls := []string{srv.URL + "/api/papers/1", srv.URL + "/api/papers/bad"}
-	client := srv.Client()
-	res := attack(client, urls, 2, 200, 300*time.Millisecond, false)
-	if len(res.lat) < 20 || len(res.lat) > 80 || res.errors == 0 || res.statuses[404] == 0 {
-		t.Errorf("paced: %d requests, %d errors, %v", len(res.lat), res.errors, res.statuses)
+	targets, err := rawTargets(urls)
+	if err != nil {
+		t.Fatal(err)
 	}
-	res = attack(client, urls[:1], 2, 0, 200*time.Millisecond, true)
-	if len(res.lat) == 0 || res.errors != 0 {
-		t.Errorf("unpaced: %d requests, %d errors", len(res.lat), res.errors)
+	for name, newClient := range map[string]func() getter{
+		"raw":     func() getter { return &rawClient{targets: targets, timeout: time.Second} },
+		"nethttp": netHTTPClients(urls, 2),
+	} {
+		t.Run(name, func(t *testing.T) {
+			clients := []getter{newClient(), newClient()}
+			defer clients[0].close()
+			defer clients[1].close()
+			res := attack(clients, len(urls), 200, 300*time.Millisecond, false)
+			if len(res.lat) < 20 || len(res.lat) > 80 || res.errors == 0 || res.statuses[404] == 0 || res.statuses[200] == 0 {
+				t.Errorf("paced: %d requests, %d errors, %v, first transport error %v", len(res.lat), res.errors, res.statuses, res.firstErr)
+			}
+			res = attack(clients, 1, 0, 200*time.Millisecond, true)
+			if len(res.lat) == 0 || res.errors != 0 {
+				t.Errorf("unpaced: %d requests, %d errors, first %v", len(res.lat), res.errors, res.firstErr)
+			}
+		})
+	}
+}
+
+// TestRawClient checks the lean client on the framings a server may use,
+// and that a broken answer is an error, not a success.
+func TestRawClient(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		handler http.HandlerFunc
+		status  int
+		fail    bool
+	}{
+		{"content-length", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Length", "5")
+			_, _ = w.Write([]byte("hello"))
+		}, 200, false},
+		{"chunked", func(w http.ResponseWriter, r *http.Request) {
+			_, _ = w.Write([]byte("part one "))
+			w.(http.Flusher).Flush()
+			_, _ = w.Write([]byte("part two"))
+		}, 200, false},
+		{"connection close", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Connection", "close")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = w.Write([]byte("busy"))
+		}, 503, false},
+		{"hijacked and dropped", func(w http.ResponseWriter, r *http.Request) {
+			c, _, _ := w.(http.Hijacker).Hijack()
+			_, _ = c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nshort"))
+			c.Close()
+		}, 200, true},
+		{"garbage", func(w http.ResponseWriter, r *http.Request) {
+			c, _, _ := w.(http.Hijacker).Hijack()
+			_, _ = c.Write([]byte("SMTP ready\r\n\r\n"))
+			c.Close()
+		}, 0, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := httptest.NewServer(tc.handler)
+			defer srv.Close()
+			targets, err := rawTargets([]string{srv.URL + "/x"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := &rawClient{targets: targets, timeout: time.Second}
+			defer c.close()
+			for i := range 3 { // the connection is reused, or redialled after close
+				status, err := c.get(t.Context(), 0)
+				if (err != nil) != tc.fail || status != tc.status {
+					t.Fatalf("request %d: status %d, err %v; want %d, failure %v", i, status, err, tc.status, tc.fail)
+				}
+			}
+		})
 	}
 }
