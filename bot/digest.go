@@ -178,8 +178,44 @@ type Inline struct {
 // no markup.
 func PlainText(blocks []Block) string {
 	var b strings.Builder
+	// Sized up front: the API renders every section of every paper it
+	// returns, and growing the builder step by step was most of what a
+	// lookup allocated.
+	b.Grow(plainSize(blocks, 0))
 	writePlainBlocks(&b, blocks, 0)
 	return strings.TrimRight(b.String(), "\n")
+}
+
+// plainSize is the length of blocks as plain text, or a little more.
+func plainSize(blocks []Block, depth int) int {
+	n := 0
+	for _, blk := range blocks {
+		n += inlineSize(blk.Inlines) + 2
+		for _, item := range blk.Items {
+			n += 2*depth + 4 + digits(blk.Start+len(blk.Items)) + plainSize(item, depth+1)
+		}
+	}
+	return n
+}
+
+// digits is the length of n in decimal, sign included.
+func digits(n int) int {
+	d := 1
+	if n < 0 {
+		d++
+	}
+	for ; n >= 10 || n <= -10; n /= 10 {
+		d++
+	}
+	return d
+}
+
+func inlineSize(in []Inline) int {
+	n := 0
+	for _, r := range in {
+		n += len(r.Text) + 2 + inlineSize(r.Children)
+	}
+	return n
 }
 
 func writePlainBlocks(b *strings.Builder, blocks []Block, depth int) {
@@ -189,7 +225,7 @@ func writePlainBlocks(b *strings.Builder, blocks []Block, depth int) {
 			if i > 0 && depth == 0 {
 				b.WriteString("\n")
 			}
-			b.WriteString(InlineText(blk.Inlines))
+			writeInlineText(b, blk.Inlines)
 			b.WriteString("\n")
 		case ListBlock:
 			if i > 0 && depth == 0 && b.Len() > 0 {
@@ -202,7 +238,8 @@ func writePlainBlocks(b *strings.Builder, blocks []Block, depth int) {
 			for _, item := range blk.Items {
 				b.WriteString(strings.Repeat("  ", depth))
 				if blk.Ordered {
-					b.WriteString(strconv.Itoa(n))
+					var num [20]byte
+					b.Write(strconv.AppendInt(num[:0], int64(n), 10))
 					b.WriteString(". ")
 					n++
 				} else {
@@ -212,7 +249,7 @@ func writePlainBlocks(b *strings.Builder, blocks []Block, depth int) {
 				// rest (nested lists, more paragraphs) go below it.
 				rest := item
 				if len(item) > 0 && item[0].Kind == ParagraphBlock {
-					b.WriteString(InlineText(item[0].Inlines))
+					writeInlineText(b, item[0].Inlines)
 					rest = item[1:]
 				}
 				b.WriteString("\n")

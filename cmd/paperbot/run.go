@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/paperbot/paperbot/bot"
+	"github.com/paperbot/paperbot/bot/gcfloor"
 	"github.com/paperbot/paperbot/config"
 )
 
@@ -32,6 +33,8 @@ func runCmd(ctx context.Context, args []string, s stdio) int {
 	}
 	logger := cfg.NewLogger(s.err)
 	logger.Info("paperbot starting", "version", versionString(), "config", cfg)
+	// A server with a small live heap: see package gcfloor.
+	defer gcfloor.Start(gcfloor.DefaultFloor)()
 
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()

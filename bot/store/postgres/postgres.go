@@ -278,9 +278,9 @@ func (s *Store) DeleteFile(ctx context.Context, path string) error {
 	return nil
 }
 
-func decodeDigest(doc []byte) (*bot.Digest, error) {
+func decodeDigest(doc string) (*bot.Digest, error) {
 	var d bot.Digest
-	if err := rows.DecodeDigest(doc, &d); err != nil {
+	if err := rows.DecodeDigestString(doc, &d); err != nil {
 		return nil, fmt.Errorf("decode post: %w", err)
 	}
 	return &d, nil
@@ -306,7 +306,7 @@ func (s *Store) posts(ctx context.Context, what, query string, args ...any) ([]*
 	defer rs.Close()
 	var out []*bot.Digest
 	for rs.Next() {
-		var doc []byte
+		var doc string
 		if err := rs.Scan(&doc); err != nil {
 			return nil, fmt.Errorf("%s: %w", what, err)
 		}
@@ -348,12 +348,11 @@ const hitColumns = `p.paper, posts.local, posts.title, posts.path`
 
 func scanHit(sc pgx.Row, extra ...any) (bot.PaperHit, error) {
 	var h bot.PaperHit
-	var doc []byte
-	var local string
+	var doc, local string
 	if err := sc.Scan(append([]any{&doc, &local, &h.Post.Title, &h.Post.Path}, extra...)...); err != nil {
 		return h, err
 	}
-	if err := rows.DecodePaper(doc, &h.Paper); err != nil {
+	if err := rows.DecodePaperString(doc, &h.Paper); err != nil {
 		return h, fmt.Errorf("decode paper: %w", err)
 	}
 	t, err := time.Parse(time.RFC3339Nano, local)

@@ -36,12 +36,19 @@ import (
 // The strings of the result share one copy of data, so data may be reused
 // once DecodePaper returns.
 func DecodePaper(data []byte, p *bot.Paper) error {
-	if v, ok := decodePaperFast(data); ok {
+	return DecodePaperString(string(data), p)
+}
+
+// DecodePaperString is DecodePaper for a document already held as a string,
+// as database drivers return text columns: the result's strings are
+// substrings of doc, so decoding copies none of it.
+func DecodePaperString(doc string, p *bot.Paper) error {
+	if v, ok := decodePaperFastString(doc); ok {
 		*p = v
 		return nil
 	}
 	var v bot.Paper
-	err := json.Unmarshal(data, &v)
+	err := json.Unmarshal([]byte(doc), &v)
 	*p = v
 	return err
 }
@@ -50,12 +57,18 @@ func DecodePaper(data []byte, p *bot.Paper) error {
 // contract as DecodePaper: the result and the failure are exactly
 // json.Unmarshal's for a zero d.
 func DecodeDigest(data []byte, d *bot.Digest) error {
-	if v, ok := decodeDigestFast(data); ok {
+	return DecodeDigestString(string(data), d)
+}
+
+// DecodeDigestString is DecodeDigest for a document held as a string; the
+// result's strings are substrings of doc.
+func DecodeDigestString(doc string, d *bot.Digest) error {
+	if v, ok := decodeDigestFastString(doc); ok {
 		*d = v
 		return nil
 	}
 	var v bot.Digest
-	err := json.Unmarshal(data, &v)
+	err := json.Unmarshal([]byte(doc), &v)
 	*d = v
 	return err
 }
@@ -64,7 +77,11 @@ func DecodeDigest(data []byte, d *bot.Digest) error {
 // bot.Paper; ok is false (and the paper is to be ignored) for any other
 // input, valid or not.
 func decodePaperFast(data []byte) (p bot.Paper, ok bool) {
-	d := newDecoder(data)
+	return decodePaperFastString(string(data))
+}
+
+func decodePaperFastString(doc string) (p bot.Paper, ok bool) {
+	d := newDecoder(doc)
 	defer d.release()
 	p = d.paper()
 	d.end()
@@ -73,7 +90,11 @@ func decodePaperFast(data []byte) (p bot.Paper, ok bool) {
 
 // decodeDigestFast is decodePaperFast for a bot.Digest.
 func decodeDigestFast(data []byte) (dg bot.Digest, ok bool) {
-	d := newDecoder(data)
+	return decodeDigestFastString(string(data))
+}
+
+func decodeDigestFastString(doc string) (dg bot.Digest, ok bool) {
+	d := newDecoder(doc)
 	defer d.release()
 	dg = d.digest()
 	d.end()
@@ -91,8 +112,7 @@ const maxDepth = 100
 // cursor to the end, so every later read fails at once and every loop ends;
 // the caller checks bad once at the end.
 type decoder struct {
-	data  []byte // the input, for time.Time.UnmarshalJSON
-	s     string // one copy of the input: unescaped strings are substrings
+	s     string // the input: unescaped strings are substrings of it
 	i     int    // the next byte to read
 	bad   bool
 	depth int
@@ -111,18 +131,18 @@ type decoder struct {
 // decode allocates only what its result keeps.
 var decoders = sync.Pool{New: func() any { return new(decoder) }}
 
-func newDecoder(data []byte) *decoder {
+func newDecoder(doc string) *decoder {
 	d := decoders.Get().(*decoder)
-	d.data, d.s, d.i, d.bad, d.depth = data, string(data), 0, false, 0
+	d.s, d.i, d.bad, d.depth = doc, 0, false, 0
 	// A first chunk sized to the input avoids regrowing for typical papers
 	// without wasting much: json.Marshal spends 100-300 bytes of the sample
 	// posts on an inline run, 120-270 on a block, and a paper has about five
 	// sections.
-	d.inlines.reset(len(data) / 100)
-	d.blocks.reset(len(data) / 150)
-	d.items.reset(len(data) / 250)
-	d.sections.reset(len(data) / 600)
-	d.papers.reset(len(data) / 3000)
+	d.inlines.reset(len(doc) / 100)
+	d.blocks.reset(len(doc) / 150)
+	d.items.reset(len(doc) / 250)
+	d.sections.reset(len(doc) / 600)
+	d.papers.reset(len(doc) / 3000)
 	d.strs.reset(4)
 	return d
 }
@@ -130,7 +150,7 @@ func newDecoder(data []byte) *decoder {
 // release returns d to the pool without references into the input or the
 // result, so a pooled decoder keeps neither alive.
 func (d *decoder) release() {
-	d.data, d.s = nil, ""
+	d.s = ""
 	d.inlines.release()
 	d.blocks.release()
 	d.items.release()
@@ -469,7 +489,7 @@ func (d *decoder) readTime() time.Time {
 	if d.bad {
 		return t
 	}
-	if err := t.UnmarshalJSON(d.data[start:d.i]); err != nil {
+	if err := t.UnmarshalJSON([]byte(d.s[start:d.i])); err != nil {
 		d.fail()
 	}
 	return t

@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/paperbot/paperbot/bot"
+	"github.com/paperbot/paperbot/bot/gcfloor"
 	"github.com/paperbot/paperbot/bot/store/sqlite"
 	"github.com/paperbot/paperbot/bot/web"
 )
@@ -43,7 +44,9 @@ func run() error {
 	addr := flag.String("addr", "127.0.0.1:0", "loopback address to listen on")
 	pprofAddr := flag.String("pprof", "", "serve net/http/pprof on this loopback address (e.g. 127.0.0.1:6060)")
 	dir := flag.String("dir", "", "folder for the database and the ids file, kept and reused when it has them (default: a new temp folder, removed at exit)")
+	floor := flag.Uint64("gcfloor", gcfloor.DefaultFloor, "heap goal floor in bytes, as paperbot run keeps it (0: Go's default pacing)")
 	flag.Parse()
+	defer gcfloor.Start(*floor)()
 
 	host, _, err := net.SplitHostPort(*addr)
 	if err != nil {

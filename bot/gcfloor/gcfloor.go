@@ -1,0 +1,122 @@
+// Package gcfloor keeps the garbage collector from running many times a
+// second while the live heap is tiny.
+//
+// Go starts the next collection when the heap has grown by GOGC percent of
+// what the last one found live (4 MB at least). paperbot's live heap is a
+// few MB between scans, so under steady API load the collector ran about
+// thirty times a second; each run took half a core of a two-core machine
+// for several milliseconds and shrank the stacks of idle connections, which
+// the next SQLite query had to grow again. That was the largest part of the
+// API's tail latency. A floor under the heap goal, the effect the old
+// "ballast" trick got with a large unused allocation, trades a bounded
+// amount of memory for far fewer collections; once the live heap is large
+// enough for GOGC=100 to reach the floor, the collector behaves exactly as
+// by default.
+//
+// The standard knobs still win: with GOGC set in the environment, Start does
+// nothing, and a GOMEMLIMIT caps the heap as usual.
+package gcfloor
+
+import (
+	"math"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"runtime/metrics"
+	"sync"
+)
+
+// DefaultFloor is the heap goal paperbot keeps at least: ample for a burst
+// of lookups between collections, small next to any machine that runs it.
+const DefaultFloor = 64 << 20
+
+// MaxPercent bounds the GOGC the floor sets, so a live heap that is almost
+// nothing (at start-up) cannot make the goal absurd relative to it.
+const MaxPercent = 5000
+
+// What the pacer's goal counts: since Go 1.18 the goal is live heap +
+// (live heap + goroutine stacks + globals) × GOGC/100.
+var goalInputs = []string{"/gc/heap/live:bytes", "/gc/scan/stack:bytes", "/gc/scan/globals:bytes"}
+
+// Start keeps the heap goal at floor bytes or more until the returned stop
+// is called, which restores the GOGC in force before. It re-tunes after
+// every collection, from the heap that collection found live. Without a
+// floor (0) or with GOGC set in the environment it changes nothing.
+func Start(floor uint64) (stop func()) {
+	if floor == 0 || os.Getenv("GOGC") != "" {
+		return func() {}
+	}
+	t := &tuner{floor: floor}
+	for _, name := range goalInputs {
+		t.samples = append(t.samples, metrics.Sample{Name: name})
+	}
+	t.before = debug.SetGCPercent(t.percent())
+	t.arm()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			t.mu.Lock()
+			t.stopped = true
+			t.mu.Unlock()
+			debug.SetGCPercent(t.before)
+		})
+	}
+}
+
+type tuner struct {
+	floor   uint64
+	before  int
+	mu      sync.Mutex // guards stopped and samples
+	stopped bool
+	samples []metrics.Sample
+}
+
+// sentinel is garbage whose finalizer runs once per collection: it dies in
+// the cycle after it is armed, and arms the next one. It holds a pointer
+// so the allocator does not batch it with other tiny objects, which would
+// delay its finalizer indefinitely.
+type sentinel struct{ t *tuner }
+
+func (t *tuner) arm() {
+	runtime.SetFinalizer(&sentinel{t: t}, func(s *sentinel) {
+		s.t.mu.Lock()
+		defer s.t.mu.Unlock()
+		if s.t.stopped {
+			return
+		}
+		debug.SetGCPercent(s.t.percentLocked())
+		s.t.arm()
+	})
+}
+
+func (t *tuner) percent() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.percentLocked()
+}
+
+// percentLocked is the GOGC that puts the next goal at the floor.
+func (t *tuner) percentLocked() int {
+	metrics.Read(t.samples)
+	var v [3]uint64
+	for i, s := range t.samples {
+		if s.Value.Kind() == metrics.KindUint64 {
+			v[i] = s.Value.Uint64()
+		}
+	}
+	return Percent(v[0], v[0]+v[1]+v[2], t.floor)
+}
+
+// Percent is the GOGC that makes the goal, live + scannable × GOGC/100
+// (scannable: the live heap plus stacks and globals), at least floor bytes:
+// never below the default 100, at most MaxPercent.
+func Percent(live, scannable, floor uint64) int {
+	if scannable == 0 {
+		return MaxPercent
+	}
+	if live >= floor {
+		return 100
+	}
+	p := (float64(floor) - float64(live)) / float64(scannable) * 100
+	return int(math.Min(math.Max(p, 100), MaxPercent))
+}

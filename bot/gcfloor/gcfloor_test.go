@@ -1,0 +1,81 @@
+package gcfloor
+
+import (
+	"runtime"
+	"runtime/debug"
+	"testing"
+)
+
+func TestPercent(t *testing.T) {
+	const mb = 1 << 20
+	for _, tc := range []struct {
+		live, scannable, floor uint64
+		want                   int
+	}{
+		{0, 0, 64 * mb, MaxPercent},
+		{1, 1, 64 * mb, MaxPercent},
+		{2 * mb, 2 * mb, 64 * mb, 3100},
+		{2 * mb, 4 * mb, 64 * mb, 1550}, // stacks count toward the goal
+		{16 * mb, 16 * mb, 64 * mb, 300},
+		{30 * mb, 30 * mb, 64 * mb, 113},
+		{32 * mb, 33 * mb, 64 * mb, 100},
+		{500 * mb, 500 * mb, 64 * mb, 100},
+	} {
+		if got := Percent(tc.live, tc.scannable, tc.floor); got != tc.want {
+			t.Errorf("Percent(%d, %d, %d) = %d, want %d", tc.live, tc.scannable, tc.floor, got, tc.want)
+		}
+	}
+}
+
+var sink []byte
+
+// churn allocates n bytes of short-lived garbage and returns how many
+// collections ran meanwhile.
+func churn(n int) uint32 {
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for i := 0; i < n/(16<<10); i++ {
+		sink = make([]byte, 16<<10)
+	}
+	runtime.ReadMemStats(&after)
+	return after.NumGC - before.NumGC
+}
+
+func TestStartCutsCollections(t *testing.T) {
+	t.Setenv("GOGC", "")
+	defer debug.SetGCPercent(debug.SetGCPercent(100))
+	runtime.GC()
+	const garbage = 512 << 20
+	without := churn(garbage)
+
+	stop := Start(DefaultFloor)
+	runtime.GC() // a first re-tune from a fresh live heap
+	with := churn(garbage)
+	stop()
+
+	t.Logf("collections over %d MB of garbage: %d by default, %d with a %d MB floor", garbage>>20, without, with, DefaultFloor>>20)
+	// 512 MB over a 64 MB goal is about 8 collections; by default the
+	// tiny live heap of a test binary makes it well over 50.
+	if with > 16 || with*3 > without {
+		t.Errorf("the floor did not cut collections: %d with it, %d without", with, without)
+	}
+	if p := debug.SetGCPercent(100); p != 100 {
+		t.Errorf("after stop GOGC is %d, want the 100 from before Start", p)
+	}
+}
+
+func TestStartLeavesGOGCToTheOperator(t *testing.T) {
+	t.Setenv("GOGC", "150")
+	old := debug.SetGCPercent(150)
+	defer debug.SetGCPercent(old)
+	stop := Start(DefaultFloor)
+	runtime.GC()
+	runtime.GC()
+	if p := debug.SetGCPercent(150); p != 150 {
+		t.Errorf("with GOGC set, Start changed GOGC to %d", p)
+	}
+	stop()
+	if p := debug.SetGCPercent(150); p != 150 {
+		t.Errorf("with GOGC set, stop changed GOGC to %d", p)
+	}
+}
