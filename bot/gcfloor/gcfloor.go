@@ -30,9 +30,11 @@ import (
 // of lookups between collections, small next to any machine that runs it.
 const DefaultFloor = 64 << 20
 
-// MaxPercent bounds the GOGC the floor sets, so a live heap that is almost
-// nothing (at start-up) cannot make the goal absurd relative to it.
-const MaxPercent = 5000
+// heapMinimum is the runtime's smallest goal at GOGC=100. The runtime
+// scales it with GOGC, so a GOGC above floor/heapMinimum × 100 would put
+// the goal above the floor while the live heap is near nothing (it did: a
+// 200 MB goal at start-up).
+const heapMinimum = 4 << 20
 
 // What the pacer's goal counts: since Go 1.18 the goal is live heap +
 // (live heap + goroutine stacks + globals) × GOGC/100.
@@ -108,15 +110,17 @@ func (t *tuner) percentLocked() int {
 }
 
 // Percent is the GOGC that makes the goal, live + scannable × GOGC/100
-// (scannable: the live heap plus stacks and globals), at least floor bytes:
-// never below the default 100, at most MaxPercent.
+// (scannable: the live heap plus stacks and globals), about floor bytes:
+// never below the default 100, and never so high that the runtime's own
+// minimum goal, scaled by GOGC, passes the floor.
 func Percent(live, scannable, floor uint64) int {
+	highest := max(100, float64(floor)/heapMinimum*100)
 	if scannable == 0 {
-		return MaxPercent
+		return int(highest)
 	}
 	if live >= floor {
 		return 100
 	}
 	p := (float64(floor) - float64(live)) / float64(scannable) * 100
-	return int(math.Min(math.Max(p, 100), MaxPercent))
+	return int(math.Min(math.Max(p, 100), highest))
 }

@@ -3,6 +3,7 @@ package gcfloor
 import (
 	"runtime"
 	"runtime/debug"
+	"runtime/metrics"
 	"testing"
 )
 
@@ -12,10 +13,13 @@ func TestPercent(t *testing.T) {
 		live, scannable, floor uint64
 		want                   int
 	}{
-		{0, 0, 64 * mb, MaxPercent},
-		{1, 1, 64 * mb, MaxPercent},
-		{2 * mb, 2 * mb, 64 * mb, 3100},
-		{2 * mb, 4 * mb, 64 * mb, 1550}, // stacks count toward the goal
+		// At most 1600: at 4 MB × 16 the runtime's minimum goal is the floor.
+		{0, 0, 64 * mb, 1600},
+		{1, 1, 64 * mb, 1600},
+		{2 * mb, 2 * mb, 64 * mb, 1600},
+		{4 * mb, 4 * mb, 64 * mb, 1500},
+		{4 * mb, 8 * mb, 64 * mb, 750}, // stacks count toward the goal
+		{1, 1, 1 * mb, 100},            // a floor under the minimum changes nothing
 		{16 * mb, 16 * mb, 64 * mb, 300},
 		{30 * mb, 30 * mb, 64 * mb, 113},
 		{32 * mb, 33 * mb, 64 * mb, 100},
@@ -50,8 +54,17 @@ func TestStartCutsCollections(t *testing.T) {
 
 	stop := Start(DefaultFloor)
 	runtime.GC() // a first re-tune from a fresh live heap
+	runtime.GC()
+	goal := []metrics.Sample{{Name: "/gc/heap/goal:bytes"}}
+	metrics.Read(goal)
 	with := churn(garbage)
 	stop()
+
+	// The goal is the floor, not above it: a GOGC scaled too far scales
+	// the runtime's minimum goal past the floor too.
+	if g := goal[0].Value.Uint64(); g < DefaultFloor/2 || g > DefaultFloor*5/4 {
+		t.Errorf("heap goal with the floor on: %d MB, want about %d MB", g>>20, DefaultFloor>>20)
+	}
 
 	t.Logf("collections over %d MB of garbage: %d by default, %d with a %d MB floor", garbage>>20, without, with, DefaultFloor>>20)
 	// 512 MB over a 64 MB goal is about 8 collections; by default the
