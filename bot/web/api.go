@@ -133,7 +133,19 @@ func (s *Server) handlePaper(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	s.writeJSON(w, r, http.StatusOK, s.paperJSON(&hit.Paper, hit.Post))
+	out := s.paperJSON(&hit.Paper, hit.Post)
+	bp := bodyBuffers.Get().(*[]byte)
+	b, ok := out.appendJSON((*bp)[:0])
+	if !ok {
+		s.writeJSON(w, r, http.StatusOK, out)
+		return
+	}
+	b = append(b, '\n')
+	s.writeBody(w, r, http.StatusOK, b)
+	if cap(b) <= maxPooledBuffer {
+		*bp = b
+		bodyBuffers.Put(bp)
+	}
 }
 
 // parseSearch validates GET /api/papers parameters.
@@ -267,20 +279,25 @@ func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
 // what the garbage collector has to chase.
 var jsonBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
+// bodyBuffers recycles the bodies built by hand (paperJSON.appendJSON).
+var bodyBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 8<<10); return &b }}
+
 // maxPooledBuffer keeps a rare huge response (a search of many long
 // papers) from pinning its buffer in the pool.
 const maxPooledBuffer = 256 << 10
+
+func putJSONBuffer(buf *bytes.Buffer) {
+	if buf.Cap() <= maxPooledBuffer {
+		buf.Reset()
+		jsonBuffers.Put(buf)
+	}
+}
 
 // writeJSON writes v with an exact Content-Length (one write, no chunking).
 // The body is what json.Marshal gives, HTML-escaped, plus a newline.
 func (s *Server) writeJSON(w http.ResponseWriter, r *http.Request, status int, v any) {
 	buf := jsonBuffers.Get().(*bytes.Buffer)
-	defer func() {
-		if buf.Cap() <= maxPooledBuffer {
-			buf.Reset()
-			jsonBuffers.Put(buf)
-		}
-	}()
+	defer putJSONBuffer(buf)
 	buf.Reset()
 	if err := json.NewEncoder(buf).Encode(v); err != nil {
 		s.log.Error("http: encode response", "path", r.URL.Path, "err", err)
@@ -288,12 +305,17 @@ func (s *Server) writeJSON(w http.ResponseWriter, r *http.Request, status int, v
 		buf.Reset()
 		buf.WriteString(`{"error":"Something went wrong on our side.","code":"internal"}` + "\n")
 	}
+	s.writeBody(w, r, status, buf.Bytes())
+}
+
+// writeBody writes a JSON body with an exact Content-Length.
+func (s *Server) writeBody(w http.ResponseWriter, r *http.Request, status int, body []byte) {
 	h := w.Header()
 	h.Set("Content-Type", "application/json; charset=utf-8")
-	h.Set("Content-Length", strconv.Itoa(buf.Len()))
+	h.Set("Content-Length", strconv.Itoa(len(body)))
 	h.Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
 	if r.Method != http.MethodHead {
-		_, _ = w.Write(buf.Bytes())
+		_, _ = w.Write(body)
 	}
 }
