@@ -236,7 +236,9 @@ func writePlainBlocks(b *strings.Builder, blocks []Block, depth int) {
 				n = 1
 			}
 			for _, item := range blk.Items {
-				b.WriteString(strings.Repeat("  ", depth))
+				for range depth {
+					b.WriteString("  ")
+				}
 				if blk.Ordered {
 					var num [20]byte
 					b.Write(strconv.AppendInt(num[:0], int64(n), 10))
