@@ -134,18 +134,16 @@ func (s *Server) handlePaper(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out := s.paperJSON(&hit.Paper, hit.Post)
-	bp := bodyBuffers.Get().(*[]byte)
-	b, ok := out.appendJSON((*bp)[:0])
+	buf := jsonBuffers.Get().(*bytes.Buffer)
+	defer putJSONBuffer(buf)
+	buf.Reset()
+	b, ok := out.appendJSON(buf.AvailableBuffer())
 	if !ok {
 		s.writeJSON(w, r, http.StatusOK, out)
 		return
 	}
-	b = append(b, '\n')
-	s.writeBody(w, r, http.StatusOK, b)
-	if cap(b) <= maxPooledBuffer {
-		*bp = b
-		bodyBuffers.Put(bp)
-	}
+	buf.Write(append(b, '\n'))
+	s.writeBody(w, r, http.StatusOK, buf.Bytes())
 }
 
 // parseSearch validates GET /api/papers parameters.
@@ -278,9 +276,6 @@ func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
 // at thousands of lookups a second a fresh buffer per response is most of
 // what the garbage collector has to chase.
 var jsonBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
-
-// bodyBuffers recycles the bodies built by hand (paperJSON.appendJSON).
-var bodyBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 8<<10); return &b }}
 
 // maxPooledBuffer keeps a rare huge response (a search of many long
 // papers) from pinning its buffer in the pool.
