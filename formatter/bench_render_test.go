@@ -34,42 +34,32 @@ func reportPerPost(b *testing.B, posts int) {
 // BenchmarkFormatSlack renders each post of the archive in the default
 // (container) mode; one op is the whole archive.
 func BenchmarkFormatSlack(b *testing.B) {
-	_, ds := renderArchive(b)
-	b.ReportAllocs()
-	b.ResetTimer()
-	posts := 0
-	for b.Loop() {
-		for _, d := range ds {
-			_ = Slack(d, SlackOptions{})
-		}
-		posts += len(ds)
-	}
-	reportPerPost(b, posts)
-	b.ReportMetric(float64(testing.AllocsPerRun(1, func() {
-		for _, d := range ds {
-			_ = Slack(d, SlackOptions{})
-		}
-	}))/float64(len(ds)), "allocs/post")
+	benchRender(b, func(d *bot.Digest) { _ = Slack(d, SlackOptions{}) })
 }
 
 // BenchmarkFormatDiscord does the same for Discord's spoiler mode.
 func BenchmarkFormatDiscord(b *testing.B) {
+	benchRender(b, func(d *bot.Digest) { _ = Discord(d, DiscordOptions{}) })
+}
+
+// benchRender times render over every post of the archive, reporting time
+// and allocations per post.
+func benchRender(b *testing.B, render func(*bot.Digest)) {
 	_, ds := renderArchive(b)
+	all := func() {
+		for _, d := range ds {
+			render(d)
+		}
+	}
 	b.ReportAllocs()
 	b.ResetTimer()
 	posts := 0
 	for b.Loop() {
-		for _, d := range ds {
-			_ = Discord(d, DiscordOptions{})
-		}
+		all()
 		posts += len(ds)
 	}
 	reportPerPost(b, posts)
-	b.ReportMetric(float64(testing.AllocsPerRun(1, func() {
-		for _, d := range ds {
-			_ = Discord(d, DiscordOptions{})
-		}
-	}))/float64(len(ds)), "allocs/post")
+	b.ReportMetric(testing.AllocsPerRun(1, all)/float64(len(ds)), "allocs/post")
 }
 
 // BenchmarkParseAndFormat is the whole path for one 16-paper post: parse,

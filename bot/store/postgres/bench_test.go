@@ -82,11 +82,5 @@ func BenchmarkFiles(b *testing.B) {
 // the archive.
 func BenchmarkSavePost(b *testing.B) {
 	s, _ := benchStore(b)
-	d := storetest.GenPosts(1, storetest.ArchivePapers, time.Date(2030, 1, 1, 8, 0, 0, 0, time.UTC), 2)[0]
-	b.ReportAllocs()
-	for b.Loop() {
-		if err := s.SavePost(context.Background(), d, storetest.FileOf(d)); err != nil {
-			b.Fatal(err)
-		}
-	}
+	storetest.BenchSavePost(b, s)
 }

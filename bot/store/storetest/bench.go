@@ -95,3 +95,15 @@ func BenchFiles(b *testing.B, s bot.Store, want int) {
 		}
 	}
 }
+
+// BenchSavePost is one tick's write: a new post of ArchivePapers papers on
+// top of the archive, saved again and again.
+func BenchSavePost(b *testing.B, s bot.Store) {
+	d := GenPosts(1, ArchivePapers, time.Date(2030, 1, 1, 8, 0, 0, 0, time.UTC), 2)[0]
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := s.SavePost(context.Background(), d, FileOf(d)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
