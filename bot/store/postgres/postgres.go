@@ -280,7 +280,7 @@ func (s *Store) DeleteFile(ctx context.Context, path string) error {
 
 func decodeDigest(doc string) (*bot.Digest, error) {
 	var d bot.Digest
-	if err := rows.DecodeDigestString(doc, &d); err != nil {
+	if err := rows.DecodeDigest(doc, &d); err != nil {
 		return nil, fmt.Errorf("decode post: %w", err)
 	}
 	return &d, nil
@@ -352,7 +352,7 @@ func scanHit(sc pgx.Row, extra ...any) (bot.PaperHit, error) {
 	if err := sc.Scan(append([]any{&doc, &local, &h.Post.Title, &h.Post.Path}, extra...)...); err != nil {
 		return h, err
 	}
-	if err := rows.DecodePaperString(doc, &h.Paper); err != nil {
+	if err := rows.DecodePaper(doc, &h.Paper); err != nil {
 		return h, fmt.Errorf("decode paper: %w", err)
 	}
 	t, err := time.Parse(time.RFC3339Nano, local)

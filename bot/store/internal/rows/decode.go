@@ -22,7 +22,7 @@ import (
 
 // DecodePaper decodes a paper stored as JSON into *p.
 //
-// The result is exactly what json.Unmarshal(data, p) gives for a zero p
+// The result is exactly what json.Unmarshal gives for doc and a zero p
 // (reflect.DeepEqual, including nil versus empty slices), and DecodePaper
 // fails exactly when json.Unmarshal fails, with json.Unmarshal's error.
 // *p is always overwritten as a whole, never merged into: it is left as
@@ -33,17 +33,10 @@ import (
 // (unknown or case-different keys, duplicate keys, null, escapes or numbers
 // the fast path does not handle, malformed input) goes to json.Unmarshal.
 //
-// The strings of the result share one copy of data, so data may be reused
-// once DecodePaper returns.
-func DecodePaper(data []byte, p *bot.Paper) error {
-	return DecodePaperString(string(data), p)
-}
-
-// DecodePaperString is DecodePaper for a document already held as a string,
-// as database drivers return text columns: the result's strings are
-// substrings of doc, so decoding copies none of it.
-func DecodePaperString(doc string, p *bot.Paper) error {
-	if v, ok := decodePaperFastString(doc); ok {
+// doc is a string because database drivers return text columns as strings:
+// the result's strings are substrings of it, so decoding copies none of it.
+func DecodePaper(doc string, p *bot.Paper) error {
+	if v, ok := decodePaperFast(doc); ok {
 		*p = v
 		return nil
 	}
@@ -56,14 +49,8 @@ func DecodePaperString(doc string, p *bot.Paper) error {
 // DecodeDigest decodes a digest stored as JSON into *d, with the same
 // contract as DecodePaper: the result and the failure are exactly
 // json.Unmarshal's for a zero d.
-func DecodeDigest(data []byte, d *bot.Digest) error {
-	return DecodeDigestString(string(data), d)
-}
-
-// DecodeDigestString is DecodeDigest for a document held as a string; the
-// result's strings are substrings of doc.
-func DecodeDigestString(doc string, d *bot.Digest) error {
-	if v, ok := decodeDigestFastString(doc); ok {
+func DecodeDigest(doc string, d *bot.Digest) error {
+	if v, ok := decodeDigestFast(doc); ok {
 		*d = v
 		return nil
 	}
@@ -73,14 +60,10 @@ func DecodeDigestString(doc string, d *bot.Digest) error {
 	return err
 }
 
-// decodePaperFast decodes data if it is in the shape json.Marshal gives a
+// decodePaperFast decodes doc if it is in the shape json.Marshal gives a
 // bot.Paper; ok is false (and the paper is to be ignored) for any other
 // input, valid or not.
-func decodePaperFast(data []byte) (p bot.Paper, ok bool) {
-	return decodePaperFastString(string(data))
-}
-
-func decodePaperFastString(doc string) (p bot.Paper, ok bool) {
+func decodePaperFast(doc string) (p bot.Paper, ok bool) {
 	d := newDecoder(doc)
 	defer d.release()
 	p = d.paper()
@@ -89,11 +72,7 @@ func decodePaperFastString(doc string) (p bot.Paper, ok bool) {
 }
 
 // decodeDigestFast is decodePaperFast for a bot.Digest.
-func decodeDigestFast(data []byte) (dg bot.Digest, ok bool) {
-	return decodeDigestFastString(string(data))
-}
-
-func decodeDigestFastString(doc string) (dg bot.Digest, ok bool) {
+func decodeDigestFast(doc string) (dg bot.Digest, ok bool) {
 	d := newDecoder(doc)
 	defer d.release()
 	dg = d.digest()
