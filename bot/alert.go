@@ -58,14 +58,19 @@ func (e *Engine) checkMissing(ctx context.Context) error {
 	} else if v != "" {
 		return nil
 	}
-	ok, err := e.Store.Lease(ctx, SenderLease, e.Holder, e.leaseTTL())
+	lease, done, err := e.holdLease(ctx)
 	if err != nil {
 		return fmt.Errorf("missing-post check: take lease: %w", err)
 	}
-	if !ok {
+	if lease == nil {
 		return nil // the sender replica posts it
 	}
-	defer e.releaseLease(ctx)
+	defer done()
+	if w := e.worker(e.Alerts.Name()); w != nil && w.t == e.Alerts {
+		// One caller at a time per target: not while its worker sends.
+		w.passMu.Lock()
+		defer w.passMu.Unlock()
+	}
 	// Another replica may have posted it between the read and the lease.
 	if v, err := e.Store.Meta(ctx, metaKey); err != nil {
 		return fmt.Errorf("missing-post check: %w", err)
@@ -79,7 +84,7 @@ func (e *Engine) checkMissing(ctx context.Context) error {
 		Path:  "alert/" + day,
 	}
 	key := "pb-alert-" + strings.ReplaceAll(day, "-", "")
-	callCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), e.leaseTTL()/2)
+	callCtx, cancel := context.WithTimeout(lease, e.callTimeout())
 	defer cancel()
 	start := time.Now()
 	_, err, _ = callTarget(func() ([]MessageRef, error) { return e.Alerts.Post(callCtx, notice, key) })

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -18,9 +19,6 @@ const (
 	skipCatchUp  = "skipped: dated before the catch-up window"
 	skipFiltered = "skipped: not matched by the target's filters"
 )
-
-// errLeaseLost stops a delivery pass when another replica took the lease.
-var errLeaseLost = errors.New("lost the sender lease to another replica")
 
 // DeliveryKey is the idempotency key of (target, post path): "pb-" and 16
 // hex digits of a SHA-256, 19 characters, short enough for a Discord nonce
@@ -39,8 +37,8 @@ func forcedKey(target, postPath string, now time.Time) string {
 	return "pb-" + hex.EncodeToString(sum[:])[:16]
 }
 
-// Deliver sends what is due to every target, if this replica holds the
-// sender lease (else it does nothing). See deliver for the rules.
+// Deliver runs one delivery pass for every target, if this replica holds
+// the sender lease (else it does nothing). See deliverTo for the rules.
 func (e *Engine) Deliver(ctx context.Context) error {
 	e.init()
 	e.tickMu.Lock()
@@ -48,76 +46,130 @@ func (e *Engine) Deliver(ctx context.Context) error {
 	return e.deliver(ctx, nil)
 }
 
-// deliver is one delivery pass.
-//
-// Posts are taken oldest first (date, then path) and each goes to every
-// target in configuration order. Drafts and posts dated in the future wait
-// (no record). A post without a record for a target is recorded as skipped
-// when the target's Matcher refuses it or when it is dated before the
-// catch-up cutoff (previous successful scan - CatchUp), and is sent
-// otherwise. Sending writes the intent (state sending, key, hash) before the
-// target is called, and the outcome after: sent with the refs, or failed
-// with the refs that did go out. A failed or interrupted (sending) delivery
-// is retried at the next pass: Recover finds what went out under its key,
-// and Edit completes it; with nothing found, Post sends it. A sent post
-// whose hash changed is edited in place.
-//
-// A failed post does not hold back later posts to the same target: a post
-// can fail for a reason of its own (a rendering the platform refuses), and
-// one bad post must not silence a channel. The failed one is retried at
-// every pass, before newer posts (date order), so the order in the channel
-// only changes when a single post fails while its successors succeed.
-//
-// To find the work cheaply the pass reads only the file states and the
-// delivery records; a post is loaded only when some target has work for it,
-// so an archive that is all delivered costs two reads (files, records).
+// deliver is the delivery part of a tick. Under Run the workers deliver on
+// their own clocks and a tick only tells them there may be new work.
+// Outside Run (Tick, Deliver) it takes the lease and runs one pass per
+// target, the targets side by side, and returns when all are done; a
+// target that failed is tried again at the next call, whatever its backoff.
 //
 // files are the file states from the scan of the same tick; nil reads them.
 func (e *Engine) deliver(ctx context.Context, files map[string]FileState) error {
 	if len(e.Targets) == 0 {
 		return nil
 	}
-	ok, err := e.Store.Lease(ctx, SenderLease, e.Holder, e.leaseTTL())
+	if e.running.Load() {
+		e.wakeAll()
+		return nil
+	}
+	lease, done, err := e.holdLease(ctx)
 	if err != nil {
 		return fmt.Errorf("deliver: take lease: %w", err)
 	}
-	if !ok {
+	if lease == nil {
 		e.log().Debug("another replica is the sender; not delivering")
 		return nil
 	}
-	e.renewedAt = time.Now()
-	defer e.releaseLease(ctx)
-
-	cutoff, err := e.cutoff(ctx)
+	defer done()
+	snap, err := e.snapshot(ctx, files)
 	if err != nil {
 		return fmt.Errorf("deliver: %w", err)
 	}
+	errs := make([]error, len(e.workers))
+	var wg sync.WaitGroup
+	for i, w := range e.workers {
+		wg.Go(func() { errs[i] = e.deliverTo(ctx, lease, w, snap) })
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// snapshot is what a pass reads once: the file states, the delivery
+// records and the catch-up cutoff. Passes only read it.
+type snapshot struct {
+	files  map[string]FileState
+	recs   map[recKey]*Delivery
+	cutoff time.Time
+}
+
+func (e *Engine) snapshot(ctx context.Context, files map[string]FileState) (*snapshot, error) {
+	cutoff, err := e.cutoff(ctx)
+	if err != nil {
+		return nil, err
+	}
 	if files == nil {
 		if files, err = e.Store.Files(ctx); err != nil {
-			return fmt.Errorf("deliver: stored files: %w", err)
+			return nil, fmt.Errorf("stored files: %w", err)
 		}
 	}
 	all, err := e.Store.Deliveries(ctx, "")
 	if err != nil {
-		return fmt.Errorf("deliver: delivery records: %w", err)
+		return nil, fmt.Errorf("delivery records: %w", err)
 	}
 	recs := make(map[recKey]*Delivery, len(all))
 	for i := range all {
 		recs[recKey{all[i].Post, all[i].Target}] = &all[i]
 	}
+	return &snapshot{files: files, recs: recs, cutoff: cutoff}, nil
+}
 
-	var work []string
-	for p, fs := range files {
-		for _, t := range e.Targets {
-			if needsWork(recs[recKey{p, t.Name()}], fs) {
-				work = append(work, p)
-				break
-			}
+// recKey names the record of (post path, target name).
+type recKey struct{ post, target string }
+
+// deliverTo is one delivery pass for one target.
+//
+// The target's due posts are taken oldest first (date, then path). Drafts
+// and posts dated in the future wait (no record). A post without a record
+// is recorded as skipped when the target's Matcher refuses it or when it is
+// dated before the catch-up cutoff (previous successful scan - CatchUp),
+// and is sent otherwise. Sending records the intent (state sending, key,
+// hash) before the target is called, and the outcome after: sent with the
+// refs; failed (permanent: a refusal, or a post that cannot be read or
+// rendered), which does not hold later posts; or retrying (transient: 429,
+// 5xx, network), which holds every later post of this target until it goes
+// through, so the channel keeps date order. Held posts are recorded as
+// queued, so the catch-up window cannot skip them while the target is
+// down. Before an attempt whose earlier outcome is unknown (an interrupted
+// send, a timeout, a 5xx) Recover finds what went out under the key, and
+// Edit completes it; when nothing can have gone out (a refused connection)
+// the attempt simply sends. A sent post whose hash changed is edited in
+// place. A failed post is tried again when the post changes (or by Retry).
+//
+// A post that cannot be read back from the store fails alone: it is
+// recorded as failed with the reason and the pass goes on.
+//
+// stop ends the pass before its next call (shutdown); lease is the sender
+// tenure, which bounds every call. snap nil reads a fresh snapshot.
+func (e *Engine) deliverTo(stop, lease context.Context, w *worker, snap *snapshot) error {
+	w.passMu.Lock()
+	defer w.passMu.Unlock()
+	if snap == nil {
+		var err error
+		if snap, err = e.snapshot(stop, nil); err != nil {
+			w.failed(err)
+			w.held(true)
+			return err
 		}
 	}
-	due, err := e.duePosts(ctx, work)
+	held, err := e.pass(stop, lease, w, snap)
+	w.held(held)
+	return err
+}
+
+func (e *Engine) pass(stop, lease context.Context, w *worker, snap *snapshot) (held bool, err error) {
+	name := w.t.Name()
+	w.seed(snap)
+	var work []string
+	for p, fs := range snap.files {
+		if needsWork(snap.recs[recKey{p, name}], fs) {
+			work = append(work, p)
+		}
+	}
+	if len(work) == 0 {
+		return false, nil
+	}
+	due, err := e.duePosts(stop, w, work, snap)
 	if err != nil {
-		return fmt.Errorf("deliver: %w", err)
+		return true, err
 	}
 	sort.Slice(due, func(i, j int) bool {
 		if !due[i].date.Equal(due[j].date) {
@@ -127,8 +179,9 @@ func (e *Engine) deliver(ctx context.Context, files map[string]FileState) error 
 	})
 
 	now := e.now()
-	e.skipped = 0
+	skipped := 0
 	var errs []error
+	holder := "" // the post holding the queue
 	for _, dp := range due {
 		if dp.draft {
 			continue
@@ -137,44 +190,101 @@ func (e *Engine) deliver(ctx context.Context, files map[string]FileState) error 
 			e.log().Debug("post dated in the future waits", "path", dp.path, "date", dp.date)
 			continue
 		}
+		if holder == "" && stop.Err() != nil {
+			// Shutting down: begin nothing new; the rest waits for the
+			// next start.
+			e.log().Info("delivery stopped for shutdown", "target", name, "next", dp.path)
+			break
+		}
 		d := dp.d
 		if d == nil {
-			if d, err = e.Store.Post(ctx, dp.path); err != nil {
-				if ErrorCode(err) != ENOTFOUND { // gone since: nothing to send
-					errs = append(errs, fmt.Errorf("deliver: load %s: %w", dp.path, err))
+			if d, err = e.Store.Post(stop, dp.path); err != nil {
+				if ErrorCode(err) == ENOTFOUND { // gone since: nothing to send
+					continue
 				}
-				continue
+				if e.unreadable(stop, w, dp.path, snap, err) {
+					continue
+				}
+				return true, errors.Join(append(errs, fmt.Errorf("load %s: %w", dp.path, err))...)
 			}
 		}
-		for _, t := range e.Targets {
-			if ctx.Err() != nil {
-				// Shutting down: begin nothing new; the rest waits for
-				// the next start.
-				e.log().Info("delivery stopped for shutdown", "next", d.Path)
-				return errors.Join(errs...)
-			}
-			// Calls to targets renew the lease themselves; a long run of
-			// records alone (a first run) renews it here.
-			if time.Since(e.renewedAt) > e.leaseTTL()/4 {
-				if err := e.renew(ctx); err != nil {
-					return errors.Join(append(errs, err)...)
-				}
-			}
-			err := e.deliverOne(ctx, d, t, recs[recKey{d.Path, t.Name()}], cutoff, true)
-			if errors.Is(err, errLeaseLost) {
-				return errors.Join(append(errs, err)...)
-			}
-			if err != nil {
-				e.log().Error("delivery failed; retried at the next tick", "post", d.Path, "target", t.Name(), "err", err)
+		r := snap.recs[recKey{d.Path, name}]
+		if holder != "" {
+			if err := e.queue(stop, w, d, r, snap.cutoff, holder, &skipped); err != nil {
 				errs = append(errs, err)
 			}
+			continue
+		}
+		hold, err := e.deliverOne(stop, lease, w, d, r, snap.cutoff, true, &skipped)
+		if errors.Is(err, errLeaseLost) {
+			return false, errors.Join(append(errs, err)...)
+		}
+		if err != nil {
+			e.log().Error("delivery failed", "post", d.Path, "target", name, "holds_later_posts", hold, "err", err)
+			errs = append(errs, err)
+		}
+		if hold {
+			holder = d.Path
 		}
 	}
-	if e.skipped > 0 {
+	if skipped > 0 {
 		e.log().Info("posts indexed but not sent (catch-up window or target filters)",
-			"deliveries", e.skipped, "cutoff", cutoff)
+			"target", name, "deliveries", skipped, "cutoff", snap.cutoff)
 	}
-	return errors.Join(errs...)
+	return holder != "", errors.Join(errs...)
+}
+
+// seed fills LastSuccess from the records once, so the health of a target
+// is right from the first pass after a restart.
+func (w *worker) seed(snap *snapshot) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.seeded {
+		return
+	}
+	w.seeded = true
+	for k, r := range snap.recs {
+		if k.target == w.health.Target && r.State == DeliverySent && r.UpdatedAt.After(w.health.LastSuccess) {
+			w.health.LastSuccess = r.UpdatedAt
+		}
+	}
+}
+
+// queue records a post due while an earlier one holds the target: skipped
+// if its filters or the catch-up window say so, else queued (with no call).
+func (e *Engine) queue(ctx context.Context, w *worker, d *Digest, r *Delivery, cutoff time.Time, holder string, skipped *int) error {
+	name := w.t.Name()
+	if r != nil && !(r.State == DeliverySkipped && r.LastError == skipFiltered && r.Hash != d.Hash) {
+		return nil // it has its record and waits its turn
+	}
+	if reason := e.skipReason(w.t, d, cutoff); reason != "" {
+		return e.skip(ctx, d, name, r, reason, skipped)
+	}
+	return e.put(ctx, &Delivery{Post: d.Path, Target: name, Key: DeliveryKey(name, d.Path), State: DeliveryQueued,
+		Hash: d.Hash, LastError: "waiting for an earlier post to go through: " + holder})
+}
+
+// unreadable records a post the store cannot read back as failed on the
+// target (logged and counted once: the record stops the next passes from
+// reading it until the file changes). It reports false for errors that are
+// not the post's fault (the store is down): the pass stops there.
+func (e *Engine) unreadable(ctx context.Context, w *worker, p string, snap *snapshot, err error) bool {
+	if !errors.Is(err, ErrUnreadable) {
+		return false
+	}
+	name := w.t.Name()
+	rec := Delivery{Post: p, Target: name, Key: DeliveryKey(name, p), State: DeliveryFailed,
+		Hash: snap.files[p].Hash, LastError: "the stored post cannot be read: " + err.Error()}
+	if r := snap.recs[recKey{p, name}]; r != nil {
+		rec.Key, rec.Refs, rec.Attempts = r.Key, r.Refs, r.Attempts
+	}
+	e.log().Error("post cannot be read back from the store; failed on this target", "post", p, "target", name, "err", err)
+	e.failure(name, "unreadable")
+	w.failed(errors.New(rec.LastError))
+	if perr := e.put(ctx, &rec); perr != nil {
+		e.log().Error("record a failed delivery", "post", p, "target", name, "err", perr)
+	}
+	return true
 }
 
 // duePost is a post with work to do: its date and draft flag, to order and
@@ -194,8 +304,9 @@ type duePost struct {
 const keepDigests = 64
 
 // duePosts reads the posts at paths, leaving out paths without a post (a
-// file that never parsed).
-func (e *Engine) duePosts(ctx context.Context, paths []string) ([]duePost, error) {
+// file that never parsed) and failing alone each post that cannot be read
+// back. Only an error of the store itself is returned.
+func (e *Engine) duePosts(ctx context.Context, w *worker, paths []string, snap *snapshot) ([]duePost, error) {
 	keep := len(paths) <= keepDigests
 	out := make([]duePost, 0, len(paths))
 	for _, p := range paths {
@@ -204,6 +315,9 @@ func (e *Engine) duePosts(ctx context.Context, paths []string) ([]duePost, error
 			continue
 		}
 		if err != nil {
+			if e.unreadable(ctx, w, p, snap, err) {
+				continue
+			}
 			return nil, fmt.Errorf("load %s: %w", p, err)
 		}
 		dp := duePost{path: p, date: d.Date, draft: d.Draft}
@@ -214,9 +328,6 @@ func (e *Engine) duePosts(ctx context.Context, paths []string) ([]duePost, error
 	}
 	return out, nil
 }
-
-// recKey names the record of (post path, target name).
-type recKey struct{ post, target string }
 
 // needsWork tells from the record and the file state alone whether a
 // (post, target) pair may need a call, so that done posts are not loaded.
@@ -232,95 +343,117 @@ func needsWork(r *Delivery, fs FileState) bool {
 		return changed
 	case DeliverySkipped:
 		return r.LastError == skipFiltered && changed
+	case DeliveryFailed:
+		// Permanent: only a new version of the post is worth a try.
+		return fs.Error == "" && r.Hash != fs.Hash
 	default:
 		return true
 	}
 }
 
-// deliverOne brings the delivery of d to t up to date. r is its record, nil
-// when there is none. useCutoff false (a manual send) ignores the catch-up
-// window and the target's filters.
-func (e *Engine) deliverOne(ctx context.Context, d *Digest, t Target, r *Delivery, cutoff time.Time, useCutoff bool) error {
+// skipReason says why d is not sent to t ("": it is).
+func (e *Engine) skipReason(t Target, d *Digest, cutoff time.Time) string {
+	if m, ok := t.(Matcher); ok && !safeMatch(m, d) {
+		return skipFiltered
+	}
+	if d.Date.Before(cutoff) {
+		return skipCatchUp
+	}
+	return ""
+}
+
+// skip records that d is not sent to the target, for reason.
+func (e *Engine) skip(ctx context.Context, d *Digest, name string, r *Delivery, reason string, skipped *int) error {
+	if r != nil && r.State == DeliverySkipped && reason == skipFiltered {
+		// Still filtered out: remember the new hash so this post is not
+		// loaded again until it changes.
+		rec := *r
+		rec.Hash, rec.UpdatedAt = d.Hash, e.now()
+		return e.put(ctx, &rec)
+	}
+	// Debug: a first run skips the whole archive; the pass logs a count.
+	e.log().Debug("post not sent", "post", d.Path, "target", name, "reason", reason)
+	*skipped++
+	return e.put(ctx, &Delivery{Post: d.Path, Target: name, Key: DeliveryKey(name, d.Path), State: DeliverySkipped,
+		Hash: d.Hash, LastError: reason, UpdatedAt: e.now()})
+}
+
+// deliverOne brings the delivery of d to w's target up to date. r is its
+// record, nil when there is none. useCutoff false (a manual send) ignores
+// the catch-up window and the target's filters. hold reports a transient
+// failure: later posts to the target must wait.
+func (e *Engine) deliverOne(stop, lease context.Context, w *worker, d *Digest, r *Delivery, cutoff time.Time, useCutoff bool, skipped *int) (hold bool, err error) {
+	t := w.t
 	name := t.Name()
 	refiltered := r != nil && r.State == DeliverySkipped && r.LastError == skipFiltered && r.Hash != d.Hash
 	switch {
 	case r == nil || refiltered:
-		key := DeliveryKey(name, d.Path)
-		skip := func(reason string) error {
-			if refiltered && reason == skipFiltered {
-				// Still filtered out: remember the new hash so this post
-				// is not loaded again until it changes.
-				rec := *r
-				rec.Hash, rec.UpdatedAt = d.Hash, e.now()
-				return e.put(ctx, &rec)
-			}
-			// Debug: a first run skips the whole archive; the pass logs
-			// a count.
-			e.log().Debug("post not sent", "post", d.Path, "target", name, "reason", reason)
-			e.skipped++
-			return e.put(ctx, &Delivery{Post: d.Path, Target: name, Key: key, State: DeliverySkipped,
-				Hash: d.Hash, LastError: reason, UpdatedAt: e.now()})
-		}
 		if useCutoff {
-			if m, ok := t.(Matcher); ok && !safeMatch(m, d) {
-				return skip(skipFiltered)
-			}
-			if d.Date.Before(cutoff) {
-				return skip(skipCatchUp)
+			if reason := e.skipReason(t, d, cutoff); reason != "" {
+				return false, e.skip(stop, d, name, r, reason, skipped)
 			}
 		}
-		rec := &Delivery{Post: d.Path, Target: name, Key: key, State: DeliverySending, Hash: d.Hash, Attempts: 1}
-		return e.send(ctx, t, d, rec, nil)
+		rec := &Delivery{Post: d.Path, Target: name, Key: DeliveryKey(name, d.Path), State: DeliverySending, Hash: d.Hash, Attempts: 1}
+		return e.send(stop, lease, w, d, rec, nil)
 	case r.State == DeliverySkipped:
-		return nil
+		return false, nil
 	case r.State == DeliverySent:
 		if r.Hash == d.Hash {
-			return nil
+			return false, nil
 		}
 		e.log().Info("post edited; updating its messages", "post", d.Path, "target", name)
 		rec := *r
 		rec.State, rec.Hash, rec.Attempts, rec.LastError = DeliverySending, d.Hash, 1, ""
-		return e.send(ctx, t, d, &rec, r.Refs)
-	default: // failed, or sending (interrupted)
+		return e.send(stop, lease, w, d, &rec, r.Refs)
+	case r.State == DeliveryQueued || r.State == DeliveryFailed || (r.State == DeliveryRetrying && w.isKnown(r.Key)):
+		// Nothing went out that the record does not list: queued posts
+		// were never tried, and a permanent refusal or a failure that
+		// sent nothing leaves the refs exact.
+		rec := *r
+		rec.Hash = d.Hash
+		rec.Attempts++
+		return e.send(stop, lease, w, d, &rec, r.Refs)
+	default: // sending (interrupted) or retrying after an unknown outcome
 		refs := r.Refs
-		if err := e.renew(ctx); err != nil {
-			return err
+		if err := e.renew(lease); err != nil {
+			return true, err
 		}
-		found, err := e.recoverRefs(ctx, t, r.Key)
+		found, err := e.recoverRefs(lease, t, r.Key)
 		if err != nil {
-			if r.State == DeliverySending {
-				// We cannot tell what went out: sending now could
-				// double it. Keep the intent and ask again next tick.
-				rec := *r
-				rec.LastError, rec.UpdatedAt = "recover: "+err.Error(), e.now()
-				return errors.Join(fmt.Errorf("%s to %s: recover: %w", d.Path, name, err), e.put(ctx, &rec))
-			}
-			// failed: the target itself reported r.Refs; trust them.
-			e.log().Warn("recover failed; using the recorded messages", "post", d.Path, "target", name, "err", err)
-		} else if len(found) >= len(refs) && len(found) > 0 {
+			// We cannot tell what went out: sending now could double it.
+			// Keep the record and ask again at the next attempt.
+			rec := *r
+			rec.LastError, rec.UpdatedAt = "recover: "+err.Error(), e.now()
+			w.failed(err)
+			e.failure(name, "transient")
+			return true, errors.Join(fmt.Errorf("%s to %s: recover: %w", d.Path, name, err), e.put(stop, &rec))
+		}
+		if len(found) >= len(refs) && len(found) > 0 {
 			refs = found
 		}
 		rec := *r
-		rec.State, rec.Hash = DeliverySending, d.Hash
+		rec.Hash = d.Hash
 		rec.Attempts++
-		return e.send(ctx, t, d, &rec, refs)
+		return e.send(stop, lease, w, d, &rec, refs)
 	}
 }
 
 // send records rec (state sending) with refs, calls the target (Edit when
-// refs is not empty, else Post) and records the outcome.
-func (e *Engine) send(ctx context.Context, t Target, d *Digest, rec *Delivery, refs []MessageRef) error {
-	if err := e.renew(ctx); err != nil {
-		return err
+// refs is not empty, else Post) and records the outcome. hold reports a
+// transient failure.
+func (e *Engine) send(ctx, lease context.Context, w *worker, d *Digest, rec *Delivery, refs []MessageRef) (hold bool, err error) {
+	t := w.t
+	if err := e.renew(lease); err != nil {
+		return true, err
 	}
 	rec.State, rec.Refs, rec.UpdatedAt = DeliverySending, refs, e.now()
 	if err := e.put(ctx, rec); err != nil {
-		return fmt.Errorf("%s to %s: record intent: %w", d.Path, rec.Target, err)
+		return true, fmt.Errorf("%s to %s: record intent: %w", d.Path, rec.Target, err)
 	}
 	// The call runs to its end even when ctx is cancelled (shutdown
-	// finishes the send in flight), bounded so it ends while we hold the
-	// lease renewed just above.
-	callCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), e.leaseTTL()/2)
+	// finishes the send in flight), but not past the sender tenure: a
+	// replica that lost the lease must stop sending.
+	callCtx, cancel := context.WithTimeout(lease, e.callTimeout())
 	defer cancel()
 	start := time.Now()
 	op := "post"
@@ -335,31 +468,55 @@ func (e *Engine) send(ctx context.Context, t Target, d *Digest, rec *Delivery, r
 	})
 	e.obs().Sent(rec.Target, time.Since(start), err)
 	rec.UpdatedAt = e.now()
+	if len(got) > 0 || err == nil {
+		rec.Refs = got
+	}
 	switch {
 	case panicked:
 		// Like a crash: what went out is unknown, so the record stays
-		// "sending" and the next pass asks Recover.
+		// "sending" and the next attempt asks Recover.
 		rec.LastError = err.Error()
-		if len(got) > 0 {
-			rec.Refs = got
-		}
-	case err != nil:
+		hold = true
+		w.setKnown(rec.Key, false)
+	case err != nil && IsPermanent(err):
 		rec.State, rec.LastError = DeliveryFailed, err.Error()
-		if len(got) > 0 {
-			rec.Refs = got
-		}
+		w.setKnown(rec.Key, true)
+	case err != nil:
+		rec.State, rec.LastError = DeliveryRetrying, err.Error()
+		hold = true
+		w.setKnown(rec.Key, IsNotSent(err))
 	default:
-		rec.State, rec.Refs, rec.LastError = DeliverySent, got, ""
-	}
-	if perr := e.put(ctx, rec); perr != nil {
-		// The record still says "sending": the next pass recovers.
-		return errors.Join(err, fmt.Errorf("%s to %s: record outcome: %w", d.Path, rec.Target, perr))
+		rec.State, rec.LastError = DeliverySent, ""
+		w.setKnown(rec.Key, false)
 	}
 	if err != nil {
-		return fmt.Errorf("%s to %s: %s: %w", d.Path, rec.Target, op, err)
+		w.failed(err)
+		kind := "transient"
+		if !hold {
+			kind = "permanent"
+		}
+		e.failure(rec.Target, kind)
+	} else {
+		w.succeeded(time.Now())
+	}
+	if perr := e.put(ctx, rec); perr != nil {
+		// The record still says "sending": the next attempt recovers.
+		w.setKnown(rec.Key, false)
+		return true, errors.Join(err, fmt.Errorf("%s to %s: record outcome: %w", d.Path, rec.Target, perr))
+	}
+	if err != nil {
+		return hold, fmt.Errorf("%s to %s: %s: %w", d.Path, rec.Target, op, err)
 	}
 	e.log().Info("delivered", "post", d.Path, "target", rec.Target, "op", op, "messages", len(got))
-	return nil
+	return false, nil
+}
+
+// failure counts a failed delivery attempt for metrics, when the observer
+// counts them.
+func (e *Engine) failure(target, kind string) {
+	if fo, ok := e.obs().(FailureObserver); ok {
+		fo.DeliveryFailed(target, kind)
+	}
 }
 
 // callTarget runs f, turning a panic into an error.
@@ -373,8 +530,8 @@ func callTarget(f func() ([]MessageRef, error)) (refs []MessageRef, err error, p
 	return refs, err, false
 }
 
-func (e *Engine) recoverRefs(ctx context.Context, t Target, key string) ([]MessageRef, error) {
-	callCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), e.leaseTTL()/2)
+func (e *Engine) recoverRefs(lease context.Context, t Target, key string) ([]MessageRef, error) {
+	callCtx, cancel := context.WithTimeout(lease, e.callTimeout())
 	defer cancel()
 	refs, err, _ := callTarget(func() ([]MessageRef, error) { return t.Recover(callCtx, key) })
 	return refs, err
@@ -400,29 +557,6 @@ func (e *Engine) put(ctx context.Context, r *Delivery) error {
 	return e.Store.PutDelivery(wctx, r)
 }
 
-// renew extends the sender lease before a call to a target.
-func (e *Engine) renew(ctx context.Context) error {
-	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-	defer cancel()
-	ok, err := e.Store.Lease(wctx, SenderLease, e.Holder, e.leaseTTL())
-	if err != nil {
-		return fmt.Errorf("renew lease: %w", err)
-	}
-	if !ok {
-		return errLeaseLost
-	}
-	e.renewedAt = time.Now()
-	return nil
-}
-
-func (e *Engine) releaseLease(ctx context.Context) {
-	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
-	if err := e.Store.ReleaseLease(wctx, SenderLease, e.Holder); err != nil {
-		e.log().Warn("release lease", "err", err)
-	}
-}
-
 // cutoff is the catch-up cutoff: the previous successful scan (now when
 // there was none) minus CatchUp.
 func (e *Engine) cutoff(ctx context.Context) (time.Time, error) {
@@ -440,6 +574,63 @@ func (e *Engine) cutoff(ctx context.Context) (time.Time, error) {
 		}
 	}
 	return prev.Add(-e.CatchUp), nil
+}
+
+// Retry asks for another attempt at delivering post to target now, through
+// the same exactly-once path as every delivery: a failed delivery becomes
+// retrying, and a retrying one skips the rest of its backoff. It works on
+// any replica (the record is in the store; the sender's worker takes it).
+// ENOTFOUND for an unknown post or target; EINVALID for a delivery that was
+// sent or skipped (`paperbot send` sends those). Outside Run the attempt is
+// made before Retry returns, and its error is returned.
+func (e *Engine) Retry(ctx context.Context, post, target string) error {
+	e.init()
+	w := e.worker(target)
+	if w == nil {
+		return Errorf(ENOTFOUND, "no target named %q", target)
+	}
+	r, err := e.Store.Delivery(ctx, post, target)
+	if ErrorCode(err) == ENOTFOUND {
+		if _, err := e.Store.Post(ctx, post); ErrorCode(err) == ENOTFOUND {
+			return Errorf(ENOTFOUND, "no post %s", post)
+		}
+		r, err = nil, nil // due, not begun: a pass takes it
+	}
+	if err != nil {
+		return fmt.Errorf("retry: %w", err)
+	}
+	if r != nil {
+		switch r.State {
+		case DeliverySent, DeliverySkipped:
+			return Errorf(EINVALID, "%s was %s on %s, not failed; use paperbot send to send it again", post, r.State, target)
+		case DeliveryFailed:
+			rec := *r
+			rec.State, rec.UpdatedAt = DeliveryRetrying, e.now()
+			rec.LastError = "retry requested; last error: " + r.LastError
+			if err := e.put(ctx, &rec); err != nil {
+				return fmt.Errorf("retry: %w", err)
+			}
+			// The refusal was final, so the refs are exact.
+			w.setKnown(rec.Key, true)
+		}
+	}
+	e.log().Info("retry requested", "post", post, "target", target)
+	w.mu.Lock()
+	w.forced = true
+	w.mu.Unlock()
+	if e.running.Load() {
+		w.poke()
+		return nil
+	}
+	lease, done, err := e.holdLease(ctx)
+	if err != nil {
+		return fmt.Errorf("retry: take lease: %w", err)
+	}
+	if lease == nil {
+		return nil // the sender replica takes it at its next pass
+	}
+	defer done()
+	return e.deliverTo(ctx, lease, w, nil)
 }
 
 // Send delivers the posts named by arg now: a day ("2006-01-02": every post
@@ -461,19 +652,17 @@ func (e *Engine) Send(ctx context.Context, arg, target string, force bool) ([]De
 	if err != nil {
 		return nil, err
 	}
-	targets := e.Targets
+	workers := e.workers
 	if target != "" {
-		targets = nil
-		for _, t := range e.Targets {
-			if t.Name() == target {
-				targets = []Target{t}
-			}
+		workers = nil
+		if w := e.worker(target); w != nil {
+			workers = []*worker{w}
 		}
-		if targets == nil {
+		if workers == nil {
 			return nil, Errorf(ENOTFOUND, "no target named %q", target)
 		}
 	}
-	if len(targets) == 0 {
+	if len(workers) == 0 {
 		return nil, Errorf(EINVALID, "no targets are configured")
 	}
 	for _, d := range posts {
@@ -481,55 +670,68 @@ func (e *Engine) Send(ctx context.Context, arg, target string, force bool) ([]De
 			return nil, Errorf(EINVALID, "%s is a draft (published: false); drafts are never sent", d.Path)
 		}
 	}
-	ok, err := e.Store.Lease(ctx, SenderLease, e.Holder, e.leaseTTL())
+	lease, done, err := e.holdLease(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("send: take lease: %w", err)
 	}
-	if !ok {
+	if lease == nil {
 		return nil, Errorf(EUNAVAILABLE, "another paperbot is sending right now; try again in a few minutes")
 	}
-	defer e.releaseLease(ctx)
+	defer done()
 
 	var out []Delivery
 	var errs []error
 	for _, d := range posts {
-		for _, t := range targets {
+		for _, w := range workers {
+			t := w.t
 			if target == "" {
 				if m, ok := t.(Matcher); ok && !safeMatch(m, d) {
 					continue
 				}
 			}
-			name := t.Name()
-			r, err := e.Store.Delivery(ctx, d.Path, name)
-			if err != nil && ErrorCode(err) != ENOTFOUND {
-				return out, fmt.Errorf("send: %w", err)
-			}
-			if err != nil {
-				r = nil
-			}
-			switch {
-			case force:
-				rec := &Delivery{Post: d.Path, Target: name, Key: forcedKey(name, d.Path, time.Now()),
-					State: DeliverySending, Hash: d.Hash, Attempts: 1}
-				if r != nil {
-					rec.Attempts = r.Attempts + 1
-				}
-				err = e.send(ctx, t, d, rec, nil)
-			case r != nil && r.State == DeliverySkipped:
-				rec := &Delivery{Post: d.Path, Target: name, Key: r.Key, State: DeliverySending, Hash: d.Hash, Attempts: 1}
-				err = e.send(ctx, t, d, rec, nil)
-			default:
-				err = e.deliverOne(ctx, d, t, r, time.Time{}, false)
-			}
+			rec, err := e.sendOne(ctx, lease, w, d, force)
 			if err != nil {
 				errs = append(errs, err)
 			}
-			if rec, gerr := e.Store.Delivery(ctx, d.Path, name); gerr == nil {
+			if rec != nil {
 				out = append(out, *rec)
 			}
 		}
 	}
 	return out, errors.Join(errs...)
+}
+
+// sendOne is Send for one post and target, under the target's pass lock.
+func (e *Engine) sendOne(ctx, lease context.Context, w *worker, d *Digest, force bool) (*Delivery, error) {
+	w.passMu.Lock()
+	defer w.passMu.Unlock()
+	name := w.t.Name()
+	r, err := e.Store.Delivery(ctx, d.Path, name)
+	if err != nil && ErrorCode(err) != ENOTFOUND {
+		return nil, fmt.Errorf("send: %w", err)
+	}
+	if err != nil {
+		r = nil
+	}
+	switch {
+	case force:
+		rec := &Delivery{Post: d.Path, Target: name, Key: forcedKey(name, d.Path, time.Now()),
+			State: DeliverySending, Hash: d.Hash, Attempts: 1}
+		if r != nil {
+			rec.Attempts = r.Attempts + 1
+		}
+		_, err = e.send(ctx, lease, w, d, rec, nil)
+	case r != nil && r.State == DeliverySkipped:
+		rec := &Delivery{Post: d.Path, Target: name, Key: r.Key, State: DeliverySending, Hash: d.Hash, Attempts: 1}
+		_, err = e.send(ctx, lease, w, d, rec, nil)
+	default:
+		_, err = e.deliverOne(ctx, lease, w, d, r, time.Time{}, false, new(int))
+	}
+	rec, gerr := e.Store.Delivery(ctx, d.Path, name)
+	if gerr != nil {
+		rec = nil
+	}
+	return rec, err
 }
 
 // findPosts resolves Send's argument.

@@ -7,7 +7,9 @@ import (
 	"log/slog"
 	"os"
 	"runtime/debug"
+	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/robfig/cron/v3"
@@ -36,16 +38,26 @@ type Engine struct {
 	Logger *slog.Logger
 	// Observer receives metrics events; nil: none.
 	Observer Observer
-	// Holder names this replica for the "sender" lease; "": the host
-	// name. It must stay the same across a restart of the same replica (a
-	// process killed while holding the lease gets it back at once instead
-	// of waiting LeaseTTL) and differ between replicas and between a
-	// running bot and a one-off `paperbot send` on the same host.
+	// Holder names this replica for the "sender" lease; "": the host name
+	// and the process id. It must be unique per running process (two
+	// replicas on one host differ, and so do a running bot and a one-off
+	// `paperbot send`) and should stay the same across a restart of the
+	// same replica, so that a replica killed while holding the lease gets
+	// it back at once instead of waiting LeaseTTL (see package replica).
 	Holder string
-	// LeaseTTL is how long the sender lease lasts without renewal; it is
-	// renewed before every call to a target, and each call gets half of it
-	// as its timeout so that no call outlives the lease. 0: 2 minutes.
+	// LeaseTTL is how long the sender lease lasts without renewal: a dead
+	// sender is replaced within about LeaseTTL*1.2. The holder renews it
+	// every LeaseTTL/3 and gives up sending when it could not for
+	// 2/3 of it. 0: 10 seconds.
 	LeaseTTL time.Duration
+	// CallTimeout bounds one call to a target (Post, Edit or Recover, the
+	// target's own retries included); a call cut short is a transient
+	// failure. 0: 1 minute.
+	CallTimeout time.Duration
+	// RetryMin and RetryMax bound the backoff of a target whose oldest
+	// due post failed transiently (doubling, with jitter) under Run.
+	// 0: 5 seconds and 5 minutes.
+	RetryMin, RetryMax time.Duration
 	// Alerts is where missing-post notices go (optional).
 	Alerts Target
 	// ExpectBy enables the missing-post alert (optional).
@@ -54,6 +66,19 @@ type Engine struct {
 	initOnce sync.Once
 	tickMu   sync.Mutex // one tick (scan, deliver, send) at a time
 	trigger  chan struct{}
+	// workers deliver to the targets, one each, in config order.
+	workers []*worker
+	// running is set while Run runs: the workers and the lease keeper
+	// then deliver on their own, and a tick only wakes them.
+	running atomic.Bool
+
+	// leaseMu guards the sender tenure: leaseCtx is non-nil while this
+	// replica holds the lease and ends when it is lost; renewedAt is when
+	// it was last taken or renewed.
+	leaseMu     sync.Mutex
+	leaseCtx    context.Context
+	leaseCancel context.CancelFunc
+	renewedAt   time.Time
 
 	mu       sync.Mutex
 	ready    bool
@@ -65,10 +90,10 @@ type Engine struct {
 	alertedDay string
 	// alertFailed: the last missing-post check failed (Run retries it).
 	alertFailed bool
-	// skipped counts the deliveries a pass recorded as skipped, renewedAt
-	// is when the sender lease was last taken or renewed (both tickMu).
-	skipped   int
-	renewedAt time.Time
+	// lastScanErr is the error of the last scan ("" when it succeeded).
+	lastScanErr string
+	// sched is Run's schedule (nil before Run).
+	sched cron.Schedule
 }
 
 // Meta keys the engine keeps in the store.
@@ -97,6 +122,14 @@ type Observer interface {
 	MissingPost(day string)
 }
 
+// FailureObserver is an optional extension of Observer: DeliveryFailed
+// reports each failed delivery attempt by its kind: "transient" (retried
+// by itself, holds later posts), "permanent" (refused, or cannot be
+// rendered) or "unreadable" (the stored post cannot be read back).
+type FailureObserver interface {
+	DeliveryFailed(target, kind string)
+}
+
 // NopObserver ignores every event.
 type NopObserver struct{}
 
@@ -112,7 +145,10 @@ func (e *Engine) init() {
 			if err != nil || host == "" {
 				host = "paperbot"
 			}
-			e.Holder = host
+			e.Holder = host + "-" + strconv.Itoa(os.Getpid())
+		}
+		for _, t := range e.Targets {
+			e.workers = append(e.workers, newWorker(e, t))
 		}
 	})
 }
@@ -149,7 +185,32 @@ func (e *Engine) leaseTTL() time.Duration {
 	if e.LeaseTTL > 0 {
 		return e.LeaseTTL
 	}
-	return 2 * time.Minute
+	return 10 * time.Second
+}
+
+func (e *Engine) callTimeout() time.Duration {
+	if e.CallTimeout > 0 {
+		return e.CallTimeout
+	}
+	return time.Minute
+}
+
+// NextRun is when the schedule fires next (zero before Run).
+func (e *Engine) NextRun() time.Time {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.sched == nil {
+		return time.Time{}
+	}
+	return e.sched.Next(time.Now())
+}
+
+// LastScanError is the error of the last scan, "" when it succeeded (or
+// none ran yet).
+func (e *Engine) LastScanError() string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.lastScanErr
 }
 
 // Ready reports whether a scan has succeeded since the engine started: the
@@ -218,12 +279,42 @@ func (e *Engine) Trigger() {
 // come while a tick runs are skipped. When ctx ends Run stops taking ticks,
 // lets the tick in flight finish its current send (Deliver stops before
 // the next one) and returns nil. A bad spec is returned at once.
+//
+// Under Run each target has a worker of its own that delivers whenever a
+// tick found work, the lease was won, Retry asked, or its backoff after a
+// transient failure ended; and the sender lease is kept by a goroutine of
+// its own, so a replica takes over within about LeaseTTL of the sender's
+// death.
 func (e *Engine) Run(ctx context.Context, spec string) error {
 	e.init()
 	sched, err := ParseScheduleIn(spec, e.loc())
 	if err != nil {
 		return err
 	}
+	e.mu.Lock()
+	e.sched = sched
+	e.mu.Unlock()
+	// The workers and the lease keeper outlive ctx a little: a call in
+	// flight finishes (and is recorded) under a lease still renewed, then
+	// the lease is released.
+	e.running.Store(true)
+	keepCtx, stopKeeper := context.WithCancel(context.WithoutCancel(ctx))
+	var workers, keeper sync.WaitGroup
+	keeper.Go(func() {
+		if _, err := e.acquire(keepCtx); err != nil {
+			e.log().Warn("sender lease", "err", err)
+		}
+		e.keepLease(keepCtx)
+	})
+	for _, w := range e.workers {
+		workers.Go(func() { w.loop(ctx) })
+	}
+	defer func() {
+		workers.Wait()
+		stopKeeper()
+		keeper.Wait()
+		e.running.Store(false)
+	}()
 	cl := cronLogger{e.log()}
 	c := cron.New(cron.WithLocation(e.loc()), cron.WithLogger(cl),
 		cron.WithChain(cron.Recover(cl), cron.SkipIfStillRunning(cl)))

@@ -273,7 +273,10 @@ func TestCatchUp(t *testing.T) {
 	}
 }
 
-func TestFailureIsRetriedNextTick(t *testing.T) {
+// TestTransientFailureHoldsLaterPosts: a transient failure (unknown
+// outcome) of an older post holds the later posts of that target, and of
+// that target only, until it goes through; then they follow in date order.
+func TestTransientFailureHoldsLaterPosts(t *testing.T) {
 	h := newHarness(t)
 	e := h.start()
 	h.a.failPosts = 1
@@ -284,20 +287,95 @@ func TestFailureIsRetriedNextTick(t *testing.T) {
 		t.Fatal("tick with a failing target returned nil")
 	}
 	r, _ := h.store.record("a.md", "a")
-	if r.State != DeliveryFailed || r.Attempts != 1 || !strings.Contains(r.LastError, "fake target failure") {
+	if r.State != DeliveryRetrying || r.Attempts != 1 || !strings.Contains(r.LastError, "fake target failure") {
 		t.Errorf("record after failure: %+v", r)
 	}
-	// The failure held nobody back: b.md went out, and target b got both.
-	h.sentOnce([]string{"b.md"}, h.a)
+	// b.md waits behind a.md on a, recorded as queued; target b got both.
+	if r, _ := h.store.record("b.md", "a"); r.State != DeliveryQueued || len(h.a.live("b.md")) != 0 {
+		t.Errorf("b.md on a while a.md retries: %+v", r)
+	}
 	h.sentOnce([]string{"a.md", "b.md"}, h.b)
+	if hs := e.Health(); hs[0].Failures != 1 || !strings.Contains(hs[0].LastError, "fake target failure") || hs[1].Failures != 0 {
+		t.Errorf("health after failure: %+v", hs)
+	}
 	h.tick(e)
 	h.sentOnce([]string{"a.md", "b.md"}, h.a, h.b)
+	if got := h.a.order(); !slices.Equal(got, []string{"a.md", "b.md"}) {
+		t.Errorf("order on a = %v", got)
+	}
 	r, _ = h.store.record("a.md", "a")
 	if r.Attempts != 2 || r.LastError != "" {
 		t.Errorf("record after retry: %+v", r)
 	}
+	// The outcome was unknown: the chat was searched once before the retry.
+	if n := h.a.count("recover"); n != 1 {
+		t.Errorf("%d Recover calls, want 1", n)
+	}
 	if h.obs.failed["a"] != 1 {
 		t.Errorf("observer failed = %v", h.obs.failed)
+	}
+	if hs := e.Health(); hs[0].Failures != 0 || hs[0].LastError != "" || hs[0].LastSuccess.IsZero() {
+		t.Errorf("health after retry: %+v", hs)
+	}
+}
+
+// TestNotSentFailureSkipsRecover: when nothing left the machine (a refused
+// connection), the next attempt sends without searching the chat.
+func TestNotSentFailureSkipsRecover(t *testing.T) {
+	h := newHarness(t)
+	e := h.start()
+	h.a.failPosts, h.a.failErr = 1, NotSent(errors.New("dial tcp: connection refused"))
+	h.src.put("a.md", post(t0.Add(time.Minute), "A"))
+	h.clk.Add(time.Hour)
+	_ = e.Tick(context.Background())
+	if r, _ := h.store.record("a.md", "a"); r.State != DeliveryRetrying {
+		t.Fatalf("record: %+v", r)
+	}
+	h.tick(e)
+	h.sentOnce([]string{"a.md"}, h.a, h.b)
+	if n := h.a.count("recover"); n != 0 {
+		t.Errorf("%d Recover calls after a refused connection, want 0", n)
+	}
+}
+
+// TestPermanentFailureDoesNotHold: a refusal fails that post alone; later
+// posts go on, and the failed one is not retried by itself, only when
+// edited or by Retry.
+func TestPermanentFailureDoesNotHold(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t)
+	e := h.start()
+	h.a.failPosts, h.a.failErr = 1, Permanent(errors.New("HTTP 400: invalid blocks"))
+	h.src.put("a.md", post(t0.Add(time.Minute), "A"))
+	h.src.put("b.md", post(t0.Add(2*time.Minute), "B"))
+	h.clk.Add(time.Hour)
+	if err := e.Tick(ctx); err == nil {
+		t.Fatal("tick with a refused post returned nil")
+	}
+	r, _ := h.store.record("a.md", "a")
+	if r.State != DeliveryFailed || !strings.Contains(r.LastError, "invalid blocks") {
+		t.Errorf("record after refusal: %+v", r)
+	}
+	h.sentOnce([]string{"b.md"}, h.a)
+	h.sentOnce([]string{"a.md", "b.md"}, h.b)
+	h.tick(e)
+	if n := h.a.count("post"); n != 2 {
+		t.Errorf("%d Post calls; the refused post was retried by itself", n)
+	}
+	// Retry by hand: exactly that pair, no Recover (the refusal was final).
+	if err := e.Retry(ctx, "a.md", "a"); err != nil {
+		t.Fatal(err)
+	}
+	h.sentOnce([]string{"a.md", "b.md"}, h.a)
+	if n := h.a.count("recover"); n != 0 {
+		t.Errorf("%d Recover calls, want 0", n)
+	}
+	for _, tc := range []struct{ post, target, code string }{
+		{"nope.md", "a", ENOTFOUND}, {"a.md", "nobody", ENOTFOUND}, {"a.md", "a", EINVALID},
+	} {
+		if err := e.Retry(ctx, tc.post, tc.target); ErrorCode(err) != tc.code {
+			t.Errorf("Retry(%s, %s) = %v, want %s", tc.post, tc.target, err, tc.code)
+		}
 	}
 }
 
@@ -309,7 +387,7 @@ func TestPartialMultiMessagePost(t *testing.T) {
 	h.clk.Add(time.Hour)
 	_ = e.Tick(context.Background())
 	r, _ := h.store.record("a.md", "a")
-	if r.State != DeliveryFailed || len(r.Refs) != 1 {
+	if r.State != DeliveryRetrying || len(r.Refs) != 1 {
 		t.Fatalf("record after partial post: %+v", r)
 	}
 	h.tick(e)
@@ -467,8 +545,8 @@ func TestOnlyTheLeaseHolderSends(t *testing.T) {
 func TestMatcherFilters(t *testing.T) {
 	h := newHarness(t)
 	m := matchingTarget{fakeTarget: h.a, tag: "llm"}
-	e := h.start()
-	e.Targets = []Target{m, h.b}
+	e := h.engine(func(e *Engine) { e.Targets = []Target{m, h.b} })
+	h.tick(e)
 	h.src.put("a.md", post(t0.Add(time.Minute), "A", "tags: llm,vision"))
 	h.src.put("b.md", post(t0.Add(2*time.Minute), "B", "tags: vision"))
 	h.clk.Add(time.Hour)
@@ -781,24 +859,39 @@ func TestLeaseLostMidPassStops(t *testing.T) {
 	h.src.put("a.md", post(t0.Add(time.Minute), "A"))
 	h.src.put("b.md", post(t0.Add(2*time.Minute), "B"))
 	h.clk.Add(time.Hour)
-	var once sync.Once
-	h.a.onPost = func() {
-		once.Do(func() {
-			// Another replica takes over (our lease expired meanwhile).
-			h.store.mu.Lock()
-			h.store.leases[SenderLease] = memLease{holder: "replica-2", until: time.Now().Add(time.Hour)}
-			h.store.mu.Unlock()
-		})
+	// Both targets' workers are in their first Post when another replica
+	// takes over (our lease expired meanwhile).
+	var arrived sync.WaitGroup
+	arrived.Add(2)
+	var steal sync.Once
+	for _, tg := range []*fakeTarget{h.a, h.b} {
+		var once sync.Once
+		tg.onPost = func() {
+			once.Do(func() {
+				arrived.Done()
+				arrived.Wait()
+				steal.Do(func() {
+					h.store.mu.Lock()
+					h.store.leases[SenderLease] = memLease{holder: "replica-2", until: time.Now().Add(time.Hour)}
+					h.store.mu.Unlock()
+				})
+			})
+		}
 	}
 	err := e.Tick(context.Background())
 	if !errors.Is(err, errLeaseLost) {
 		t.Fatalf("tick = %v, want the lease lost", err)
 	}
-	if r, _ := h.store.record("a.md", "a"); r.State != DeliverySent {
-		t.Errorf("the send in flight was not recorded: %+v", r)
+	for _, tg := range []*fakeTarget{h.a, h.b} {
+		if r, _ := h.store.record("a.md", tg.name); r.State != DeliverySent {
+			t.Errorf("the send in flight to %s was not recorded: %+v", tg.name, r)
+		}
+		if n := tg.count("post"); n != 1 {
+			t.Errorf("%s: %d Post calls after losing the lease, want only the one in flight", tg.name, n)
+		}
 	}
-	if n := h.a.count("post") + h.b.count("post"); n != 1 {
-		t.Errorf("%d Post calls after losing the lease, want only the one in flight", n)
+	if e.IsSender() {
+		t.Error("still the sender after losing the lease")
 	}
 }
 

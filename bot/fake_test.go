@@ -379,6 +379,9 @@ type fakeTarget struct {
 	// failAfter messages.
 	failPosts int
 	failAfter int
+	// failErr is the error of those failures (nil: errFake, transient
+	// with an unknown outcome).
+	failErr error
 	// panicAfter makes the next Post panic after sending that many
 	// messages (-1: off).
 	panicAfter int
@@ -406,6 +409,13 @@ func (t *fakeTarget) send(d *Digest, key string, part int) MessageRef {
 
 var errFake = errors.New("fake target failure")
 
+func (t *fakeTarget) failure() error {
+	if t.failErr != nil {
+		return t.failErr
+	}
+	return errFake
+}
+
 func (t *fakeTarget) Post(ctx context.Context, d *Digest, key string) ([]MessageRef, error) {
 	if t.onPost != nil {
 		t.onPost()
@@ -419,7 +429,7 @@ func (t *fakeTarget) Post(ctx context.Context, d *Digest, key string) ([]Message
 		t.maybeCrash(i)
 		if t.failPosts > 0 && t.failAfter == i {
 			t.failPosts--
-			return refs, errFake
+			return refs, t.failure()
 		}
 		refs = append(refs, t.send(d, key, i))
 	}
@@ -461,7 +471,7 @@ func (t *fakeTarget) Edit(ctx context.Context, d *Digest, key string, refs []Mes
 	t.calls = append(t.calls, "edit "+d.Path)
 	if t.failPosts > 0 {
 		t.failPosts--
-		return nil, errFake
+		return nil, t.failure()
 	}
 	var out []MessageRef
 	for i, r := range refs {

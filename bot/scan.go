@@ -49,6 +49,12 @@ func (e *Engine) scan(ctx context.Context) (res ScanResult, files map[string]Fil
 	began := time.Now()
 	defer func() {
 		e.obs().Scanned(res, time.Since(began), err)
+		e.mu.Lock()
+		e.lastScanErr = ""
+		if err != nil {
+			e.lastScanErr = err.Error()
+		}
+		e.mu.Unlock()
 	}()
 	// The catch-up window is based on the scan before this one: read it
 	// before this scan overwrites it.
@@ -215,6 +221,16 @@ func (e *Engine) parse(path string, src []byte) (d *Digest, err error) {
 	d, err = e.Parser.Parse(path, src)
 	if err == nil && d == nil {
 		err = &PostError{Path: path, Reason: "parser returned no post"}
+	}
+	if err == nil {
+		// What is stored must read back: refuse it here, alone, rather
+		// than fail every later read of it.
+		if err = d.Check(); err != nil {
+			var pe *PostError
+			if errors.As(err, &pe) {
+				pe.Path = path
+			}
+		}
 	}
 	if err != nil {
 		var pe *PostError

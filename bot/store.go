@@ -2,8 +2,14 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"time"
 )
+
+// ErrUnreadable is in the chain of a Store's error when a stored post
+// exists but its document cannot be decoded: a fault of that post, not of
+// the store, so the engine fails that post alone.
+var ErrUnreadable = errors.New("the stored post cannot be decoded")
 
 // FileState is what the store remembers of a source file so that a tick can
 // tell an unchanged file by a stat alone: size and modification time, and
@@ -41,8 +47,19 @@ const (
 	DeliverySending DeliveryState = "sending"
 	// Sent: every message is out and Refs lists them.
 	DeliverySent DeliveryState = "sent"
-	// Failed: the last attempt failed; the next tick retries it.
+	// Failed: a permanent failure (the platform refused the post with a 4xx
+	// other than 429, or the post cannot be read or rendered). It is not
+	// retried by itself (only when the post is edited, or by Engine.Retry)
+	// and does not hold later posts to the target.
 	DeliveryFailed DeliveryState = "failed"
+	// Retrying: a transient failure (429, 5xx, network); the target's
+	// worker tries again by itself and later posts to that target wait
+	// behind it, so that the channel keeps date order.
+	DeliveryRetrying DeliveryState = "retrying"
+	// Queued: due, but waiting behind an earlier post of the same target
+	// that is retrying; nothing was sent yet. Recorded so that the catch-up
+	// window cannot skip it while the target is down.
+	DeliveryQueued DeliveryState = "queued"
 	// Skipped: the post is older than the catch-up window; never sent.
 	DeliverySkipped DeliveryState = "skipped"
 )
@@ -82,7 +99,8 @@ type Store interface {
 	// Deliveries are kept: they are history.
 	DeleteFile(ctx context.Context, path string) error
 
-	// Post returns the post with this path, or an ENOTFOUND error.
+	// Post returns the post with this path, or an ENOTFOUND error, or an
+	// error wrapping ErrUnreadable when its stored document is damaged.
 	Post(ctx context.Context, path string) (*Digest, error)
 	// PostsOn returns the posts of a day ("2006-01-02"), in path order.
 	PostsOn(ctx context.Context, day string) ([]*Digest, error)

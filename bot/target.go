@@ -1,6 +1,9 @@
 package bot
 
-import "context"
+import (
+	"context"
+	"errors"
+)
 
 // MessageRef identifies one chat message a target posted: a Slack channel and
 // ts, a Discord channel and message id, a console line number.
@@ -18,7 +21,8 @@ type MessageRef struct {
 // return a partial result together with an error: the refs of the messages
 // that did go out, so the engine records them and never sends them twice.
 // Transient failures (429, 5xx, timeouts) are retried inside the call with
-// backoff until ctx ends; an error returned is final for this tick.
+// backoff until ctx ends; an error returned ends this attempt, and says
+// with a SendError whether it was permanent or sent nothing.
 type Target interface {
 	// Name is the configured target name, unique across the config.
 	Name() string
@@ -40,4 +44,54 @@ type Target interface {
 // tags and keywords filters). A target without it takes every post.
 type Matcher interface {
 	Match(d *Digest) bool
+}
+
+// SendError tells the engine what became of a failed call to a target, so
+// that it knows whether the post holds the target's queue and whether the
+// chat must be searched (Recover) before the next attempt. Adapters wrap
+// their final errors with Permanent or NotSent; an error without a
+// SendError in its chain is transient with an unknown outcome (a timeout, a
+// 5xx, a reset connection: the message may or may not be in the chat).
+type SendError struct {
+	Err error
+	// Permanent: the platform refused this post (a 4xx other than 429) or
+	// it cannot be rendered. Retrying will not help, so the delivery is
+	// marked failed and later posts to the target go on. The outcome is
+	// known: the refs returned with the error are all that went out.
+	Permanent bool
+	// NotSent: nothing left the machine (a refused connection, a DNS
+	// failure), so the refs returned are all that went out and the next
+	// attempt simply sends, without searching the chat first.
+	NotSent bool
+}
+
+func (e *SendError) Error() string { return e.Err.Error() }
+func (e *SendError) Unwrap() error { return e.Err }
+
+// Permanent marks err as a refusal no retry can fix (see SendError).
+func Permanent(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &SendError{Err: err, Permanent: true}
+}
+
+// NotSent marks err as a failure that sent nothing (see SendError).
+func NotSent(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &SendError{Err: err, NotSent: true}
+}
+
+// IsPermanent reports whether err is a permanent refusal (see SendError).
+func IsPermanent(err error) bool {
+	var se *SendError
+	return errors.As(err, &se) && se.Permanent
+}
+
+// IsNotSent reports whether err says that nothing was sent (see SendError).
+func IsNotSent(err error) bool {
+	var se *SendError
+	return errors.As(err, &se) && se.NotSent
 }

@@ -351,7 +351,7 @@ func (s *Store) DeleteFile(ctx context.Context, path string) error {
 func decodeDigest(doc string) (*bot.Digest, error) {
 	var d bot.Digest
 	if err := rows.DecodeDigest(doc, &d); err != nil {
-		return nil, fmt.Errorf("decode post: %w", err)
+		return nil, fmt.Errorf("decode post: %w: %w", bot.ErrUnreadable, err)
 	}
 	return &d, nil
 }
