@@ -44,12 +44,12 @@ type Paper struct {
 }
 
 // Link is the best link for the paper's title: its arXiv page when it has an
-// id, else whatever URL the heading carried.
+// id, else the URL the heading carried when it is a web address (WebURL).
 func (p *Paper) Link() string {
 	if p.ID != "" {
 		return p.ID.AbsURL()
 	}
-	return p.URL
+	return WebURL(p.URL)
 }
 
 // Section returns the first section whose name matches (case-insensitive).

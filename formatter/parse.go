@@ -66,40 +66,10 @@ var markdown = goldmark.New(
 )
 
 // PostName reports whether a file name is a dated post (YYYY-MM-DD-slug.md)
-// and returns its date (y, m, d) -- README.md, *.txt, undated names: false.
-// A leading directory is ignored.
+// and returns its date; it is bot.PostName, the one rule for post names.
 func PostName(name string) (date string, ok bool) {
-	if i := strings.LastIndexAny(name, `/\`); i >= 0 {
-		name = name[i+1:]
-	}
-	var slug string
-	switch {
-	case strings.HasSuffix(name, ".md"):
-		slug = name[:len(name)-len(".md")]
-	case strings.HasSuffix(name, ".markdown"):
-		slug = name[:len(name)-len(".markdown")]
-	default:
-		return "", false
-	}
-	// "2025-09-30" + "-" + a non-empty slug, as Jekyll requires.
-	if len(slug) < len("2006-01-02-x") || slug[10] != '-' {
-		return "", false
-	}
-	date = slug[:10]
-	for i := 0; i < 10; i++ {
-		c := date[i]
-		if i == 4 || i == 7 {
-			if c != '-' {
-				return "", false
-			}
-		} else if c < '0' || c > '9' {
-			return "", false
-		}
-	}
-	if _, err := time.Parse(time.DateOnly, date); err != nil {
-		return "", false
-	}
-	return date, true
+	date, _, ok = bot.PostName(name)
+	return date, ok
 }
 
 // Parse reads one post. It fails with a *bot.PostError naming the file and
@@ -279,7 +249,20 @@ type converter struct {
 	// inline markup; depth is how many are in use.
 	scratch *runScratch
 	depth   int
+	// lists is how many lists enclose the one being converted.
+	lists int
 }
+
+// MaxListDepth is how deeply lists may nest in the model: an item nested
+// deeper becomes a further item of its enclosing list at this depth, so a
+// pathological post (10,000 levels of "- - - ...") costs what its text
+// costs, and every renderer can indent each level (Slack rich_text lists
+// take indent 0 to 8).
+const MaxListDepth = 8
+
+// maxInlineDepth is how deeply bold and italics may nest in the model;
+// deeper markers keep their text and lose their formatting.
+const maxInlineDepth = 8
 
 // runScratch is the converter's reusable scratch, pooled across posts: a
 // post has hundreds of inline lists, and growing a fresh text buffer and
@@ -389,7 +372,7 @@ func (c *converter) paper(h *ast.Heading, position int) bot.Paper {
 	}
 	p.Title = title
 	if link := firstLink(ins); link != nil {
-		p.URL = link.URL
+		p.URL = link.URL // a web address: addLink drops the others
 		if id, version, ok := bot.ParseArxivID(link.URL); ok {
 			p.ID, p.Version = id, version
 		}
@@ -516,16 +499,9 @@ func (c *converter) blocks(n ast.Node, out []bot.Block) []bot.Block {
 		if v.IsOrdered() {
 			b.Start = v.Start
 		}
-		for item := v.FirstChild(); item != nil; item = item.NextSibling() {
-			var blocks []bot.Block
-			for ch := item.FirstChild(); ch != nil; ch = ch.NextSibling() {
-				blocks = c.blocks(ch, blocks)
-			}
-			if blocks == nil {
-				blocks = []bot.Block{}
-			}
-			b.Items = append(b.Items, blocks)
-		}
+		c.lists++
+		b.Items = c.items(v, b.Items)
+		c.lists--
 		out = append(out, b)
 	case *ast.Heading:
 		// A level-3+ heading inside a section: a bold line, so it still
@@ -551,6 +527,31 @@ func (c *converter) blocks(n ast.Node, out []bot.Block) []bot.Block {
 	default: // quotes and anything else: their content
 		for ch := n.FirstChild(); ch != nil; ch = ch.NextSibling() {
 			out = c.blocks(ch, out)
+		}
+	}
+	return out
+}
+
+// items appends the items of list to out. At MaxListDepth the items of
+// lists nested in an item follow it as items of this list (in document
+// order) instead of nesting further.
+func (c *converter) items(list *ast.List, out [][]bot.Block) [][]bot.Block {
+	for item := list.FirstChild(); item != nil; item = item.NextSibling() {
+		var blocks []bot.Block
+		var deeper []*ast.List
+		for ch := item.FirstChild(); ch != nil; ch = ch.NextSibling() {
+			if l, ok := ch.(*ast.List); ok && c.lists >= MaxListDepth {
+				deeper = append(deeper, l)
+				continue
+			}
+			blocks = c.blocks(ch, blocks)
+		}
+		if blocks == nil {
+			blocks = []bot.Block{}
+		}
+		out = append(out, blocks)
+		for _, l := range deeper {
+			out = c.items(l, out)
 		}
 	}
 	return out
@@ -677,6 +678,10 @@ func (c *converter) inlineRuns(n ast.Node, r *runs) {
 				c.space = false
 				r.text = append(r.text, ' ')
 			}
+			if c.depth > maxInlineDepth {
+				c.inlineRuns(v, r) // too deep: the text without the markers
+				continue
+			}
 			if kids := c.childRuns(v); len(kids) > 0 {
 				c.add(r, bot.Inline{Kind: kind, Children: kids})
 			}
@@ -686,7 +691,12 @@ func (c *converter) inlineRuns(n ast.Node, r *runs) {
 			c.addLink(r, v.Destination, v)
 		case *ast.AutoLink:
 			label := string(v.Label(c.src))
-			c.add(r, bot.Inline{Kind: bot.LinkInline, URL: string(v.URL(c.src)),
+			url := bot.WebURL(string(v.URL(c.src)))
+			if url == "" {
+				c.text(r, []byte(label), false)
+				continue
+			}
+			c.add(r, bot.Inline{Kind: bot.LinkInline, URL: url,
 				Children: []bot.Inline{{Kind: bot.TextInline, Text: label}}})
 		case *ast.RawHTML:
 			// Inline HTML such as "<T>" in a title is literal text to us:
@@ -708,7 +718,18 @@ func (c *converter) addLink(r *runs, dest []byte, n ast.Node) {
 		c.space = false
 		r.text = append(r.text, ' ')
 	}
-	url := strings.TrimSpace(string(decodeTo(nil, dest, true)))
+	raw := strings.TrimSpace(string(decodeTo(nil, dest, true)))
+	url := bot.WebURL(raw)
+	if url == "" {
+		// Not a web link (javascript:, data:, a relative path): the text
+		// stays, the link goes.
+		if n.ChildCount() == 0 {
+			c.text(r, []byte(raw), false)
+			return
+		}
+		c.inlineRuns(n, r)
+		return
+	}
 	kids := c.childRuns(n)
 	if len(kids) == 0 {
 		kids = []bot.Inline{{Kind: bot.TextInline, Text: url}}

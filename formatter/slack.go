@@ -720,15 +720,11 @@ func PostURL(siteURL, path string, date time.Time, categories []string) string {
 		return ""
 	}
 	name := path[strings.LastIndexByte(path, '/')+1:]
-	name = strings.TrimSuffix(name, ".md")
-	name = strings.TrimSuffix(name, ".markdown")
-	slug := name
-	if len(name) > 11 && name[4] == '-' && name[7] == '-' && name[10] == '-' {
-		slug = name[11:]
+	slug := strings.TrimSuffix(strings.TrimSuffix(name, ".md"), ".markdown")
+	if day, s, ok := bot.PostName(name); ok {
+		slug = s
 		if date.IsZero() {
-			if t, err := time.Parse(time.DateOnly, name[:10]); err == nil {
-				date = t
-			}
+			date, _ = time.Parse(time.DateOnly, day)
 		}
 	}
 	var b strings.Builder

@@ -2,9 +2,8 @@
 // which file names are dated posts, and the stat-only listing and guarded
 // reading of a folder of posts. The sources themselves live in the
 // subpackages folder (a directory on disk) and git (a repository paperbot
-// clones and pulls); both implement bot.Source. The name rule is a copy of
-// formatter.PostName kept here on purpose: a source decides which files
-// exist, the parser what they mean, and neither should import the other.
+// clones and pulls); both implement bot.Source. Which names are dated
+// posts is bot.PostName's rule, shared with the parser and the renderers.
 package source
 
 import (
@@ -17,7 +16,6 @@ import (
 	"path"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/paperbot/paperbot/bot"
 )
@@ -27,54 +25,11 @@ import (
 // the bot's memory with it.
 const MaxPostSize = 16 << 20
 
-// PostName reports whether a file name (no folder) is a dated Jekyll post,
-// YYYY-MM-DD-slug.md or .markdown with a real calendar date, and returns
-// the date as "2006-01-02". README.md, *.txt, undated names and impossible
-// dates (2025-02-30) are not posts.
-//
-// It matches what `^\d{4}-\d{2}-\d{2}-.+\.(md|markdown)$` plus a date check
-// would, by hand: List calls it for every file of the archive on every
-// tick, and this is several times faster than the regexp.
+// PostName reports whether a file name (no folder) is a dated Jekyll post
+// and returns its date as "2006-01-02"; the rule is bot.PostName's.
 func PostName(name string) (date string, ok bool) {
-	var slug string
-	switch {
-	case strings.HasSuffix(name, ".md"):
-		slug = name[:len(name)-len(".md")]
-	case strings.HasSuffix(name, ".markdown"):
-		slug = name[:len(name)-len(".markdown")]
-	default:
-		return "", false
-	}
-	// "YYYY-MM-DD-" then at least one character of slug.
-	if len(slug) < 12 || slug[4] != '-' || slug[7] != '-' || slug[10] != '-' {
-		return "", false
-	}
-	y, ok1 := digits(slug[0:4])
-	m, ok2 := digits(slug[5:7])
-	d, ok3 := digits(slug[8:10])
-	if !ok1 || !ok2 || !ok3 || m < 1 || m > 12 || d < 1 || d > daysIn(y, m) {
-		return "", false
-	}
-	if strings.IndexByte(slug[11:], '\n') >= 0 { // the regexp's "." stops at newlines
-		return "", false
-	}
-	return slug[:10], true
-}
-
-func digits(s string) (int, bool) {
-	n := 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		n = n*10 + int(c-'0')
-	}
-	return n, true
-}
-
-func daysIn(y, m int) int {
-	return time.Date(y, time.Month(m)+1, 0, 0, 0, 0, 0, time.UTC).Day()
+	date, _, ok = bot.PostName(name)
+	return date, ok
 }
 
 // ListDir returns the dated posts in dir and in its direct subfolders

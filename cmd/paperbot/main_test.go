@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -360,5 +361,46 @@ func TestPreviewConfigDefaults(t *testing.T) {
 		if dflt == want {
 			t.Errorf("%s: %s output equals the default's; the test proves nothing", format, mode)
 		}
+	}
+}
+
+// TestPreviewRefusesHugeAndSpecialFiles: preview reads posts under check's
+// rules, so a 20 MB file and a symlink to /dev/zero are refused by their
+// size and type before anything is read (the allocation during the whole
+// run stays far below either's size), and the good post still renders.
+func TestPreviewRefusesHugeAndSpecialFiles(t *testing.T) {
+	dir := writePosts(t)
+	good := filepath.Join(dir, "2025-10-01-good.md")
+	big := filepath.Join(dir, "2025-10-03-big.md")
+	f, err := os.Create(big)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Truncate(20 << 20); err != nil { // sparse: 20 MB of NULs
+		t.Fatal(err)
+	}
+	f.Close()
+	zero := filepath.Join(dir, "2025-10-04-zero.md")
+	if err := os.Symlink("/dev/zero", zero); err != nil {
+		t.Skipf("cannot make a symlink: %v", err)
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	code, out, errs := paperbot(t, "preview", "--format", "text", big, zero, good)
+	runtime.ReadMemStats(&after)
+	if code != 1 {
+		t.Errorf("exit %d, want 1", code)
+	}
+	if !strings.Contains(errs, big+": 20971520 bytes, more than the 16777216 a post may have") {
+		t.Errorf("big file not refused by its size: %q", errs)
+	}
+	if !strings.Contains(errs, zero+": not a regular file") {
+		t.Errorf("/dev/zero not refused as not a regular file: %q", errs)
+	}
+	if !strings.Contains(out, "A Paper") {
+		t.Errorf("the good post was not rendered: %q", out)
+	}
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 4<<20 {
+		t.Errorf("preview allocated %d bytes: it read what it should have refused", alloc)
 	}
 }

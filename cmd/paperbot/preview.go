@@ -5,10 +5,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
 	"github.com/paperbot/paperbot/bot"
+	"github.com/paperbot/paperbot/bot/source"
 	"github.com/paperbot/paperbot/config"
 	"github.com/paperbot/paperbot/formatter"
 )
@@ -88,7 +90,7 @@ func previewCmd(ctx context.Context, args []string, s stdio) int {
 
 	failed := 0
 	for i, file := range files {
-		src, err := os.ReadFile(file)
+		src, err := readPostFile(file)
 		if err != nil {
 			fmt.Fprintf(s.err, "paperbot preview: %v\n", err)
 			failed++
@@ -131,4 +133,36 @@ func previewCmd(ctx context.Context, args []string, s stdio) int {
 		return 1
 	}
 	return 0
+}
+
+// readPostFile reads a post named on the command line under the rules the
+// bot reads its posts by: a regular file (a symlink counts by its target)
+// of at most source.MaxPostSize bytes. A device such as /dev/zero or an
+// oversized file is refused before anything is read.
+func readPostFile(name string) ([]byte, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !info.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: not a regular file", name)
+	}
+	if info.Size() > source.MaxPostSize {
+		return nil, fmt.Errorf("%s: %d bytes, more than the %d a post may have", name, info.Size(), source.MaxPostSize)
+	}
+	// The file may grow between Stat and ReadAll: read one byte past the cap
+	// to notice.
+	b, err := io.ReadAll(io.LimitReader(f, source.MaxPostSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if len(b) > source.MaxPostSize {
+		return nil, fmt.Errorf("%s: more than the %d bytes a post may have", name, source.MaxPostSize)
+	}
+	return b, nil
 }
