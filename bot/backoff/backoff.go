@@ -11,6 +11,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -63,6 +64,32 @@ func NetworkTransient(err error) bool {
 	msg := err.Error()
 	return strings.Contains(msg, "EOF") || strings.Contains(msg, "connection reset") || strings.Contains(msg, "connection refused")
 }
+
+// NotSent reports whether err happened before a request left the machine:
+// a DNS failure, a refused connection, any failure to dial. Such a call
+// cannot have reached the platform, so the next attempt may simply send;
+// anything else that is not an answer (a timeout, a reset) may have.
+func NotSent(err error) bool {
+	if err == nil {
+		return false
+	}
+	var dns *net.DNSError
+	if errors.As(err, &dns) {
+		return true
+	}
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "dial" {
+		return true
+	}
+	return errors.Is(err, syscall.ECONNREFUSED)
+}
+
+// MaxUnsent is how many attempts in a row that sent nothing (NotSent) a
+// call makes before it hands the failure back: a chat that refuses
+// connections is retried on the engine's clock, with its backoff, not
+// inside one call until its deadline (which would leave the last attempt's
+// outcome unknown).
+const MaxUnsent = 3
 
 // Policy tunes how an adapter retries transient failures; calls are
 // retried until the caller's context ends.

@@ -20,9 +20,10 @@ func TestEngineExactlyOnce(t *testing.T) {
 	st := memStore(t, d)
 	e := &bot.Engine{Store: st, Targets: []bot.Target{tg}, Holder: "test", Logger: quiet, Now: func() time.Time { return d.Date.Add(time.Hour) }}
 
-	// 1. The third message is refused: the record keeps the two sent.
+	// 1. The third message is refused (400: permanent, the post fails
+	// alone): the record keeps the two sent.
 	f.PassNext(2)
-	f.FailNext(1, 403)
+	f.FailNext(1, 400)
 	if _, err := e.Send(ctxT(t), "2025-01-02", "", false); err == nil {
 		t.Fatal("want the refused send to fail")
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
+	"github.com/paperbot/paperbot/bot"
 	"github.com/paperbot/paperbot/bot/backoff"
 )
 
@@ -144,9 +145,30 @@ func permanentError(op string, err error, secrets ...string) error {
 		if de.Hint == "" && de.Status == 401 {
 			de.Hint = "the bot token is invalid (discord.bot_token)"
 		}
+		if refusesPost(de) {
+			return bot.Permanent(de)
+		}
 		return de
 	}
 	return fmt.Errorf("%s: %s", op, redact(err.Error(), secrets))
+}
+
+// refusesPost reports whether Discord refused the message itself (a 4xx
+// other than 429, such as 400 invalid form body or 413), as opposed to the
+// target's setup (a bad token, a missing channel or permission: 401, 403,
+// 404), which every post would hit alike. Only the first is marked
+// bot.Permanent: the post fails alone and later posts go on, while a
+// broken setup holds the queue until it is fixed, keeping date order.
+func refusesPost(de *DiscordError) bool {
+	switch de.Status {
+	case 401, 403, 404, 429:
+		return false
+	}
+	switch de.Code {
+	case codeUnknownChannel, codeUnknownWebhook, codeBadWebhookToken, codeMissingAccess, codeMissingPerms:
+		return false
+	}
+	return de.Status >= 400 && de.Status < 500
 }
 
 // redact removes secrets (a webhook token appears in the URL that
@@ -166,6 +188,10 @@ func redact(s string, secrets []string) string {
 // X-RateLimit headers; its blind 429 sleep is turned off per call so the
 // wait honours ctx.
 func request(ctx context.Context, s *discordgo.Session, r Retry, op, method, url, bucket string, body any, onRetry func(reason string), secrets ...string) ([]byte, error) {
+	// unknown: an attempt failed in a way that may have reached Discord (a
+	// timeout, a 5xx, a reset). Without one, a final failure sent nothing.
+	unknown := false
+	unsent := 0 // attempts in a row that never left the machine
 	for attempt := 0; ; attempt++ {
 		cctx, cancel := context.WithTimeout(ctx, r.CallTimeout)
 		out, err := s.RequestWithBucketID(method, url, body, bucket,
@@ -174,7 +200,14 @@ func request(ctx context.Context, s *discordgo.Session, r Retry, op, method, url
 		if err == nil {
 			return out, nil
 		}
+		unknown = unknown || !refusedBeforeSending(err)
+		if unsent++; !backoff.NotSent(err) {
+			unsent = 0
+		}
 		kind, wait := classify(ctx, err)
+		if ctx.Err() != nil {
+			return nil, settled(fmt.Errorf("%s: %w (last error: %s)", op, ctx.Err(), redact(err.Error(), secrets)), unknown)
+		}
 		switch kind {
 		case rateLimited:
 			wait = max(wait, r.MinRetryAfter)
@@ -182,6 +215,9 @@ func request(ctx context.Context, s *discordgo.Session, r Retry, op, method, url
 				onRetry("ratelimited")
 			}
 		case transient:
+			if unsent >= backoff.MaxUnsent {
+				return nil, settled(fmt.Errorf("%s: %s", op, redact(err.Error(), secrets)), unknown)
+			}
 			wait = r.Delay(attempt)
 			if onRetry != nil {
 				onRetry("transient")
@@ -190,7 +226,30 @@ func request(ctx context.Context, s *discordgo.Session, r Retry, op, method, url
 			return nil, permanentError(op, err, secrets...)
 		}
 		if serr := sleep(ctx, wait); serr != nil {
-			return nil, fmt.Errorf("%s: gave up after %d attempts: %s", op, attempt+1, redact(err.Error(), secrets))
+			return nil, settled(fmt.Errorf("%s: gave up after %d attempts: %s", op, attempt+1, redact(err.Error(), secrets)), unknown)
 		}
 	}
+}
+
+// settled marks a final transient error as having sent nothing when no
+// attempt could have reached Discord.
+func settled(err error, unknown bool) error {
+	if unknown {
+		return err
+	}
+	return bot.NotSent(err)
+}
+
+// refusedBeforeSending reports whether a failed call surely changed
+// nothing: Discord answered with a 4xx (429 included), or the request
+// never left the machine (a refused connection, DNS).
+func refusedBeforeSending(err error) bool {
+	if st := StatusOf(err); st != 0 {
+		return st < 500
+	}
+	var rl *discordgo.RateLimitError
+	if errors.As(err, &rl) {
+		return true
+	}
+	return backoff.NotSent(err)
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/paperbot/paperbot/bot"
 	"github.com/paperbot/paperbot/bot/backoff"
 )
 
@@ -33,6 +34,17 @@ var permanentCodes = map[string]string{
 	"cant_update_message":     "the message was not posted by this bot",
 	"cant_delete_message":     "the message was not posted by this bot",
 	"invalid_metadata_format": "Slack refused the message metadata",
+}
+
+// targetCodes are permanent errors of the target (its token, its channel,
+// its scopes), not of the post being sent: every post would fail the same
+// way until a person fixes the config. They are not marked bot.Permanent,
+// so the engine holds the target's queue and retries with backoff, and the
+// posts go out in date order once it is fixed, instead of each failing.
+var targetCodes = map[string]bool{
+	"invalid_auth": true, "not_authed": true, "account_inactive": true, "token_revoked": true,
+	"token_expired": true, "missing_scope": true, "channel_not_found": true, "not_in_channel": true,
+	"is_archived": true, "restricted_action": true, "http_401": true, "http_403": true, "http_404": true,
 }
 
 // transientCodes are Slack errors answered with HTTP 200 that are worth a
@@ -133,11 +145,17 @@ func classify(ctx context.Context, err error) (retryKind, time.Duration) {
 // sleep waits d or until ctx ends.
 func sleep(ctx context.Context, d time.Duration) error { return backoff.Sleep(ctx, d) }
 
-// permanentError wraps a final error of op with its code and hint.
+// permanentError wraps a final error of op with its code and hint. A
+// refusal of the message itself (msg_too_long, invalid_blocks, a 400...)
+// is marked bot.Permanent: the post fails alone and later posts go on.
 func permanentError(op string, err error) error {
 	code := ErrorCodeOf(err)
 	if code == "" {
 		return fmt.Errorf("%s: %w", op, err)
 	}
-	return &SlackError{Op: op, Code: code, Hint: permanentCodes[code], Err: err}
+	se := &SlackError{Op: op, Code: code, Hint: permanentCodes[code], Err: err}
+	if targetCodes[code] {
+		return se
+	}
+	return bot.Permanent(se)
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/paperbot/paperbot/bot"
+	"github.com/paperbot/paperbot/bot/backoff"
 	"github.com/paperbot/paperbot/formatter"
 )
 
@@ -178,45 +179,73 @@ func (t *Target) postOne(ctx context.Context, m formatter.SlackMessage, key stri
 		opts = append(opts, slack.MsgOptionTS(thread))
 	}
 	ref := bot.MessageRef{Channel: t.cfg.Channel, Thread: thread}
+	// ambiguous: an attempt failed in a way that may have posted the
+	// message (a timeout, a 5xx, a reset), and no look in the history
+	// since has settled it.
 	ambiguous := false
 	err := t.do(ctx, "chat.postMessage", func(ctx context.Context) error {
 		if ambiguous {
-			if found, ok := t.findPart(ctx, key, part, thread); ok {
+			found, ok, err := t.findPart(ctx, key, part, thread)
+			if err != nil {
+				return err
+			}
+			if ok {
 				ref.ID = found
 				return nil
 			}
+			ambiguous = false
 		}
 		_, ts, err := t.api.PostMessageContext(ctx, t.cfg.Channel, opts...)
 		if err != nil {
-			var rl *slack.RateLimitedError
-			// A 429 was refused before anything happened; other failures may
-			// have gone through.
-			ambiguous = !errors.As(err, &rl)
+			ambiguous = ambiguous || !refusedBeforeSending(err)
 			return err
 		}
 		ref.ID = ts
 		return nil
 	})
+	if err != nil && !ambiguous && !bot.IsPermanent(err) {
+		// Every attempt was refused before anything was posted: the
+		// engine may simply send again, without searching the history.
+		err = bot.NotSent(err)
+	}
 	return ref, err
 }
 
-// findPart looks for a message of (key, part) among the recent messages.
-func (t *Target) findPart(ctx context.Context, key string, part int, thread string) (string, bool) {
+// refusedBeforeSending reports whether a failed chat.postMessage surely
+// posted nothing: Slack answered with an error (a 429, ok:false, a 4xx), or
+// the request never left the machine (a refused connection, DNS).
+func refusedBeforeSending(err error) bool {
+	var rl *slack.RateLimitedError
+	var ser slack.SlackErrorResponse
+	var sc slack.StatusCodeError
+	switch {
+	case errors.As(err, &rl), errors.As(err, &ser):
+		return true
+	case errors.As(err, &sc):
+		return sc.Code < 500
+	}
+	return backoff.NotSent(err)
+}
+
+// findPart looks for a message of (key, part) among the recent messages;
+// ok false with a nil error means it is surely not there.
+func (t *Target) findPart(ctx context.Context, key string, part int, thread string) (string, bool, error) {
 	refs, err := t.scan(ctx, key, thread != "")
 	if err != nil {
 		t.log.Warn("looking for an uncertain message failed", "err", err)
-		return "", false
+		return "", false, err
 	}
 	if r, ok := refs[part]; ok {
-		return r.ID, true
+		return r.ID, true, nil
 	}
-	return "", false
+	return "", false, nil
 }
 
 // do runs call with the pace, retries and backoff of the target, and turns
 // a final failure into a *SlackError that names what to fix.
 func (t *Target) do(ctx context.Context, op string, call func(context.Context) error) error {
 	r := t.cfg.Retry
+	unsent := 0 // attempts in a row that never left the machine
 	for attempt := 0; ; attempt++ {
 		// Slack's one-message-a-second guideline is about writes; reads
 		// (history during Recover) have their own, looser tier.
@@ -241,6 +270,13 @@ func (t *Target) do(ctx context.Context, op string, call func(context.Context) e
 			// hold back as Slack asked.
 			delayChannel(t.cfg.Channel, wait)
 		case transient:
+			if unsent++; !backoff.NotSent(err) {
+				unsent = 0
+			}
+			if unsent >= backoff.MaxUnsent {
+				t.log.Warn("slack unreachable", "op", op, "attempts", unsent, "err", err)
+				return fmt.Errorf("%s: %w", op, err)
+			}
 			wait = r.Delay(attempt)
 			t.cfg.Metrics.retry(t.cfg.Name, "transient")
 			t.log.Warn("slack call failed, retrying", "op", op, "attempt", attempt+1, "wait", wait, "err", err)

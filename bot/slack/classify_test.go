@@ -1,0 +1,84 @@
+package slack
+
+import (
+	"context"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/paperbot/paperbot/bot"
+	"github.com/paperbot/paperbot/bot/slack/slackfake"
+	"github.com/paperbot/paperbot/formatter"
+)
+
+// TestPostFailureKinds checks what a failed Post tells the engine: whether
+// the post failed alone (permanent), sent nothing (no Recover needed), or
+// may have gone out.
+func TestPostFailureKinds(t *testing.T) {
+	d := exampleDigest("2025-01-02", 1, false)
+	tests := []struct {
+		name                string
+		setup               func(f *slackfake.Server) *Target
+		permanent, notSent  bool
+		historySearchesZero bool
+	}{{
+		name: "refused connection",
+		setup: func(f *slackfake.Server) *Target {
+			return NewTarget(slack.New("xoxb-test", slack.OptionAPIURL(deadURL(t))), TargetConfig{Name: "team", Channel: "C1", Pace: -1, Retry: fastRetry}, nil)
+		},
+		notSent: true, historySearchesZero: true,
+	}, {
+		name: "payload refused",
+		setup: func(f *slackfake.Server) *Target {
+			f.FailNext(1000, slackfake.Fault{Method: "chat.postMessage", Error: "invalid_blocks"})
+			return newTarget(f, formatter.SlackContainer, nil)
+		},
+		permanent: true, historySearchesZero: true,
+	}, {
+		name: "channel gone: the target, not the post",
+		setup: func(f *slackfake.Server) *Target {
+			f.SetChannelError("C1", "channel_not_found")
+			return newTarget(f, formatter.SlackContainer, nil)
+		},
+		// Not permanent (every post would fail alike: the queue holds
+		// until the setup is fixed), but Slack answered: nothing went out.
+		notSent: true, historySearchesZero: true,
+	}, {
+		name: "500 to everything: unknown outcome",
+		setup: func(f *slackfake.Server) *Target {
+			f.ServerErrorNext("chat.postMessage", 1000, 500)
+			return newTarget(f, formatter.SlackContainer, nil)
+		},
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFake(t)
+			tg := tt.setup(f)
+			ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+			defer cancel()
+			_, err := tg.Post(ctx, d, "pb-0123456789abcdef")
+			if err == nil {
+				t.Fatal("Post succeeded")
+			}
+			if bot.IsPermanent(err) != tt.permanent || bot.IsNotSent(err) != tt.notSent {
+				t.Errorf("err %v: permanent %v notSent %v, want %v %v", err, bot.IsPermanent(err), bot.IsNotSent(err), tt.permanent, tt.notSent)
+			}
+			if n := len(f.Calls("conversations.history")); tt.historySearchesZero && n != 0 {
+				t.Errorf("%d history searches, want none", n)
+			}
+		})
+	}
+}
+
+// deadURL is an API URL where nothing listens: connections are refused.
+func deadURL(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return "http://" + addr + "/api/"
+}
