@@ -748,7 +748,8 @@ func TestRunTicksAndStopsGracefully(t *testing.T) {
 		once.Do(func() {
 			close(inPost)
 			cancel()
-			time.Sleep(50 * time.Millisecond)
+			// The send goes on after shutdown began.
+			<-ctx.Done()
 		})
 	}
 	e.Trigger()

@@ -71,9 +71,14 @@ type TargetConfig struct {
 	Keywords []string
 	Details  formatter.SlackDetails
 	SiteURL  string
-	// Pace is the least gap between two messages to the channel, shared by
-	// every target of the channel: 0 means DefaultPace, negative none.
-	Pace    time.Duration
+	// Pace is the least gap between two messages to the channel: 0 means
+	// DefaultPace, negative none.
+	Pace time.Duration
+	// Pacer books the channels' message slots. Targets that share one
+	// (paperbot run gives every target of a workspace the same) keep Pace
+	// between their messages to a shared channel; nil: a pacer of the
+	// target's own.
+	Pacer   *Pacer
 	Retry   Retry
 	Metrics *Metrics
 }
@@ -99,6 +104,9 @@ func NewTarget(client *slack.Client, cfg TargetConfig, logger *slog.Logger) *Tar
 	}
 	if cfg.Pace == 0 {
 		cfg.Pace = DefaultPace
+	}
+	if cfg.Pacer == nil {
+		cfg.Pacer = NewPacer()
 	}
 	cfg.Retry = withDefaults(cfg.Retry)
 	return &Target{api: client, cfg: cfg, log: logger.With("target", cfg.Name, "channel", cfg.Channel)}
@@ -250,7 +258,7 @@ func (t *Target) do(ctx context.Context, op string, call func(context.Context) e
 		// Slack's one-message-a-second guideline is about writes; reads
 		// (history during Recover) have their own, looser tier.
 		if strings.HasPrefix(op, "chat.") {
-			if err := pace(ctx, t.cfg.Channel, t.cfg.Pace); err != nil {
+			if err := t.cfg.Pacer.wait(ctx, t.cfg.Channel, t.cfg.Pace); err != nil {
 				return fmt.Errorf("%s: %w", op, err)
 			}
 		}
@@ -268,7 +276,7 @@ func (t *Target) do(ctx context.Context, op string, call func(context.Context) e
 			t.log.Warn("slack rate limit, waiting", "op", op, "retry_after", wait)
 			// The channel's pacer waits too, so other targets of the channel
 			// hold back as Slack asked.
-			delayChannel(t.cfg.Channel, wait)
+			t.cfg.Pacer.delay(t.cfg.Channel, wait)
 		case transient:
 			if unsent++; !backoff.NotSent(err) {
 				unsent = 0
@@ -475,34 +483,38 @@ func (t *Target) Edit(ctx context.Context, d *bot.Digest, key string, refs []bot
 	return out, nil
 }
 
-// The per-channel pacer: Slack asks for about one message per second per
-// channel, and several targets may share a channel.
-var pacer = struct {
-	sync.Mutex
+// Pacer spaces the messages to each channel: Slack asks for about one
+// message per second per channel, and several targets may share a channel.
+// It is safe for concurrent use.
+type Pacer struct {
+	mu   sync.Mutex
 	next map[string]time.Time
-}{next: map[string]time.Time{}}
+}
 
-// pace waits for the channel's next slot and books the one after it.
-func pace(ctx context.Context, channel string, gap time.Duration) error {
+// NewPacer returns a pacer with every channel free.
+func NewPacer() *Pacer { return &Pacer{next: map[string]time.Time{}} }
+
+// wait waits for the channel's next slot and books the one gap after it.
+func (p *Pacer) wait(ctx context.Context, channel string, gap time.Duration) error {
 	if gap < 0 {
 		return ctx.Err()
 	}
-	pacer.Lock()
+	p.mu.Lock()
 	now := time.Now()
-	at := pacer.next[channel]
+	at := p.next[channel]
 	if at.Before(now) {
 		at = now
 	}
-	pacer.next[channel] = at.Add(gap)
-	pacer.Unlock()
+	p.next[channel] = at.Add(gap)
+	p.mu.Unlock()
 	return sleep(ctx, at.Sub(now))
 }
 
-// delayChannel pushes the channel's next slot to at least now+d.
-func delayChannel(channel string, d time.Duration) {
-	pacer.Lock()
-	defer pacer.Unlock()
-	if at := time.Now().Add(d); at.After(pacer.next[channel]) {
-		pacer.next[channel] = at
+// delay pushes the channel's next slot to at least now+d.
+func (p *Pacer) delay(channel string, d time.Duration) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if at := time.Now().Add(d); at.After(p.next[channel]) {
+		p.next[channel] = at
 	}
 }

@@ -85,7 +85,8 @@ func TestAmbiguousFailureNotDoubled(t *testing.T) {
 	d := exampleDigest("2025-10-01", 1, false)
 	// Simulate "posted but the answer got lost": post part 0 directly with
 	// the right metadata, then let the target's first call time out.
-	f.SlowNext("chat.postMessage", 1, 3*time.Second)
+	slow := make(chan struct{})
+	f.FailNext(1, slackfake.Fault{Method: "chat.postMessage", Delay: 3 * time.Second, Taken: slow})
 	tg.cfg.Retry.CallTimeout = 200 * time.Millisecond
 	pre := NewTarget(f.Client(), TargetConfig{Name: "x", Channel: "C1", Pace: -1, Retry: fastRetry}, nil)
 	done := make(chan error, 1)
@@ -95,7 +96,7 @@ func TestAmbiguousFailureNotDoubled(t *testing.T) {
 		refs, err = tg.Post(ctxT(t), d, "amb")
 		done <- err
 	}()
-	time.Sleep(50 * time.Millisecond)
+	<-slow // the target's first call is under way: the part goes in behind its back
 	if _, err := pre.Post(ctxT(t), d, "amb"); err != nil {
 		t.Fatalf("pre-post: %v", err)
 	}
@@ -337,6 +338,35 @@ func TestPace(t *testing.T) {
 	}
 	if el := time.Since(start); el < 200*time.Millisecond {
 		t.Errorf("3 messages took %v; pacing at 100ms needs >= 200ms", el)
+	}
+}
+
+// Targets that share a Pacer keep the gap between each other's messages
+// to one channel; a target with a pacer of its own does not wait for them.
+// The gap is an hour, so "waits" shows as a context deadline, not a time.
+func TestPacerShared(t *testing.T) {
+	f := newFake(t)
+	shared := NewPacer()
+	cfg := func(name string, p *Pacer) TargetConfig {
+		return TargetConfig{Name: name, Channel: "CPACE", Pace: time.Hour, Pacer: p, Retry: fastRetry}
+	}
+	a := NewTarget(f.Client(), cfg("a", shared), nil)
+	b := NewTarget(f.Client(), cfg("b", shared), nil)
+	alone := NewTarget(f.Client(), cfg("c", nil), nil)
+	d := exampleDigest("2025-10-01", 1, false)
+	if _, err := a.Post(ctxT(t), d, "k-a"); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if _, err := b.Post(ctx, d, "k-b"); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("second target of a shared pacer: err = %v, want it waiting past its deadline", err)
+	}
+	if _, err := alone.Post(ctxT(t), d, "k-c"); err != nil {
+		t.Errorf("target with its own pacer: %v", err)
+	}
+	if n := len(f.Messages("CPACE")); n != 2 {
+		t.Errorf("%d messages in the channel, want 2 (a and c)", n)
 	}
 }
 

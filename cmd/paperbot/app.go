@@ -18,6 +18,7 @@ import (
 	slackapi "github.com/slack-go/slack"
 
 	"github.com/paperbot/paperbot/bot"
+	"github.com/paperbot/paperbot/bot/backoff"
 	"github.com/paperbot/paperbot/bot/console"
 	"github.com/paperbot/paperbot/bot/discord"
 	"github.com/paperbot/paperbot/bot/metrics"
@@ -43,6 +44,8 @@ type Main struct {
 	Holder string
 	// NoListen builds everything but serves no HTTP (paperbot send).
 	NoListen bool
+	// Timing overrides the production timings; tests run on milliseconds.
+	Timing Timing
 
 	Store  bot.Store
 	Engine *bot.Engine
@@ -53,6 +56,21 @@ type Main struct {
 	discord      *discordgo.Session
 	gateway      *discord.Gateway
 	closeOnce    sync.Once
+}
+
+// Timing is how long the bot waits between things. Zero fields keep the
+// production values, which follow the platforms' rules; tests shorten them
+// so that a retry storm takes milliseconds.
+type Timing struct {
+	// SlackPace is the least gap between two messages to one Slack channel
+	// (0: slack.DefaultPace; negative: none).
+	SlackPace time.Duration
+	// Retry is the Slack and Discord adapters' backoff (zero fields: the
+	// backoff.Policy defaults and each platform's 429 floor).
+	Retry backoff.Policy
+	// LeaseTTL is how long the sender lease lasts without renewal (0: the
+	// engine's default).
+	LeaseTTL time.Duration
 }
 
 // NewMain returns a Main for a validated cfg.
@@ -115,6 +133,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		Logger:   m.Logger.With("component", "engine"),
 		Observer: obs,
 		Holder:   m.Holder,
+		LeaseTTL: m.Timing.LeaseTTL,
 	}
 	if cfg.ExpectBy != "" {
 		eb, err := bot.ParseExpectBy(cfg.ExpectBy)
@@ -313,6 +332,9 @@ func (m *Main) targets(obs *metrics.Metrics) ([]bot.Target, error) {
 			return nil, fmt.Errorf("config: slack.details: %w", err)
 		}
 		client := m.slackClient()
+		// One pacer for the workspace: targets sharing a channel keep
+		// Slack's gap between each other's messages.
+		pacer := slack.NewPacer()
 		for _, t := range cfg.Slack.Targets {
 			targets = append(targets, slack.NewTarget(client, slack.TargetConfig{
 				Name:     t.Name,
@@ -321,6 +343,9 @@ func (m *Main) targets(obs *metrics.Metrics) ([]bot.Target, error) {
 				Keywords: t.Keywords,
 				Details:  details,
 				SiteURL:  cfg.Posts.SiteURL,
+				Pace:     m.Timing.SlackPace,
+				Pacer:    pacer,
+				Retry:    m.Timing.Retry,
 				Metrics:  slackMetrics(obs),
 			}, m.Logger.With("component", "slack")))
 		}

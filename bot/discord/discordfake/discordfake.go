@@ -77,6 +77,8 @@ type Server struct {
 	commands map[string][]*discordgo.ApplicationCommand // "app" or "app/guild"
 	cbs      []Callback
 	rejects  []string
+	busy     int        // API requests being handled
+	idle     *sync.Cond // on mu; broadcast when busy drops to 0
 
 	gwOnce  sync.Once
 	gwState *gwState
@@ -96,8 +98,20 @@ func New(token string) *Server {
 		calls:       map[string]int{},
 		commands:    map[string][]*discordgo.ApplicationCommand{},
 	}
+	s.idle = sync.NewCond(&s.mu)
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
 	return s
+}
+
+// Idle waits until no API request is being handled (the gateway does not
+// count), so a test sees what a call whose client gave up (SlowNext) did
+// without sleeping.
+func (s *Server) Idle() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for s.busy > 0 {
+		s.idle.Wait()
+	}
 }
 
 // AddChannel makes a channel exist.
@@ -235,6 +249,16 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.serveGateway(w, r)
 		return
 	}
+	s.mu.Lock()
+	s.busy++
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		if s.busy--; s.busy == 0 {
+			s.idle.Broadcast()
+		}
+		s.mu.Unlock()
+	}()
 	path, ok := strings.CutPrefix(r.URL.Path, "/api/")
 	if !ok {
 		apiError(w, 404, 0, "404: Not Found")

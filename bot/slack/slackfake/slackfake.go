@@ -62,11 +62,15 @@ type Fault struct {
 	// Delay is waited before the reply (slow replies); with no Status and
 	// no Error the call then proceeds normally.
 	Delay time.Duration
+	// Taken, if set, is closed when the first call takes the fault: a test
+	// knows that call is under way without sleeping.
+	Taken chan struct{}
 }
 
 type pendingFault struct {
 	Fault
-	left int
+	left  int
+	taken bool
 }
 
 // Call is one Web API call the fake received.
@@ -251,6 +255,10 @@ func (s *Server) takeFault(method string) *Fault {
 			continue
 		}
 		out := f.Fault
+		if f.Taken != nil && !f.taken {
+			f.taken = true
+			close(f.Taken)
+		}
 		f.left--
 		if f.left <= 0 {
 			s.faults = slices.Delete(s.faults, i, i+1)
