@@ -65,9 +65,13 @@ type Timing struct {
 	// SlackPace is the least gap between two messages to one Slack channel
 	// (0: slack.DefaultPace; negative: none).
 	SlackPace time.Duration
-	// Retry is the Slack and Discord adapters' backoff (zero fields: the
-	// backoff.Policy defaults and each platform's 429 floor).
-	Retry backoff.Policy
+	// CallRetry is the Slack and Discord adapters' backoff within one
+	// call (zero fields: the backoff.Policy defaults and each platform's
+	// 429 floor).
+	CallRetry backoff.Policy
+	// RedeliverMin and RedeliverMax bound the engine's backoff for a
+	// target whose oldest due post failed transiently (0: the engine's).
+	RedeliverMin, RedeliverMax time.Duration
 	// LeaseTTL is how long the sender lease lasts without renewal (0: the
 	// engine's default).
 	LeaseTTL time.Duration
@@ -134,6 +138,8 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		Observer: obs,
 		Holder:   m.Holder,
 		LeaseTTL: m.Timing.LeaseTTL,
+		RetryMin: m.Timing.RedeliverMin,
+		RetryMax: m.Timing.RedeliverMax,
 	}
 	if cfg.ExpectBy != "" {
 		eb, err := bot.ParseExpectBy(cfg.ExpectBy)
@@ -345,7 +351,7 @@ func (m *Main) targets(obs *metrics.Metrics) ([]bot.Target, error) {
 				SiteURL:  cfg.Posts.SiteURL,
 				Pace:     m.Timing.SlackPace,
 				Pacer:    pacer,
-				Retry:    m.Timing.Retry,
+				Retry:    m.Timing.CallRetry,
 				Metrics:  slackMetrics(obs),
 			}, m.Logger.With("component", "slack")))
 		}

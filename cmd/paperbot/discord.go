@@ -57,7 +57,7 @@ func (m *Main) discordTargets(obs *metrics.Metrics) ([]bot.Target, error) {
 			Keywords:   t.Keywords,
 			Details:    details,
 			SiteURL:    m.Config.Posts.SiteURL,
-			Retry:      m.Timing.Retry,
+			Retry:      m.Timing.CallRetry,
 			Metrics: &discord.Metrics{
 				Error: func(target string, status int) { obs.AdapterError("discord", target, strconv.Itoa(status)) },
 				Retry: func(target, reason string) { obs.AdapterRetry("discord", target, reason) },

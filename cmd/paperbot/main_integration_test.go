@@ -46,8 +46,10 @@ func (s *syncBuffer) String() string {
 // fastTiming runs the bot on milliseconds: a Slack pace, backoff and
 // 429 floor short enough that a retry storm takes no noticeable time.
 var fastTiming = Timing{
-	SlackPace: time.Millisecond,
-	Retry:     backoff.Policy{Base: time.Millisecond, Max: 10 * time.Millisecond, MinRetryAfter: time.Millisecond, CallTimeout: 10 * time.Second},
+	SlackPace:    time.Millisecond,
+	CallRetry:    backoff.Policy{Base: time.Millisecond, Max: 10 * time.Millisecond, MinRetryAfter: time.Millisecond, CallTimeout: 10 * time.Second},
+	RedeliverMin: time.Millisecond,
+	RedeliverMax: 10 * time.Millisecond,
 }
 
 // bot is one running Main with its stop function.
