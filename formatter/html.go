@@ -13,15 +13,28 @@ import (
 
 // HTML renders a digest's Slack (container mode) and Discord (spoiler
 // mode) payloads as one self-contained page that mimics both clients
-// closely enough to judge the layout: what the web preview at /posts/{date}
-// shows and what a reviewer screenshots. Everything from the post is
-// HTML-escaped and links other than http(s) are dropped.
+// closely enough to judge the layout: what a reviewer screenshots. The
+// running bot's /posts/{date} embeds the same drawing (HTMLDrawing).
+// Everything from the post is HTML-escaped and links other than http(s)
+// are dropped.
 func HTML(d *bot.Digest) string {
 	var b strings.Builder
-	b.WriteString(`<!doctype html><html><head><meta charset="utf-8"><title>`)
+	b.WriteString(`<!doctype html><html><head><meta charset="utf-8"><meta name="color-scheme" content="light dark"><title>`)
 	b.WriteString(html.EscapeString(digestTitle(d)))
-	b.WriteString(`</title><style>` + htmlStyle + `</style></head><body><div class="cols"><div class="col"><h1>Slack</h1>`)
-	for i, m := range Slack(d, SlackOptions{}) {
+	b.WriteString(`</title><style>body{margin:0}` + HTMLStyle + `</style></head><body>`)
+	b.WriteString(HTMLDrawing(d, SlackOptions{}, DiscordOptions{}))
+	b.WriteString(`</body></html>`)
+	return b.String()
+}
+
+// HTMLDrawing is the body of HTML for the given modes: one element of
+// class "pb-chats" holding a Slack and a Discord column, for pages that
+// embed the drawing under their own head (with HTMLStyle, whose rules all
+// stay inside .pb-chats).
+func HTMLDrawing(d *bot.Digest, so SlackOptions, do DiscordOptions) string {
+	var b strings.Builder
+	b.WriteString(`<div class="pb-chats"><section class="col slack" aria-label="Slack"><h2>Slack</h2>`)
+	for i, m := range Slack(d, so) {
 		b.WriteString(`<div class="msg"><div class="meta">paperbot · message `)
 		b.WriteString(strconv.Itoa(i + 1))
 		b.WriteString(`</div>`)
@@ -30,32 +43,40 @@ func HTML(d *bot.Digest) string {
 		}
 		b.WriteString(`</div>`)
 	}
-	b.WriteString(`</div><div class="col discord"><h1>Discord</h1>`)
-	for i, m := range Discord(d, DiscordOptions{}) {
+	b.WriteString(`</section><section class="col discord" aria-label="Discord"><h2>Discord</h2>`)
+	for i, m := range Discord(d, do) {
 		b.WriteString(`<div class="msg"><div class="meta">paperbot · message `)
 		b.WriteString(strconv.Itoa(i + 1))
 		b.WriteString(`</div>`)
 		discordMessageHTML(&b, m)
 		b.WriteString(`</div>`)
 	}
-	b.WriteString(`</div></div></body></html>`)
+	b.WriteString(`</section></div>`)
 	return b.String()
 }
 
-const htmlStyle = `body{font:15px/1.46 -apple-system,"Segoe UI",Roboto,"Noto Sans KR",sans-serif;margin:0;background:#fff;color:#1d1c1d}
-.cols{display:flex;gap:24px;padding:16px}.col{flex:1;min-width:0}h1{font-size:18px;color:#616061}
-.msg{border-bottom:1px solid #eee;padding:8px 0 16px}.meta{font-weight:700;margin-bottom:4px}
-.hdr{font-size:18px;font-weight:900;margin:4px 0}.ctx{font-size:12px;color:#616061;margin:4px 0}
-.sec{margin:6px 0;white-space:normal}.sec .acc{float:right}
-button{border:1px solid #ccc;border-radius:4px;background:#fff;padding:2px 10px;font-weight:700}
-details{border:1px solid #ddd;border-radius:8px;margin:4px 0 10px;padding:4px 10px}summary{cursor:pointer;color:#1264a3}
-code{background:#f6f6f6;border:1px solid #e0e0e0;border-radius:3px;padding:0 3px;color:#e01e5a;font-size:12px}
-a{color:#1264a3;text-decoration:none}
-.discord{background:#313338;color:#dbdee1;padding:0 12px}.discord h1{color:#b5bac1}.discord .msg{border-color:#3f4147}
-.embed{border-left:4px solid #b31b1b;background:#2b2d31;border-radius:4px;padding:8px 12px;margin:6px 0;max-width:520px}
-.embed .t a{color:#00a8fc;font-weight:700}.embed .f{margin-top:6px}.embed .fn{font-weight:700;font-size:13px}
-.embed .foot{font-size:12px;color:#b5bac1;margin-top:6px}.discord code{background:#1e1f22;color:#dbdee1;border:0}
-.spoiler{background:#1e1f22;color:transparent;border-radius:3px}.spoiler:hover{color:inherit;background:#3a3c42}`
+// HTMLStyle is the drawing's style sheet; every rule is scoped to
+// .pb-chats. The Slack column follows the reader's light or dark
+// preference as the Slack client does; the Discord column is Discord's
+// dark theme either way.
+const HTMLStyle = `.pb-chats{font:15px/1.46 -apple-system,"Segoe UI",Roboto,"Noto Sans CJK KR","Noto Sans KR",sans-serif;display:flex;flex-wrap:wrap;gap:24px;padding:16px;background:#fff;color:#1d1c1d}
+.pb-chats .col{flex:1 1 22rem;min-width:0}.pb-chats h2{font-size:18px;color:#616061;margin:.5em 0}
+.pb-chats .msg{border-bottom:1px solid #eee;padding:8px 0 16px}.pb-chats .meta{font-weight:700;margin-bottom:4px}
+.pb-chats .hdr{font-size:18px;font-weight:900;margin:4px 0}.pb-chats .ctx{font-size:12px;color:#616061;margin:4px 0}
+.pb-chats .sec{margin:6px 0;white-space:normal}.pb-chats .sec .acc{float:right}
+.pb-chats button{border:1px solid #ccc;border-radius:4px;background:#fff;color:inherit;padding:2px 10px;font-weight:700}
+.pb-chats details{border:1px solid #ddd;border-radius:8px;margin:4px 0 10px;padding:4px 10px}.pb-chats summary{cursor:pointer;color:#1264a3}
+.pb-chats code{background:#f6f6f6;border:1px solid #e0e0e0;border-radius:3px;padding:0 3px;color:#e01e5a;font-size:12px}
+.pb-chats a{color:#1264a3;text-decoration:none}
+.pb-chats .discord{background:#313338;color:#dbdee1;padding:0 12px}.pb-chats .discord h2{color:#b5bac1}.pb-chats .discord .msg{border-color:#3f4147}
+.pb-chats .embed{border-left:4px solid #b31b1b;background:#2b2d31;border-radius:4px;padding:8px 12px;margin:6px 0;max-width:520px}
+.pb-chats .embed .t a{color:#00a8fc;font-weight:700}.pb-chats .embed .f{margin-top:6px}.pb-chats .embed .fn{font-weight:700;font-size:13px}
+.pb-chats .embed .foot{font-size:12px;color:#b5bac1;margin-top:6px}.pb-chats .discord code{background:#1e1f22;color:#dbdee1;border:0}
+.pb-chats .discord button{background:#4e5058;border-color:#4e5058}
+.pb-chats .spoiler{background:#1e1f22;color:transparent;border-radius:3px}.pb-chats .spoiler:hover{color:inherit;background:#3a3c42}
+@media (prefers-color-scheme:dark){.pb-chats{background:#1a1d21;color:#d1d2d3}.pb-chats h2,.pb-chats .ctx{color:#ababad}
+.pb-chats .msg{border-color:#35373b}.pb-chats details{border-color:#45474b}.pb-chats summary,.pb-chats a{color:#1d9bd1}
+.pb-chats button{background:#222529;border-color:#565856}.pb-chats code{background:#222529;border-color:#45474b;color:#e8912d}}`
 
 func slackBlockHTML(b *strings.Builder, bl slack.Block) {
 	switch v := bl.(type) {

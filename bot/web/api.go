@@ -255,10 +255,9 @@ func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
 		s.log.Warn("readyz: store unreachable", "err", err)
 		out.Store = "unreachable"
 	}
-	if s.cfg.Ready != nil {
-		var last time.Time
-		out.Scanned, last = s.cfg.Ready()
-		if !last.IsZero() {
+	if e := s.cfg.Engine; e != nil {
+		out.Scanned = e.Ready()
+		if last := e.LastScan(); !last.IsZero() {
 			last = last.In(s.loc)
 			out.LastScan = &last
 		}

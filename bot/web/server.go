@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/paperbot/paperbot/bot"
+	"github.com/paperbot/paperbot/formatter"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -46,10 +47,10 @@ const (
 
 // Config wires a Server. Store is required; everything else is optional.
 type Config struct {
-	Store bot.Store
-	// Commands answers /api/digests the way /digest does (nil: one built on
-	// Store and Location).
-	Commands *bot.Commands
+	Store Store
+	// Commands answers /api/digests the way /digest does (nil: a
+	// bot.Commands on Store and Location, when Store is a whole bot.Store).
+	Commands Digester
 	// Logger (nil: slog.Default()).
 	Logger *slog.Logger
 	// AdminToken opens the status page, previews and retries from anywhere
@@ -57,20 +58,27 @@ type Config struct {
 	// Empty: the status page and previews are loopback-only and retries over
 	// HTTP are disabled.
 	AdminToken string
-	// Ready reports the engine's readiness (the first scan finished) and the
-	// time of the last successful scan (nil: always ready, never scanned).
-	Ready func() (bool, time.Time)
-	// Retry asks the engine to retry a post's failed deliveries now (nil:
-	// the retry route answers 503).
-	Retry func(ctx context.Context, post string) error
+	// Engine is the delivery engine: readiness, the status page's facts and
+	// retries (nil: always ready, never scanned, and the retry route
+	// answers 503).
+	Engine Engine
+	// Schedule is the configured cron spec and ExpectBy the parsed
+	// expect_by setting (nil: none), both shown on the status page.
+	Schedule string
+	ExpectBy *bot.ExpectBy
+	// Links links sent messages on the status page (nil: no links).
+	Links Linker
 	// Registry serves /metrics; the Server adds its HTTP metrics to it (nil:
 	// a fresh registry with the Go and process collectors).
 	Registry *prometheus.Registry
-	// Preview renders a digest as the Slack and Discord payloads (JSON) for
-	// GET /posts/{date} (nil: the preview shows the parsed post only).
-	Preview func(d *bot.Digest) (slack, discord []byte)
+	// Slack and Discord are the configured rendering options: GET
+	// /posts/{date} draws each post as those chats will show it.
+	Slack   formatter.SlackOptions
+	Discord formatter.DiscordOptions
 	// Location shows dates in the configured timezone (nil: UTC).
 	Location *time.Location
+	// Now is the clock (tests; nil: time.Now).
+	Now func() time.Time
 
 	// MaxBodyBytes caps request bodies (0: DefaultMaxBodyBytes).
 	MaxBodyBytes int64
@@ -90,7 +98,7 @@ type Server struct {
 	log     *slog.Logger
 	mux     *http.ServeMux
 	handler http.Handler
-	cmds    *bot.Commands
+	cmds    Digester
 	loc     *time.Location
 	metrics *httpMetrics
 	// csrf is a per-process secret embedded in the admin forms.
@@ -133,7 +141,11 @@ func New(cfg Config) (*Server, error) {
 	s.searches = make(chan struct{}, s.cfg.SearchConcurrency)
 	s.cmds = cfg.Commands
 	if s.cmds == nil {
-		s.cmds = &bot.Commands{Store: cfg.Store, Location: s.loc}
+		whole, ok := cfg.Store.(bot.Store)
+		if !ok {
+			return nil, errors.New("web: config has no Commands and its store cannot answer /digest")
+		}
+		s.cmds = &bot.Commands{Store: whole, Location: s.loc}
 	}
 	if s.cfg.Registry == nil {
 		s.cfg.Registry = prometheus.NewRegistry()

@@ -1,15 +1,9 @@
 package web
 
 import (
-	"bytes"
-	"crypto/hmac"
-	"crypto/sha256"
-	"crypto/subtle"
-	"encoding/hex"
-	"encoding/json"
-	"errors"
-	"html/template"
-	"net"
+	"cmp"
+	"context"
+	"fmt"
 	"net/http"
 	"path"
 	"slices"
@@ -20,136 +14,113 @@ import (
 	"github.com/paperbot/paperbot/bot"
 )
 
-// cookieName holds the admin session: an HMAC of a fixed label keyed with
-// the admin token, so the cookie never contains the token itself, survives
-// restarts and works on every replica that shares the token.
-const cookieName = "paperbot_admin"
+// pageSize is how many deliveries one page of the status page lists.
+const pageSize = 50
 
-// recentPerTarget is how many deliveries the status page lists per target.
-const recentPerTarget = 20
+// Row states the status page shows besides the stored ones: a pair
+// without a record yet waits (a draft, a post dated in the future, one
+// held behind an older post, or one due at the next run).
+const stateWaiting bot.DeliveryState = "waiting"
 
-func sessionValue(token string) string {
-	mac := hmac.New(sha256.New, []byte(token))
-	mac.Write([]byte("paperbot admin session v1"))
-	return hex.EncodeToString(mac.Sum(nil))
-}
-
-// equal compares secrets in constant time; hashing first hides the length.
-func equal(a, b string) bool {
-	ha, hb := sha256.Sum256([]byte(a)), sha256.Sum256([]byte(b))
-	return subtle.ConstantTimeCompare(ha[:], hb[:]) == 1
-}
-
-// isAdmin: the request carries the admin token (Bearer) or its session
-// cookie.
-func (s *Server) isAdmin(r *http.Request) bool {
-	if s.cfg.AdminToken == "" {
-		return false
-	}
-	if h := r.Header.Get("Authorization"); len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
-		if equal(strings.TrimSpace(h[7:]), s.cfg.AdminToken) {
-			return true
-		}
-	}
-	if c, err := r.Cookie(cookieName); err == nil && equal(c.Value, s.session) {
-		return true
-	}
-	return false
-}
-
-// isLoopback: the peer is this machine and no proxy stands between (a
-// reverse proxy on the same host would make every visitor look local).
-func isLoopback(r *http.Request) bool {
-	for _, h := range []string{"X-Forwarded-For", "Forwarded", "X-Real-Ip", "X-Forwarded-Host"} {
-		if _, ok := r.Header[h]; ok {
-			return false
-		}
-	}
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
-	if i := strings.IndexByte(host, '%'); i >= 0 {
-		host = host[:i]
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
-// allowView guards the status page and the previews: admin or loopback. It
-// answers the refusal itself and reports false.
-func (s *Server) allowView(w http.ResponseWriter, r *http.Request) bool {
-	if s.isAdmin(r) || isLoopback(r) {
-		return true
-	}
-	s.refuse(w, r)
-	return false
-}
-
-func (s *Server) refuse(w http.ResponseWriter, r *http.Request) {
-	if s.cfg.AdminToken == "" {
-		s.writeError(w, r, bot.Errorf(codeForbidden, "This page is open to local clients only."))
-		return
-	}
-	s.writeError(w, r, bot.Errorf(bot.EUNAUTHORIZED, "This page needs the admin token."))
-}
-
-// login turns a valid ?token= into the session cookie and redirects to the
-// same page without the token, so it leaves the address bar and history.
-// It reports whether it answered the request.
-func (s *Server) login(w http.ResponseWriter, r *http.Request) bool {
-	q := r.URL.Query()
-	if !q.Has("token") {
-		return false
-	}
-	if s.cfg.AdminToken == "" || !equal(q.Get("token"), s.cfg.AdminToken) {
-		s.writeError(w, r, bot.Errorf(bot.EUNAUTHORIZED, "Wrong admin token."))
-		return true
-	}
-	http.SetCookie(w, &http.Cookie{
-		Name:     cookieName,
-		Value:    s.session,
-		Path:     "/",
-		HttpOnly: true,
-		Secure:   r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https"),
-		SameSite: http.SameSiteStrictMode,
-		MaxAge:   int((30 * 24 * time.Hour).Seconds()),
-	})
-	q.Del("token")
-	u := *r.URL
-	u.RawQuery = q.Encode()
-	w.Header().Set("Cache-Control", "no-store")
-	http.Redirect(w, r, u.RequestURI(), http.StatusSeeOther)
-	return true
-}
-
-type deliveryView struct {
-	bot.Delivery
-	Date      string // the post's day from its file name, for links ("" if none)
-	Updated   string
+// deliveryRow is one (post, target) pair as the pages show it.
+type deliveryRow struct {
+	Post   string
+	Day    string // the post's day from its file name, for links ("" if none)
+	Target string
+	State  bot.DeliveryState
+	// Detail says in words why the pair stands where it does: the error,
+	// the reason for a skip or a wait.
+	Detail   string
+	Attempts int
+	// Next is when a retrying delivery is tried again ("" if unknown).
+	Next     timeView
+	Updated  timeView
+	Links    []linkView
+	Messages int
+	// Retryable: failed or retrying, so the retry button applies.
 	Retryable bool
+	sortDay   string
+	sortAt    time.Time
+}
+
+type linkView struct {
+	N   int
+	URL string
+}
+
+// timeView is an instant for a template: shown in the configured zone,
+// with a machine-readable datetime attribute and how far from now it is.
+type timeView struct {
+	Text, ISO, Rel string
 }
 
 type targetView struct {
-	Name       string
-	Deliveries []deliveryView
+	Name        string
+	Healthy     bool
+	LastSuccess timeView
+	Failures    int
+	LastError   string
+	NextAttempt timeView
 }
 
-type fileView struct {
+type brokenView struct {
 	Path, Error string
 }
 
 type statusView struct {
-	Ready     bool
-	LastScan  string
-	Files     int
-	Broken    []fileView
-	Targets   []targetView
-	CSRF      string
-	Admin     bool
-	HasToken  bool
-	CanRetry  bool
-	Generated string
+	HasEngine  bool
+	Ready      bool
+	Schedule   string
+	NextRun    timeView
+	LastScan   timeView
+	ScanError  string
+	Sender     bool
+	ExpectBy   expectView
+	Files      int
+	Broken     []brokenView
+	Targets    []targetView
+	Rows       []deliveryRow
+	Page       int
+	Pages      int
+	Total      int
+	Zone       string
+	Generated  timeView
+	AdminState adminView
+}
+
+// adminView is what the pages' forms need.
+type adminView struct {
+	Admin    bool
+	HasToken bool
+	CanRetry bool
+	CSRF     string
+	Back     string
+}
+
+// expectView is the expect_by state in words.
+type expectView struct {
+	Set      bool
+	Rule     string
+	State    string // "arrived", "due", "overdue", "not-expected"
+	Text     string
+	Deadline timeView
+}
+
+func (s *Server) now() time.Time {
+	if s.cfg.Now != nil {
+		return s.cfg.Now()
+	}
+	return time.Now()
+}
+
+func (s *Server) adminView(r *http.Request, back string) adminView {
+	return adminView{
+		Admin:    s.isAdmin(r),
+		HasToken: s.cfg.AdminToken != "",
+		CanRetry: s.cfg.Engine != nil,
+		CSRF:     s.csrf,
+		Back:     back,
+	}
 }
 
 func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
@@ -159,22 +130,33 @@ func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
 	if !s.allowView(w, r) {
 		return
 	}
-	ctx := r.Context()
-	v := statusView{
-		CSRF:      s.csrf,
-		Admin:     s.isAdmin(r),
-		HasToken:  s.cfg.AdminToken != "",
-		CanRetry:  s.cfg.Retry != nil,
-		Generated: s.fmtTime(time.Now()),
-		Ready:     true,
-		LastScan:  "never",
-	}
-	if s.cfg.Ready != nil {
-		var last time.Time
-		v.Ready, last = s.cfg.Ready()
-		if !last.IsZero() {
-			v.LastScan = s.fmtTime(last)
+	page := 1
+	if p := r.URL.Query().Get("page"); p != "" {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 1 || n > 1_000_000 {
+			s.writeError(w, r, bot.Errorf(bot.EINVALID, "page must be a positive number."))
+			return
 		}
+		page = n
+	}
+	ctx := r.Context()
+	now := s.now()
+	v := statusView{
+		Ready:      true,
+		Schedule:   s.cfg.Schedule,
+		Zone:       s.loc.String(),
+		Generated:  s.timeView(now, now),
+		AdminState: s.adminView(r, "status"),
+	}
+	var health []bot.TargetHealth
+	if e := s.cfg.Engine; e != nil {
+		v.HasEngine = true
+		v.Ready = e.Ready()
+		v.NextRun = s.timeView(e.NextRun(), now)
+		v.LastScan = s.timeView(e.LastScan(), now)
+		v.ScanError = e.LastScanError()
+		v.Sender = e.IsSender()
+		health = e.Health()
 	}
 	files, err := s.cfg.Store.Files(ctx)
 	if err != nil {
@@ -184,54 +166,245 @@ func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
 	v.Files = len(files)
 	for _, f := range files {
 		if f.Error != "" {
-			v.Broken = append(v.Broken, fileView{Path: f.Path, Error: f.Error})
+			v.Broken = append(v.Broken, brokenView{Path: f.Path, Error: f.Error})
 		}
 	}
-	slices.SortFunc(v.Broken, func(a, b fileView) int { return strings.Compare(a.Path, b.Path) })
-	ds, err := s.cfg.Store.Deliveries(ctx, "")
+	slices.SortFunc(v.Broken, func(a, b brokenView) int { return strings.Compare(a.Path, b.Path) })
+	if v.ExpectBy, err = s.expectBy(ctx, now); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	recs, err := s.cfg.Store.Deliveries(ctx, "")
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	v.Targets = s.recentByTarget(ds)
+	for _, h := range health {
+		v.Targets = append(v.Targets, s.targetView(h, now))
+	}
+	candidates := make([]string, 0, len(files))
+	for p, fs := range files {
+		if fs.Hash != "" || fs.Error == "" { // else never parsed: listed as broken
+			candidates = append(candidates, p)
+		}
+	}
+	rows, err := s.rows(ctx, candidates, recs, health, now)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	v.Total = len(rows)
+	v.Pages = max(1, (len(rows)+pageSize-1)/pageSize)
+	if page > v.Pages {
+		s.writeError(w, r, bot.Errorf(bot.ENOTFOUND, "There are only %d pages of deliveries.", v.Pages))
+		return
+	}
+	v.Page = page
+	v.Rows = rows[(page-1)*pageSize : min(page*pageSize, len(rows))]
+	s.linkRows(ctx, v.Rows, sentRefs(recs))
 	s.render(w, r, statusTmpl, v)
 }
 
-// recentByTarget groups deliveries by target, newest first, a few each.
-func (s *Server) recentByTarget(ds []bot.Delivery) []targetView {
-	byTarget := map[string][]bot.Delivery{}
-	for _, d := range ds {
-		byTarget[d.Target] = append(byTarget[d.Target], d)
+func (s *Server) targetView(h bot.TargetHealth, now time.Time) targetView {
+	return targetView{
+		Name:        h.Target,
+		Healthy:     h.Failures == 0,
+		LastSuccess: s.timeView(h.LastSuccess, now),
+		Failures:    h.Failures,
+		LastError:   h.LastError,
+		NextAttempt: s.timeView(h.NextAttempt, now),
 	}
-	names := make([]string, 0, len(byTarget))
-	for n := range byTarget {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	out := make([]targetView, 0, len(names))
-	for _, n := range names {
-		list := byTarget[n]
-		slices.SortStableFunc(list, func(a, b bot.Delivery) int { return b.UpdatedAt.Compare(a.UpdatedAt) })
-		if len(list) > recentPerTarget {
-			list = list[:recentPerTarget]
-		}
-		tv := targetView{Name: n}
-		for _, d := range list {
-			tv.Deliveries = append(tv.Deliveries, s.deliveryView(d))
-		}
-		out = append(out, tv)
-	}
-	return out
 }
 
-func (s *Server) deliveryView(d bot.Delivery) deliveryView {
-	return deliveryView{
-		Delivery:  d,
-		Date:      fileDate(d.Post),
-		Updated:   s.fmtTime(d.UpdatedAt),
-		Retryable: d.State == bot.DeliveryFailed,
+// expectBy says whether today's post arrived by the expect_by deadline.
+func (s *Server) expectBy(ctx context.Context, now time.Time) (expectView, error) {
+	eb := s.cfg.ExpectBy
+	if eb == nil {
+		return expectView{Text: "No expect_by deadline is configured: a missing post raises no alert."}, nil
+	}
+	v := expectView{Set: true, Rule: eb.String()}
+	now = now.In(s.loc)
+	deadline, expected := eb.Deadline(now, s.loc)
+	if !expected {
+		v.State = "not-expected"
+		v.Text = "No post is expected today."
+		if next, ok := eb.NextDeadline(now, s.loc); ok {
+			v.Deadline = s.timeView(next, now)
+			v.Text += " Next deadline:"
+		}
+		return v, nil
+	}
+	v.Deadline = s.timeView(deadline, now)
+	day := now.Format(time.DateOnly)
+	posts, err := s.cfg.Store.PostsOn(ctx, day)
+	if err != nil {
+		return v, fmt.Errorf("expect_by: posts of %s: %w", day, err)
+	}
+	for _, p := range posts {
+		if !p.Draft {
+			v.State, v.Text = "arrived", "Today's post arrived: "+p.Title+"."
+			return v, nil
+		}
+	}
+	if now.Before(deadline) {
+		v.State, v.Text = "due", "Today's post has not arrived yet; it is due by"
+		return v, nil
+	}
+	v.State, v.Text = "overdue", "Overdue: no post for today, due by"
+	return v, nil
+}
+
+// rows lists every (post, target) pair: the stored records, and the pairs
+// of known posts and targets that have none yet (waiting). Newest post
+// first (the day in its file name), then the latest update, then target.
+//
+// candidates are the post paths that may lack a record; only those missing
+// one for some target are read.
+func (s *Server) rows(ctx context.Context, candidates []string, recs []bot.Delivery, health []bot.TargetHealth, now time.Time) ([]deliveryRow, error) {
+	next := map[string]time.Time{}
+	targets := make([]string, 0, len(health))
+	for _, h := range health {
+		targets = append(targets, h.Target)
+		next[h.Target] = h.NextAttempt
+	}
+	have := make(map[[2]string]bool, len(recs))
+	// holding is, per target, the oldest post whose transient failure holds
+	// the later ones back.
+	holding := map[string]string{}
+	rows := make([]deliveryRow, 0, len(recs))
+	for _, d := range recs {
+		have[[2]string{d.Post, d.Target}] = true
+		if d.State == bot.DeliveryRetrying {
+			if h, ok := holding[d.Target]; !ok || postOrder(d.Post, h) < 0 {
+				holding[d.Target] = d.Post
+			}
+		}
+		rows = append(rows, s.recordRow(d, next[d.Target], now))
+	}
+	// A pair without a record waits; reading its post tells why. Posts
+	// every target has a record for are never read.
+	var paths []string
+	for _, p := range candidates {
+		for _, t := range targets {
+			if !have[[2]string{p, t}] {
+				paths = append(paths, p)
+				break
+			}
+		}
+	}
+	slices.Sort(paths)
+	for _, p := range paths {
+		d, err := s.cfg.Store.Post(ctx, p)
+		if bot.ErrorCode(err) == bot.ENOTFOUND {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("status: post %s: %w", p, err)
+		}
+		for _, t := range targets {
+			if have[[2]string{p, t}] {
+				continue
+			}
+			row := deliveryRow{Post: p, Day: fileDate(p), Target: t, State: stateWaiting, sortDay: d.Date.In(s.loc).Format(time.DateOnly)}
+			switch h, held := holding[t]; {
+			case d.Draft:
+				row.Detail = "a draft (published: false): never sent until it is published"
+			case d.Date.After(now):
+				row.Detail = "dated " + s.fmtTime(d.Date) + ": sent once that time has come"
+			case held && postOrder(h, p) < 0:
+				row.Detail = "held behind " + h + ", which is being retried: posts go out in date order"
+			default:
+				row.Detail = "due: sent at the next run"
+			}
+			rows = append(rows, row)
+		}
+	}
+	slices.SortStableFunc(rows, func(a, b deliveryRow) int {
+		return cmp.Or(
+			strings.Compare(b.sortDay, a.sortDay),
+			b.sortAt.Compare(a.sortAt),
+			strings.Compare(a.Post, b.Post),
+			strings.Compare(a.Target, b.Target),
+		)
+	})
+	return rows, nil
+}
+
+// postOrder orders post paths the way the engine sends them when their
+// dates are unknown here: by the day in the file name, then by path.
+func postOrder(a, b string) int {
+	return cmp.Or(strings.Compare(fileDate(a), fileDate(b)), strings.Compare(a, b))
+}
+
+func (s *Server) recordRow(d bot.Delivery, next time.Time, now time.Time) deliveryRow {
+	row := deliveryRow{
+		Post:     d.Post,
+		Day:      fileDate(d.Post),
+		Target:   d.Target,
+		State:    d.State,
+		Attempts: d.Attempts,
+		Updated:  s.timeView(d.UpdatedAt, now),
+		sortDay:  fileDate(d.Post),
+		sortAt:   d.UpdatedAt,
+	}
+	switch d.State {
+	case bot.DeliverySent:
+		row.Messages = len(d.Refs)
+	case bot.DeliveryRetrying:
+		row.Detail = d.LastError
+		row.Next = s.timeView(next, now)
+		row.Retryable = true
+	case bot.DeliveryFailed:
+		row.Detail = d.LastError
+		if row.Detail == "" {
+			row.Detail = "no reason was recorded"
+		}
+		row.Retryable = true
+	case bot.DeliverySkipped:
+		row.Detail = strings.TrimPrefix(d.LastError, "skipped: ")
+	case bot.DeliverySending:
+		row.Detail = "the call to the chat is in progress"
+		if d.LastError != "" {
+			// An interrupted send whose outcome is not known yet.
+			row.Detail = "outcome unknown, checked before any resend: " + d.LastError
+		}
+	}
+	return row
+}
+
+// linkRows fills in the links of the sent rows shown, within a budget: a
+// link the platform is slow to give is left out of this rendering rather
+// than holding the page.
+func (s *Server) linkRows(ctx context.Context, rows []deliveryRow, refs map[[2]string][]bot.MessageRef) {
+	if s.cfg.Links == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, linkBudget)
+	defer cancel()
+	for i := range rows {
+		for j, ref := range refs[[2]string{rows[i].Post, rows[i].Target}] {
+			if ctx.Err() != nil {
+				return
+			}
+			if u := s.cfg.Links.MessageURL(ctx, rows[i].Target, ref); u != "" {
+				rows[i].Links = append(rows[i].Links, linkView{N: j + 1, URL: u})
+			}
+		}
 	}
 }
+
+func sentRefs(recs []bot.Delivery) map[[2]string][]bot.MessageRef {
+	refs := map[[2]string][]bot.MessageRef{}
+	for _, d := range recs {
+		if d.State == bot.DeliverySent && len(d.Refs) > 0 {
+			refs[[2]string{d.Post, d.Target}] = d.Refs
+		}
+	}
+	return refs
+}
+
+// linkBudget bounds the time one page spends asking for message links.
+const linkBudget = 2 * time.Second
 
 // fileDate is the YYYY-MM-DD a post's file name starts with, or "".
 func fileDate(p string) string {
@@ -252,199 +425,32 @@ func (s *Server) fmtTime(t time.Time) string {
 	return t.In(s.loc).Format("2006-01-02 15:04:05 MST")
 }
 
-type postView struct {
-	Digest     *bot.Digest
-	Date       string
-	Slack      string
-	Discord    string
-	HasPreview bool
-	Papers     []paperView
-	Deliveries []deliveryView
+func (s *Server) timeView(t, now time.Time) timeView {
+	if t.IsZero() {
+		return timeView{}
+	}
+	return timeView{Text: s.fmtTime(t), ISO: t.In(s.loc).Format(time.RFC3339), Rel: relative(t.Sub(now))}
 }
 
-type paperView struct {
-	Number   int
-	Title    string
-	Link     string
-	ID       string
-	Sections []sectionJSON
-}
-
-type postsView struct {
-	Day      string
-	Posts    []postView
-	CSRF     string
-	Admin    bool
-	HasToken bool
-	CanRetry bool
-}
-
-func parseDay(s string, loc *time.Location) (string, error) {
-	t, err := time.ParseInLocation(time.DateOnly, s, loc)
-	if err != nil {
-		return "", bot.Errorf(bot.EINVALID, "%q is not a date: use YYYY-MM-DD.", s)
+// relative is d in words, to the minute: "in 3 h 5 min", "12 min ago".
+func relative(d time.Duration) string {
+	ago := d < 0
+	if ago {
+		d = -d
 	}
-	return t.Format(time.DateOnly), nil
-}
-
-func (s *Server) handlePost(w http.ResponseWriter, r *http.Request) {
-	if s.login(w, r) {
-		return
+	var out string
+	switch d = d.Round(time.Minute); {
+	case d < time.Minute:
+		return "now"
+	case d < time.Hour:
+		out = fmt.Sprintf("%d min", int(d.Minutes()))
+	case d < 48*time.Hour:
+		out = fmt.Sprintf("%d h %d min", int(d.Hours()), int(d.Minutes())%60)
+	default:
+		out = fmt.Sprintf("%d days", int(d.Hours())/24)
 	}
-	if !s.allowView(w, r) {
-		return
+	if ago {
+		return out + " ago"
 	}
-	day, err := parseDay(r.PathValue("date"), s.loc)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	ctx := r.Context()
-	posts, err := s.cfg.Store.PostsOn(ctx, day)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	if len(posts) == 0 {
-		s.writeError(w, r, bot.Errorf(bot.ENOTFOUND, "No post for %s.", day))
-		return
-	}
-	v := postsView{Day: day, CSRF: s.csrf, Admin: s.isAdmin(r), HasToken: s.cfg.AdminToken != "", CanRetry: s.cfg.Retry != nil}
-	for _, d := range posts {
-		pv := postView{Digest: d, Date: s.fmtTime(d.Date)}
-		for i := range d.Papers {
-			p := &d.Papers[i]
-			sv := paperView{Number: p.Number, Title: p.Title, Link: p.Link(), ID: string(p.ID)}
-			for j := range p.Sections {
-				sv.Sections = append(sv.Sections, sectionJSON{Name: p.Sections[j].Name, Text: p.Sections[j].Text()})
-			}
-			pv.Papers = append(pv.Papers, sv)
-		}
-		if s.cfg.Preview != nil {
-			sl, dc := s.cfg.Preview(d)
-			pv.Slack, pv.Discord, pv.HasPreview = indentJSON(sl), indentJSON(dc), true
-		}
-		ds, err := s.cfg.Store.Deliveries(ctx, d.Path)
-		if err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		for _, dl := range ds {
-			dv := s.deliveryView(dl)
-			dv.Date = day
-			pv.Deliveries = append(pv.Deliveries, dv)
-		}
-		v.Posts = append(v.Posts, pv)
-	}
-	s.render(w, r, postTmpl, v)
-}
-
-func indentJSON(b []byte) string {
-	var out bytes.Buffer
-	if err := json.Indent(&out, b, "", "  "); err != nil {
-		return string(b)
-	}
-	return out.String()
-}
-
-// handleRetry is the status page's retry button: admin only (a token, not
-// merely loopback, since a browser on this machine can be made to post
-// here), same-origin, with the page's CSRF token.
-func (s *Server) handleRetry(w http.ResponseWriter, r *http.Request) {
-	if !s.isAdmin(r) {
-		s.refuse(w, r)
-		return
-	}
-	if err := s.cop.Check(r); err != nil {
-		s.writeError(w, r, bot.Errorf(codeForbidden, "Cross-origin request refused."))
-		return
-	}
-	if err := r.ParseForm(); err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			s.writeError(w, r, mbe)
-			return
-		}
-		s.writeError(w, r, bot.Errorf(bot.EINVALID, "The form could not be read."))
-		return
-	}
-	if !equal(r.PostForm.Get("csrf"), s.csrf) {
-		s.writeError(w, r, bot.Errorf(codeForbidden, "The form is stale or forged; reload the status page."))
-		return
-	}
-	day, err := parseDay(r.PathValue("date"), s.loc)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	post, err := s.retryTarget(r, day, r.PostForm.Get("post"))
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	if s.cfg.Retry == nil {
-		s.writeError(w, r, bot.Errorf(bot.EUNAVAILABLE, "Retrying is not available in this process."))
-		return
-	}
-	if err := s.cfg.Retry(r.Context(), post); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	s.log.Info("retry requested", "post", post, "remote", r.RemoteAddr)
-	back := "/"
-	if r.PostForm.Get("back") == "post" {
-		back = "/posts/" + day
-	}
-	w.Header().Set("Cache-Control", "no-store")
-	http.Redirect(w, r, back, http.StatusSeeOther)
-}
-
-// retryTarget picks the post to retry: the form's post path, which must be
-// of that day, or the day's only post.
-func (s *Server) retryTarget(r *http.Request, day, post string) (string, error) {
-	ctx := r.Context()
-	if post != "" {
-		if fileDate(post) == day {
-			return post, nil
-		}
-		d, err := s.cfg.Store.Post(ctx, post)
-		if err != nil {
-			return "", err
-		}
-		if d.Date.In(s.loc).Format(time.DateOnly) != day {
-			return "", bot.Errorf(bot.EINVALID, "Post %s is not of %s.", post, day)
-		}
-		return post, nil
-	}
-	posts, err := s.cfg.Store.PostsOn(ctx, day)
-	if err != nil {
-		return "", err
-	}
-	switch len(posts) {
-	case 0:
-		return "", bot.Errorf(bot.ENOTFOUND, "No post for %s.", day)
-	case 1:
-		return posts[0].Path, nil
-	}
-	return "", bot.Errorf(bot.EINVALID, "%s has %d posts; say which one (form field post).", day, len(posts))
-}
-
-func (s *Server) render(w http.ResponseWriter, r *http.Request, t *template.Template, v any) {
-	var buf bytes.Buffer
-	if err := t.Execute(&buf, v); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	h := w.Header()
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Content-Length", strconv.Itoa(buf.Len()))
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("X-Frame-Options", "DENY")
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'")
-	h.Set("Referrer-Policy", "no-referrer")
-	w.WriteHeader(http.StatusOK)
-	if r.Method != http.MethodHead {
-		_, _ = w.Write(buf.Bytes())
-	}
+	return "in " + out
 }

@@ -15,7 +15,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -97,13 +96,11 @@ func examples() []*bot.Digest {
 }
 
 type fixture struct {
-	srv     *Server
-	store   *memStore
-	ready   atomic.Bool
-	retries chan string
-	reg     *prometheus.Registry
-	logs    *syncBuffer
-	retryFn func(ctx context.Context, post string) error
+	srv    *Server
+	store  *memStore
+	engine *fakeEngine
+	reg    *prometheus.Registry
+	logs   *syncBuffer
 }
 
 type syncBuffer struct {
@@ -125,26 +122,16 @@ func (s *syncBuffer) String() string {
 
 func newFixture(t testing.TB, mod func(*Config)) *fixture {
 	t.Helper()
-	f := &fixture{store: newMemStore(examples()...), retries: make(chan string, 10), reg: prometheus.NewRegistry(), logs: &syncBuffer{}}
-	f.ready.Store(true)
-	last := time.Date(2025, 9, 30, 9, 30, 0, 0, time.UTC)
+	f := &fixture{store: newMemStore(examples()...), engine: newFakeEngine(), reg: prometheus.NewRegistry(), logs: &syncBuffer{}}
 	cfg := Config{
 		Store:      f.store,
 		Logger:     slog.New(slog.NewJSONHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		AdminToken: token,
-		Ready:      func() (bool, time.Time) { return f.ready.Load(), last },
-		Retry: func(ctx context.Context, post string) error {
-			if f.retryFn != nil {
-				return f.retryFn(ctx, post)
-			}
-			f.retries <- post
-			return nil
-		},
-		Registry: f.reg,
-		Preview: func(d *bot.Digest) ([]byte, []byte) {
-			return []byte(`[{"text":"` + d.Title + ` <b>"}]`), []byte(`[{"content":"discord"}]`)
-		},
-		Location: seoul,
+		Engine:     f.engine,
+		Schedule:   "CRON_TZ=Asia/Seoul 30 9 * * *",
+		Registry:   f.reg,
+		Location:   seoul,
+		Now:        func() time.Time { return testNow },
 	}
 	if mod != nil {
 		mod(&cfg)
@@ -416,12 +403,12 @@ func TestHealthAndReady(t *testing.T) {
 	if w := f.do(t, req{target: "/healthz"}); w.Code != 200 || w.Body.String() != "ok\n" {
 		t.Errorf("healthz: %d %q", w.Code, w.Body)
 	}
-	f.ready.Store(false)
+	f.engine.setReady(false)
 	w := f.do(t, req{target: "/readyz"})
 	if w.Code != 503 || !strings.Contains(w.Body.String(), `"ready":false`) {
 		t.Errorf("readyz before the first scan: %d %s", w.Code, w.Body)
 	}
-	f.ready.Store(true)
+	f.engine.setReady(true)
 	w = f.do(t, req{target: "/readyz"})
 	if w.Code != 200 || !strings.Contains(w.Body.String(), `"last_scan":"2025-09-30T18:30:00+09:00"`) {
 		t.Errorf("readyz after: %d %s", w.Code, w.Body)
@@ -432,7 +419,7 @@ func TestHealthAndReady(t *testing.T) {
 		t.Errorf("readyz with the store down: %d %s", w.Code, w.Body)
 	}
 	// Without an engine: ready as soon as the store answers.
-	g := newFixture(t, func(c *Config) { c.Ready = nil })
+	g := newFixture(t, func(c *Config) { c.Engine = nil })
 	if w := g.do(t, req{target: "/readyz"}); w.Code != 200 || !strings.Contains(w.Body.String(), `"last_scan":null`) {
 		t.Errorf("readyz without Ready: %d %s", w.Code, w.Body)
 	}
@@ -531,149 +518,6 @@ func TestStatusAccess(t *testing.T) {
 	}
 	if w := f.do(t, req{target: "/posts/2024-01-01", remote: "127.0.0.1:1"}); w.Code != 404 {
 		t.Errorf("no post: %d", w.Code)
-	}
-}
-
-func addDeliveries(t *testing.T, s *memStore) {
-	t.Helper()
-	at := time.Date(2025, 9, 30, 0, 30, 0, 0, time.UTC)
-	for _, d := range []bot.Delivery{
-		{Post: "_posts/2025-09-29-daily-papers.md", Target: "team", State: bot.DeliverySent, Attempts: 1, UpdatedAt: at},
-		{Post: "_posts/2025-09-29-daily-papers.md", Target: "lab", State: bot.DeliveryFailed, Attempts: 3, LastError: "discord: 500 <script>alert(1)</script>", UpdatedAt: at.Add(time.Minute)},
-		{Post: "_posts/2025-09-30-daily-papers.md", Target: "team", State: bot.DeliverySending, Attempts: 1, UpdatedAt: at.Add(2 * time.Minute)},
-	} {
-		if err := s.PutDelivery(context.Background(), &d); err != nil {
-			t.Fatal(err)
-		}
-	}
-	_ = s.SaveFile(context.Background(), bot.FileState{Path: "_posts/2025-10-02-broken.md", Error: "_posts/2025-10-02-broken.md:3: front matter is not YAML"})
-}
-
-func TestStatusPage(t *testing.T) {
-	f := newFixture(t, nil)
-	addDeliveries(t, f.store)
-	w := f.do(t, req{target: "/", header: map[string]string{"Authorization": "Bearer " + token}})
-	body := w.Body.String()
-	for _, want := range []string{
-		"Last successful scan: 2025-09-30 18:30:00 KST",
-		"Post files indexed: 4, 1 with errors",
-		"front matter is not YAML",
-		"<h3>lab</h3>", "<h3>team</h3>",
-		`class="failed">failed`, "&lt;script&gt;alert(1)&lt;/script&gt;",
-		`action="/posts/2025-09-29/retry"`,
-		`name="csrf" value="` + f.srv.csrf + `"`,
-		`name="post" value="_posts/2025-09-29-daily-papers.md"`,
-	} {
-		if !strings.Contains(body, want) {
-			t.Errorf("status page lacks %q", want)
-		}
-	}
-	if strings.Contains(body, "<script>") {
-		t.Error("status page does not escape")
-	}
-	if strings.Count(body, "<form") != 1 {
-		t.Errorf("want one retry form (one failed delivery), got %d", strings.Count(body, "<form"))
-	}
-	if strings.Contains(body, token) {
-		t.Error("the page shows the admin token")
-	}
-	// A loopback visitor without the token sees the state, not the button.
-	w = f.do(t, req{target: "/", remote: "127.0.0.1:1"})
-	if strings.Contains(w.Body.String(), "<form") || strings.Contains(w.Body.String(), f.srv.csrf) {
-		t.Error("loopback viewer without the token got a retry form")
-	}
-	if h := w.Header().Get("Content-Security-Policy"); !strings.Contains(h, "default-src 'none'") {
-		t.Errorf("CSP %q", h)
-	}
-
-	// The preview page.
-	w = f.do(t, req{target: "/posts/2025-09-29", header: map[string]string{"Authorization": "Bearer " + token}})
-	body = w.Body.String()
-	for _, want := range []string{
-		"Daily Papers — Sep 29", "Sparse Attention &lt;Fast&gt; &amp; Good", "Goal: make attention sparse.",
-		"Slack payloads", "&lt;b&gt;", `&#34;content&#34;: &#34;discord&#34;`, `name="back" value="post"`,
-	} {
-		if !strings.Contains(body, want) {
-			t.Errorf("preview lacks %q", want)
-		}
-	}
-	g := newFixture(t, func(c *Config) { c.Preview = nil })
-	if w := g.do(t, req{target: "/posts/2025-10-01", remote: "127.0.0.1:1"}); w.Code != 200 || !strings.Contains(w.Body.String(), "(draft)") || !strings.Contains(w.Body.String(), "No chat preview configured") {
-		t.Errorf("draft preview without a renderer: %d", w.Code)
-	}
-}
-
-func TestRetry(t *testing.T) {
-	post := "_posts/2025-09-29-daily-papers.md"
-	form := func(csrf string) string {
-		return url.Values{"csrf": {csrf}, "post": {post}}.Encode()
-	}
-	f := newFixture(t, nil)
-	good := form(f.srv.csrf)
-	ct := "application/x-www-form-urlencoded"
-	for _, tc := range []struct {
-		name   string
-		r      req
-		status int
-	}{
-		{"no token", req{body: good, header: map[string]string{"Content-Type": ct}}, 401},
-		{"loopback without token", req{remote: "127.0.0.1:1", body: good, header: map[string]string{"Content-Type": ct}}, 401},
-		{"token, no csrf", req{body: url.Values{"post": {post}}.Encode(), header: map[string]string{"Content-Type": ct, "Authorization": "Bearer " + token}}, 403},
-		{"token, wrong csrf", req{body: form("0000"), header: map[string]string{"Content-Type": ct, "Authorization": "Bearer " + token}}, 403},
-		{"csrf in the query only", req{target: "/posts/2025-09-29/retry?csrf=" + f.srv.csrf, body: url.Values{"post": {post}}.Encode(), header: map[string]string{"Content-Type": ct, "Authorization": "Bearer " + token}}, 403},
-		{"cross-site", req{body: good, header: map[string]string{"Content-Type": ct, "Authorization": "Bearer " + token, "Sec-Fetch-Site": "cross-site"}}, 403},
-		{"foreign origin", req{body: good, header: map[string]string{"Content-Type": ct, "Cookie": cookieName + "=" + sessionValue(token), "Origin": "https://evil.example"}}, 403},
-		{"bad date", req{target: "/posts/2025-02-30/retry", body: good, header: map[string]string{"Content-Type": ct, "Authorization": "Bearer " + token}}, 400},
-		{"post of another day", req{target: "/posts/2025-09-30/retry", body: good, header: map[string]string{"Content-Type": ct, "Authorization": "Bearer " + token}}, 400},
-		{"day without posts", req{target: "/posts/2024-01-01/retry", body: form(f.srv.csrf)[:0] + url.Values{"csrf": {f.srv.csrf}}.Encode(), header: map[string]string{"Content-Type": ct, "Authorization": "Bearer " + token}}, 404},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			r := tc.r
-			r.method = "POST"
-			if r.target == "" {
-				r.target = "/posts/2025-09-29/retry"
-			}
-			if w := f.do(t, r); w.Code != tc.status {
-				t.Errorf("status %d, want %d: %s", w.Code, tc.status, w.Body)
-			}
-			select {
-			case p := <-f.retries:
-				t.Errorf("retry of %s ran", p)
-			default:
-			}
-		})
-	}
-	// The real thing: a same-origin form post with the cookie.
-	for _, h := range []map[string]string{
-		{"Content-Type": ct, "Cookie": cookieName + "=" + sessionValue(token), "Origin": "http://example.com", "Sec-Fetch-Site": "same-origin"},
-		{"Content-Type": ct, "Authorization": "Bearer " + token}, // curl
-	} {
-		w := f.do(t, req{method: "POST", target: "/posts/2025-09-29/retry", body: good, header: h})
-		if w.Code != 303 || w.Header().Get("Location") != "/" {
-			t.Fatalf("retry: %d %q %s", w.Code, w.Header().Get("Location"), w.Body)
-		}
-		if p := <-f.retries; p != post {
-			t.Errorf("retried %q", p)
-		}
-	}
-	// The day's only post when the form names none; back to the preview.
-	w := f.do(t, req{method: "POST", target: "/posts/2025-09-30/retry", body: url.Values{"csrf": {f.srv.csrf}, "back": {"post"}}.Encode(), header: map[string]string{"Content-Type": ct, "Authorization": "Bearer " + token}})
-	if w.Code != 303 || w.Header().Get("Location") != "/posts/2025-09-30" || <-f.retries != "_posts/2025-09-30-daily-papers.md" {
-		t.Errorf("retry by day: %d %q", w.Code, w.Header().Get("Location"))
-	}
-	// The engine's answer maps to a status.
-	f.retryFn = func(ctx context.Context, post string) error { return bot.Errorf(bot.ECONFLICT, "already sending") }
-	if w := f.do(t, req{method: "POST", target: "/posts/2025-09-29/retry", body: good, header: map[string]string{"Content-Type": ct, "Authorization": "Bearer " + token}}); w.Code != 409 {
-		t.Errorf("conflict: %d", w.Code)
-	}
-	g := newFixture(t, func(c *Config) { c.Retry = nil })
-	if w := g.do(t, req{method: "POST", target: "/posts/2025-09-29/retry", body: form(g.srv.csrf), header: map[string]string{"Content-Type": ct, "Authorization": "Bearer " + token}}); w.Code != 503 {
-		t.Errorf("no engine: %d", w.Code)
-	}
-	h := newFixture(t, func(c *Config) { c.MaxBodyBytes = 256 })
-	big := url.Values{"csrf": {h.srv.csrf}, "post": {strings.Repeat("p", 1000)}}.Encode()
-	if w := h.do(t, req{method: "POST", target: "/posts/2025-09-29/retry", body: big, header: map[string]string{"Content-Type": ct, "Authorization": "Bearer " + token}}); w.Code != 413 {
-		t.Errorf("big form: %d", w.Code)
 	}
 }
 

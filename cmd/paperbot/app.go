@@ -172,20 +172,14 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		Commands:   commands,
 		Logger:     m.Logger.With("component", "web"),
 		AdminToken: cfg.HTTP.AdminToken,
-		Ready: func() (bool, time.Time) {
-			return m.Engine.Ready(), m.Engine.LastScan()
-		},
-		Retry: func(ctx context.Context, post string) error {
-			m.Engine.Trigger()
-			return nil
-		},
-		Registry: reg,
-		Preview: func(d *bot.Digest) (s, dc []byte) {
-			s, _ = formatter.SlackJSON(formatter.Slack(d, formatter.SlackOptions{Details: slackDetails, SiteURL: cfg.Posts.SiteURL}))
-			dc, _ = formatter.DiscordJSON(formatter.Discord(d, formatter.DiscordOptions{Details: discordDetails, SiteURL: cfg.Posts.SiteURL}))
-			return s, dc
-		},
-		Location: loc,
+		Engine:     m.Engine,
+		Schedule:   cfg.Schedule,
+		ExpectBy:   m.Engine.ExpectBy,
+		Registry:   reg,
+		Slack:      formatter.SlackOptions{Details: slackDetails, SiteURL: cfg.Posts.SiteURL},
+		Discord:    formatter.DiscordOptions{Details: discordDetails, SiteURL: cfg.Posts.SiteURL},
+		Links:      m.links(),
+		Location:   loc,
 	})
 	if err != nil {
 		return err
@@ -374,4 +368,25 @@ func slackMetrics(obs *metrics.Metrics) *slack.Metrics {
 			obs.Command("slack", command, d, err)
 		},
 	}
+}
+
+// links gives the status page a link to each sent message where the
+// platform gives one: Slack's permalinks. Discord message links need the
+// channel's server id, which the delivery records do not hold.
+func (m *Main) links() web.Linker {
+	l := messageLinks{}
+	if len(m.Config.Slack.Targets) > 0 {
+		p := &slack.Permalinks{Client: m.slackClient()}
+		for _, t := range m.Config.Slack.Targets {
+			l[t.Name] = p
+		}
+	}
+	return l
+}
+
+// messageLinks sends each target's link requests to its platform.
+type messageLinks map[string]*slack.Permalinks
+
+func (l messageLinks) MessageURL(ctx context.Context, target string, ref bot.MessageRef) string {
+	return l[target].MessageURL(ctx, ref)
 }

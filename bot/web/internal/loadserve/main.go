@@ -92,7 +92,6 @@ func run() error {
 	srv, err := web.New(web.Config{
 		Store:  st,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Ready:  func() (bool, time.Time) { return true, start },
 	})
 	if err != nil {
 		return err
