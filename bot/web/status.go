@@ -271,7 +271,6 @@ func (s *Server) rows(ctx context.Context, candidates []string, recs []bot.Deliv
 	// holding is, per target, the oldest post whose transient failure holds
 	// the later ones back.
 	holding := map[string]string{}
-	rows := make([]deliveryRow, 0, len(recs))
 	for _, d := range recs {
 		have[[2]string{d.Post, d.Target}] = true
 		if d.State == bot.DeliveryRetrying {
@@ -279,7 +278,14 @@ func (s *Server) rows(ctx context.Context, candidates []string, recs []bot.Deliv
 				holding[d.Target] = d.Post
 			}
 		}
-		rows = append(rows, s.recordRow(d, next[d.Target], now))
+	}
+	rows := make([]deliveryRow, 0, len(recs))
+	for _, d := range recs {
+		row := s.recordRow(d, next[d.Target], now)
+		if d.State == bot.DeliveryQueued {
+			row.Detail = heldBehind(holding[d.Target])
+		}
+		rows = append(rows, row)
 	}
 	// A pair without a record waits; reading its post tells why. Posts
 	// every target has a record for are never read.
@@ -312,7 +318,7 @@ func (s *Server) rows(ctx context.Context, candidates []string, recs []bot.Deliv
 			case d.Date.After(now):
 				row.Detail = "dated " + s.fmtTime(d.Date) + ": sent once that time has come"
 			case held && postOrder(h, p) < 0:
-				row.Detail = "held behind " + h + ", which is being retried: posts go out in date order"
+				row.Detail = heldBehind(h)
 			default:
 				row.Detail = "due: sent at the next run"
 			}
@@ -328,6 +334,14 @@ func (s *Server) rows(ctx context.Context, candidates []string, recs []bot.Deliv
 		)
 	})
 	return rows, nil
+}
+
+// heldBehind says why a post waits for an older one of the same target.
+func heldBehind(older string) string {
+	if older == "" {
+		return "queued behind an older post that is being retried: posts go out in date order"
+	}
+	return "queued behind " + older + ", which is being retried: posts go out in date order"
 }
 
 // postOrder orders post paths the way the engine sends them when their
@@ -360,6 +374,11 @@ func (s *Server) recordRow(d bot.Delivery, next time.Time, now time.Time) delive
 			row.Detail = "no reason was recorded"
 		}
 		row.Retryable = true
+	case bot.DeliveryQueued:
+		// Due but not begun: the pages call it waiting, as they do the
+		// pairs without a record, and say behind what (see rows).
+		row.State = stateWaiting
+		row.Detail = heldBehind("")
 	case bot.DeliverySkipped:
 		row.Detail = strings.TrimPrefix(d.LastError, "skipped: ")
 	case bot.DeliverySending:

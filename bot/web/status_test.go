@@ -57,6 +57,7 @@ func states(t *testing.T, f *fixture) {
 	// after testNow.
 	addPost(t, f.store, "_posts/2025-10-03-held.md", "Held", time.Date(2025, 10, 1, 8, 0, 0, 0, seoul))
 	addPost(t, f.store, "_posts/2025-10-09-future.md", "Future", time.Date(2025, 10, 9, 8, 0, 0, 0, seoul))
+	addPost(t, f.store, "_posts/2025-09-28-new.md", "New", time.Date(2025, 9, 28, 8, 0, 0, 0, seoul))
 	addPost(t, f.store, "_posts/2025-09-01-old.md", "Old", time.Date(2025, 9, 1, 8, 0, 0, 0, seoul))
 	addPost(t, f.store, "_posts/2025-09-02-filtered.md", "Filtered", time.Date(2025, 9, 2, 8, 0, 0, 0, seoul))
 	put(t, f.store,
@@ -69,6 +70,7 @@ func states(t *testing.T, f *fixture) {
 		bot.Delivery{Post: post30, Target: "lab", State: bot.DeliveryRetrying, Attempts: 3, UpdatedAt: at.Add(2 * time.Minute),
 			LastError: "discord: HTTP 500 Internal Server Error"},
 		bot.Delivery{Post: "_posts/2025-10-03-held.md", Target: "team", State: bot.DeliverySending, Attempts: 1, UpdatedAt: at.Add(3 * time.Minute)},
+		bot.Delivery{Post: "_posts/2025-10-03-held.md", Target: "lab", State: bot.DeliveryQueued, UpdatedAt: at.Add(4 * time.Minute)},
 		bot.Delivery{Post: "_posts/2025-09-01-old.md", Target: "team", State: bot.DeliverySkipped, LastError: "skipped: dated before the catch-up window", UpdatedAt: at},
 		bot.Delivery{Post: "_posts/2025-09-01-old.md", Target: "lab", State: bot.DeliverySkipped, LastError: "skipped: dated before the catch-up window", UpdatedAt: at},
 		bot.Delivery{Post: "_posts/2025-09-02-filtered.md", Target: "team", State: bot.DeliverySkipped, LastError: "skipped: not matched by the target's filters", UpdatedAt: at},
@@ -114,7 +116,10 @@ func TestStatusStates(t *testing.T) {
 		{post30, "lab", []string{`s-retrying">retrying<`, "attempt 3 failed: discord: HTTP 500 Internal Server Error",
 			`next attempt: <time datetime="2025-10-01T09:05:00&#43;09:00">2025-10-01 09:05:00 KST</time>`, "in 5 min", `name="target" value="lab"`}},
 		{"_posts/2025-10-03-held.md", "team", []string{`s-sending">sending<`, "the call to the chat is in progress"}},
-		{"_posts/2025-10-03-held.md", "lab", []string{`s-waiting">waiting<`, "held behind " + post30}},
+		{"_posts/2025-10-03-held.md", "lab", []string{`s-waiting">waiting<`, "queued behind " + post30 + ", which is being retried"}},
+		{"_posts/2025-10-09-future.md", "lab", []string{`s-waiting">waiting<`, "dated 2025-10-09"}},
+		{"_posts/2025-09-28-new.md", "lab", []string{`s-waiting">waiting<`, "due: sent at the next run"}},
+		{"_posts/2025-09-28-new.md", "team", []string{`s-waiting">waiting<`, "due: sent at the next run"}},
 		{"_posts/2025-10-09-future.md", "team", []string{`s-waiting">waiting<`, "dated 2025-10-09 08:00:00 KST"}},
 		{draft, "lab", []string{`s-waiting">waiting<`, "a draft (published: false)"}},
 		{"_posts/2025-09-01-old.md", "team", []string{`s-skipped">skipped<`, "dated before the catch-up window"}},
@@ -145,7 +150,7 @@ func TestStatusStates(t *testing.T) {
 		`<th scope="row">team</th>`,
 	} {
 		if want == "4 indexed" {
-			want = "8 indexed, <a href=\"#h-broken\">1 fail to parse</a>"
+			want = "9 indexed, <a href=\"#h-broken\">1 fail to parse</a>"
 		}
 		if !strings.Contains(body, want) {
 			t.Errorf("status page lacks %q", want)
