@@ -271,7 +271,7 @@ func decode(cfg *Config, data []byte, name string, lookupEnv func(string) (strin
 	if err := expandNode(root, lookupEnv, name, ""); err != nil {
 		return err
 	}
-	lines := map[int]string{}
+	lines := keyLines{key: map[int]string{}, misfit: map[int]string{}}
 	if err := checkKeys(root, reflect.TypeFor[Config](), "", name, lines); err != nil {
 		return err
 	}
@@ -301,14 +301,30 @@ func syntaxError(name string, err error) string {
 	return name + ": " + msg
 }
 
+// keyLines maps a line of the file to the key path a type error on it
+// names. yaml.v3 gives a type error's line, not its column, and a flow
+// mapping ({bot_token: [x], targets: [...]}) puts many keys on one line,
+// so checkKeys records, per line, the first key whose value cannot fit its
+// field (misfit) besides the key the line belongs to (key).
+type keyLines struct {
+	key, misfit map[int]string
+}
+
+func (l keyLines) at(line int) string {
+	if k, ok := l.misfit[line]; ok {
+		return k
+	}
+	return l.key[line]
+}
+
 // typeError rewrites a yaml.v3 "line N: cannot unmarshal ..." message so it
 // names the key; the value itself is left out, as it may be a secret.
-func typeError(msg, name string, lines map[int]string) string {
+func typeError(msg, name string, lines keyLines) string {
 	var line int
 	if _, err := fmt.Sscanf(msg, "line %d:", &line); err != nil {
 		return fmt.Sprintf("%s: %s", name, msg)
 	}
-	key := lines[line]
+	key := lines.at(line)
 	want := "a different kind of value"
 	if _, into, ok := strings.Cut(msg, " into "); ok {
 		switch into {
@@ -357,7 +373,7 @@ func has(m *yaml.Node, path ...string) bool {
 // checkKeys walks the node against the struct type t and fails on the first
 // key t does not have, naming it as a path (slack.targets[0].chanel). It
 // records the key path of every line it sees, for type errors.
-func checkKeys(n *yaml.Node, t reflect.Type, path, name string, lines map[int]string) error {
+func checkKeys(n *yaml.Node, t reflect.Type, path, name string, lines keyLines) error {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
@@ -366,8 +382,11 @@ func checkKeys(n *yaml.Node, t reflect.Type, path, name string, lines map[int]st
 		return nil
 	}
 	if path != "" {
-		if _, ok := lines[n.Line]; !ok {
-			lines[n.Line] = path
+		if _, ok := lines.key[n.Line]; !ok {
+			lines.key[n.Line] = path
+		}
+		if _, ok := lines.misfit[n.Line]; !ok && !fits(n, t) {
+			lines.misfit[n.Line] = path
 		}
 	}
 	switch t.Kind() {
@@ -396,7 +415,7 @@ func checkKeys(n *yaml.Node, t reflect.Type, path, name string, lines map[int]st
 				}
 				return fmt.Errorf("config: %s:%d: unknown key %q in %s", name, k.Line, k.Value, path)
 			}
-			lines[k.Line] = key
+			lines.key[k.Line] = key
 			if err := checkKeys(v, ft, key, name, lines); err != nil {
 				return err
 			}
@@ -412,6 +431,24 @@ func checkKeys(n *yaml.Node, t reflect.Type, path, name string, lines map[int]st
 		}
 	}
 	return nil
+}
+
+// fits reports whether yaml.v3 can decode n into a value of type t: the
+// node kind a struct or slice needs, or a scalar that decodes (a duration,
+// a bool). A null fits anything.
+func fits(n *yaml.Node, t reflect.Type) bool {
+	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+		return true
+	}
+	switch {
+	case t.Kind() == reflect.Struct && t != reflect.TypeFor[time.Duration]():
+		return n.Kind == yaml.MappingNode
+	case t.Kind() == reflect.Slice:
+		return n.Kind == yaml.SequenceNode
+	case n.Kind != yaml.ScalarNode:
+		return false
+	}
+	return n.Decode(reflect.New(t).Interface()) == nil
 }
 
 func join(path, key string) string {

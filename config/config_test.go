@@ -194,6 +194,12 @@ func TestLoadErrors(t *testing.T) {
 		{"bad duration", "catch_up: soon\n", nil, "config: paperbot.yaml:1: catch_up must be a duration like 24h or 90m"},
 		{"bad bool", "console: maybe\n", nil, "config: paperbot.yaml:1: console must be true or false"},
 		{"list for string", "slack:\n  bot_token: [a, b]\n", nil, "config: paperbot.yaml:2: slack.bot_token must be a single value"},
+		// Flow style puts many keys on one line: the error still names the
+		// one at fault, not the last key of the line.
+		{"list for string, flow", "slack: {bot_token: [x], signing_secret: s, targets: [{name: t, channel: C1}]}\n", nil, "config: paperbot.yaml:1: slack.bot_token must be a single value"},
+		{"mapping for string, flow", "slack: {targets: [{name: t, channel: {id: C1}}], details: inline}\n", nil, "config: paperbot.yaml:1: slack.targets[0].channel must be a single value"},
+		{"bad duration, flow", "{schedule: '@daily', catch_up: soon, console: true}\n", nil, "config: paperbot.yaml:1: catch_up must be a duration like 24h or 90m"},
+		{"bad bool, flow", "{catch_up: 1h, console: maybe, alerts: a}\n", nil, "config: paperbot.yaml:1: console must be true or false"},
 		{"two documents", "schedule: '@daily'\n---\nschedule: x\n", nil, "a second YAML document"},
 		{"unclosed ${", "store: ${STORE\n", nil, "config: paperbot.yaml:1: store: "},
 		{"bad var name", "store: ${1X}\n", nil, "config: paperbot.yaml:1: store: a ${...} whose name is not"},
@@ -234,6 +240,8 @@ func TestValidate(t *testing.T) {
 		{"no posts", func(c *Config) { c.Posts.Dir = "" }, "config: posts.dir or posts.git.url is required"},
 		{"both posts", func(c *Config) { c.Posts.Git.URL = "https://x/y.git" }, "config: posts.dir and posts.git.url are both set; set one"},
 		{"git path escapes", func(c *Config) { c.Posts.Dir, c.Posts.Git.URL, c.Posts.Git.Path = "", "file:///r", "../x" }, "posts.git.path"},
+		{"git path absolute", func(c *Config) { c.Posts.Dir, c.Posts.Git.URL, c.Posts.Git.Path = "", "file:///r", "/etc" }, `config: posts.git.path "/etc" is not a folder inside the repository`},
+		{"git branch", func(c *Config) { c.Posts.Dir, c.Posts.Git.URL, c.Posts.Git.Branch = "", "file:///r", "a..b" }, `config: posts.git.branch "a..b" is not a branch name`},
 		{"site url", func(c *Config) { c.Posts.SiteURL = "team.github.io" }, `config: posts.site_url "team.github.io": want an http:// or https:// URL`},
 		{"schedule", func(c *Config) { c.Schedule = "x" }, `config: schedule "x": `},
 		{"schedule zone only", func(c *Config) { c.Schedule = "CRON_TZ=Asia/Seoul" }, `config: schedule "CRON_TZ=Asia/Seoul"`},

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"crypto/ed25519"
 	"encoding/hex"
 	"fmt"
 	"maps"
@@ -10,6 +11,8 @@ import (
 	"strings"
 
 	"github.com/paperbot/paperbot/bot"
+	"github.com/paperbot/paperbot/bot/source/git"
+	"github.com/paperbot/paperbot/formatter"
 )
 
 // Slack and Discord detail modes (DESIGN.md section 6); the formatter's
@@ -23,22 +26,30 @@ var (
 // sentence naming the key, e.g. `config: slack.targets[0].channel is
 // required`. Secrets never appear in its errors.
 func (c *Config) Validate() error {
-	for _, check := range []func() error{
+	_, err := c.Settings()
+	return err
+}
+
+// Settings validates c like Validate and returns its settings in the types
+// the program uses, each parsed by the check that accepted it.
+func (c *Config) Settings() (*Settings, error) {
+	s := &Settings{}
+	for _, check := range []func(*Settings) error{
 		c.validatePosts, c.validateSchedule, c.validateStore, c.validateHTTP,
 		c.validateLog, c.validateSlack, c.validateDiscord, c.validateTargets,
 	} {
-		if err := check(); err != nil {
-			return err
+		if err := check(s); err != nil {
+			return nil, err
 		}
 	}
-	return nil
+	return s, nil
 }
 
 func bad(format string, args ...any) error {
 	return fmt.Errorf("config: "+format, args...)
 }
 
-func (c *Config) validatePosts() error {
+func (c *Config) validatePosts(s *Settings) error {
 	p := c.Posts
 	switch {
 	case p.Dir == "" && p.Git.URL == "":
@@ -49,9 +60,6 @@ func (c *Config) validatePosts() error {
 	if p.Git.URL != "" && strings.ContainsAny(p.Git.URL, " \t\n") {
 		return bad("posts.git.url %q is not a repository URL", redactURL(p.Git.URL))
 	}
-	if p.Git.Path != "" && (strings.HasPrefix(p.Git.Path, "/") || strings.Contains("/"+p.Git.Path+"/", "/../")) {
-		return bad("posts.git.path %q must be a folder inside the repository", p.Git.Path)
-	}
 	if p.SiteURL != "" {
 		if err := checkHTTPURL(p.SiteURL); err != nil {
 			return bad("posts.site_url %q: %v", p.SiteURL, err)
@@ -60,14 +68,22 @@ func (c *Config) validatePosts() error {
 	if p.Git.URL != "" && c.DataDir == "" {
 		return bad("data_dir is required for posts.git (the clone lives there)")
 	}
+	if p.Git.URL != "" {
+		// One rule for the branch and the folder: the git source's own.
+		s.Git = &git.Options{URL: p.Git.URL, Branch: p.Git.Branch, Path: p.Git.Path, Dir: c.GitDir(), Token: p.Git.Token}
+		if err := s.Git.Validate(); err != nil {
+			return bad("%v", err)
+		}
+	}
 	return nil
 }
 
-func (c *Config) validateSchedule() error {
+func (c *Config) validateSchedule(s *Settings) error {
 	loc, err := c.Location()
 	if err != nil {
 		return err
 	}
+	s.Location = loc
 	if _, err := bot.ParseScheduleIn(c.Schedule, loc); err != nil {
 		return bad("%v", err)
 	}
@@ -75,14 +91,16 @@ func (c *Config) validateSchedule() error {
 		return bad("catch_up %s must not be negative", c.CatchUp)
 	}
 	if c.ExpectBy != "" {
-		if _, err := bot.ParseExpectBy(c.ExpectBy); err != nil {
+		eb, err := bot.ParseExpectBy(c.ExpectBy)
+		if err != nil {
 			return bad("%v", err)
 		}
+		s.ExpectBy = &eb
 	}
 	return nil
 }
 
-func (c *Config) validateStore() error {
+func (c *Config) validateStore(*Settings) error {
 	s := c.Store
 	switch {
 	case s == "" && c.DataDir != "":
@@ -105,7 +123,7 @@ func (c *Config) validateStore() error {
 	return nil
 }
 
-func (c *Config) validateHTTP() error {
+func (c *Config) validateHTTP(*Settings) error {
 	if c.HTTP.Listen == "" {
 		return nil // no listener
 	}
@@ -115,7 +133,7 @@ func (c *Config) validateHTTP() error {
 	return nil
 }
 
-func (c *Config) validateLog() error {
+func (c *Config) validateLog(*Settings) error {
 	switch strings.ToLower(c.Log.Level) {
 	case "debug", "info", "warn", "warning", "error":
 	default:
@@ -129,11 +147,12 @@ func (c *Config) validateLog() error {
 	return nil
 }
 
-func (c *Config) validateSlack() error {
+func (c *Config) validateSlack(set *Settings) error {
 	s := c.Slack
 	if !oneOf(s.Details, slackDetails) {
 		return bad("slack.details %q must be one of %s", s.Details, strings.Join(slackDetails, ", "))
 	}
+	set.SlackDetails = formatter.SlackDetails(s.Details)
 	if s.APIURL != "" {
 		if err := checkHTTPURL(s.APIURL); err != nil {
 			return bad("slack.api_url %q: %v", s.APIURL, err)
@@ -162,20 +181,23 @@ func (c *Config) validateSlack() error {
 	return nil
 }
 
-func (c *Config) validateDiscord() error {
+func (c *Config) validateDiscord(set *Settings) error {
 	d := c.Discord
 	if !oneOf(d.Details, discordDetails) {
 		return bad("discord.details %q must be one of %s", d.Details, strings.Join(discordDetails, ", "))
 	}
+	set.DiscordDetails = formatter.DiscordDetails(d.Details)
 	if d.APIURL != "" {
 		if err := checkHTTPURL(d.APIURL); err != nil {
 			return bad("discord.api_url %q: %v", d.APIURL, err)
 		}
 	}
 	if d.PublicKey != "" {
-		if b, err := hex.DecodeString(d.PublicKey); err != nil || len(b) != 32 {
+		b, err := hex.DecodeString(d.PublicKey)
+		if err != nil || len(b) != ed25519.PublicKeySize {
 			return bad("discord.public_key must be 64 hex digits (the application's public key)")
 		}
+		set.DiscordPublicKey = ed25519.PublicKey(b)
 	}
 	if d.ApplicationID != "" && !digits(d.ApplicationID) {
 		return bad("discord.application_id %q must be a number (a snowflake)", d.ApplicationID)
@@ -213,7 +235,7 @@ func (c *Config) validateDiscord() error {
 
 // validateTargets checks names are unique across Slack, Discord and the
 // console, and that alerts names one of them.
-func (c *Config) validateTargets() error {
+func (c *Config) validateTargets(*Settings) error {
 	// "console" is reserved even when the console is off, so turning it
 	// on later cannot clash.
 	seen := map[string]string{ConsoleTarget: "the console target"}
