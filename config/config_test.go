@@ -6,11 +6,16 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/paperbot/paperbot/bot"
+	"github.com/paperbot/paperbot/bot/source/git"
+	"github.com/paperbot/paperbot/formatter"
 )
 
 // env returns a lookupEnv over a map.
@@ -524,5 +529,49 @@ func BenchmarkParse(b *testing.B) {
 		if err := c.Validate(); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// Settings hands cmd every value in its type, parsed by the check that
+// accepted it.
+func TestSettings(t *testing.T) {
+	c := Default()
+	c.Posts.Dir = ""
+	c.Posts.Git = Git{URL: "https://example.com/blog.git", Branch: "pages", Path: "blog/_posts", Token: "tok"}
+	c.DataDir = "/var/lib/paperbot"
+	c.ExpectBy = "10:00 Mon-Fri"
+	c.Slack.Details = "thread"
+	c.Discord.Details = "inline"
+	c.Discord.BotToken = "t"
+	c.Discord.PublicKey = strings.Repeat("ab", 32)
+	s, err := c.Settings()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Location.String() != "Asia/Seoul" {
+		t.Errorf("Location = %v", s.Location)
+	}
+	if s.ExpectBy == nil {
+		t.Error("ExpectBy not parsed")
+	} else if want, _ := bot.ParseExpectBy("10:00 Mon-Fri"); !reflect.DeepEqual(*s.ExpectBy, want) {
+		t.Errorf("ExpectBy = %+v, want %+v", *s.ExpectBy, want)
+	}
+	if s.SlackDetails != formatter.SlackThread || s.DiscordDetails != formatter.DiscordInline {
+		t.Errorf("details = %q, %q", s.SlackDetails, s.DiscordDetails)
+	}
+	if len(s.DiscordPublicKey) != 32 || s.DiscordPublicKey[0] != 0xab {
+		t.Errorf("DiscordPublicKey = %x", s.DiscordPublicKey)
+	}
+	want := git.Options{URL: "https://example.com/blog.git", Branch: "pages", Path: "blog/_posts", Dir: "/var/lib/paperbot/git", Token: "tok"}
+	if s.Git == nil || *s.Git != want {
+		t.Errorf("Git = %+v, want %+v", s.Git, want)
+	}
+	c.ExpectBy, c.Posts.Git, c.Posts.Dir, c.Discord.PublicKey = "", Git{}, "_posts", ""
+	if s, err = c.Settings(); err != nil || s.ExpectBy != nil || s.Git != nil || s.DiscordPublicKey != nil {
+		t.Errorf("unset settings: %+v, %v", s, err)
+	}
+	c.Timezone = "Mars/Olympus"
+	if s, err := c.Settings(); err == nil || s != nil {
+		t.Errorf("a bad timezone gave settings %+v", s)
 	}
 }

@@ -68,14 +68,27 @@ func (c *Config) validatePosts(s *Settings) error {
 	if p.Git.URL != "" && c.DataDir == "" {
 		return bad("data_dir is required for posts.git (the clone lives there)")
 	}
-	if p.Git.URL != "" {
-		// One rule for the branch and the folder: the git source's own.
-		s.Git = &git.Options{URL: p.Git.URL, Branch: p.Git.Branch, Path: p.Git.Path, Dir: c.GitDir(), Token: p.Git.Token}
-		if err := s.Git.Validate(); err != nil {
-			return bad("%v", err)
-		}
+	g, err := c.GitOptions()
+	if err != nil {
+		return err
 	}
+	s.Git = g
 	return nil
+}
+
+// GitOptions returns the options of the posts' git source (nil when the
+// posts are a folder), checked by the git source's own rule for the branch
+// and the folder. `check` uses it for a config that fails elsewhere.
+func (c *Config) GitOptions() (*git.Options, error) {
+	g := c.Posts.Git
+	if g.URL == "" {
+		return nil, nil
+	}
+	opts := &git.Options{URL: g.URL, Branch: g.Branch, Path: g.Path, Dir: c.GitDir(), Token: g.Token}
+	if err := opts.Validate(); err != nil {
+		return nil, bad("%v", err)
+	}
+	return opts, nil
 }
 
 func (c *Config) validateSchedule(s *Settings) error {

@@ -27,7 +27,7 @@ const answerTimeout = 2500 * time.Millisecond
 
 // InteractionsConfig configures the interactions endpoint.
 type InteractionsConfig struct {
-	// PublicKey is the application's Ed25519 key (ParsePublicKey).
+	// PublicKey is the application's Ed25519 key (config's discord.public_key).
 	PublicKey ed25519.PublicKey
 	// Commands answers /paper and /digest.
 	Commands *bot.Commands

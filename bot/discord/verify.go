@@ -6,7 +6,6 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 )
 
@@ -20,16 +19,6 @@ var (
 	errBadSignature = errors.New("invalid request signature")
 	errStale        = errors.New("request timestamp outside the 5-minute window")
 )
-
-// ParsePublicKey reads the application's public key as the developer
-// portal shows it (64 hex digits).
-func ParsePublicKey(s string) (ed25519.PublicKey, error) {
-	b, err := hex.DecodeString(strings.TrimSpace(s))
-	if err != nil || len(b) != ed25519.PublicKeySize {
-		return nil, errors.New("discord public_key: want 64 hex digits")
-	}
-	return ed25519.PublicKey(b), nil
-}
 
 // verifyRequest checks the Ed25519 signature over timestamp+body and the
 // timestamp's age (Unix seconds) against now.

@@ -55,6 +55,7 @@ type Main struct {
 	socket       *slack.SocketMode
 	discord      *discordgo.Session
 	gateway      *discord.Gateway
+	settings     *config.Settings // parsed by Open
 	closeOnce    sync.Once
 }
 
@@ -94,10 +95,12 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		}
 	}()
 	cfg := m.Config
-	loc, err := cfg.Location()
+	set, err := cfg.Settings()
 	if err != nil {
 		return err
 	}
+	m.settings = set
+	loc := set.Location
 	if p, ok := cfg.SQLitePath(); ok && p != ":memory:" {
 		// A fresh machine has no data folder yet; SQLite creates the file,
 		// not its folder.
@@ -126,6 +129,10 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
+	byName := map[string]bot.Target{}
+	for _, t := range targets {
+		byName[t.Name()] = t
+	}
 	commands := &bot.Commands{Store: m.Store, Location: loc}
 	m.Engine = &bot.Engine{
 		Store:    m.Store,
@@ -140,32 +147,9 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		LeaseTTL: m.Timing.LeaseTTL,
 		RetryMin: m.Timing.RedeliverMin,
 		RetryMax: m.Timing.RedeliverMax,
-	}
-	if cfg.ExpectBy != "" {
-		eb, err := bot.ParseExpectBy(cfg.ExpectBy)
-		if err != nil {
-			return fmt.Errorf("config: expect_by: %w", err)
-		}
-		m.Engine.ExpectBy = &eb
-	}
-	if cfg.Alerts != "" {
-		for _, t := range targets {
-			if t.Name() == cfg.Alerts {
-				m.Engine.Alerts = t
-			}
-		}
-		if m.Engine.Alerts == nil {
-			return fmt.Errorf("config: alerts: no target named %q", cfg.Alerts)
-		}
-	}
-
-	slackDetails, err := formatter.ParseSlackDetails(cfg.Slack.Details)
-	if err != nil {
-		return fmt.Errorf("config: slack.details: %w", err)
-	}
-	discordDetails, err := formatter.ParseDiscordDetails(cfg.Discord.Details)
-	if err != nil {
-		return fmt.Errorf("config: discord.details: %w", err)
+		ExpectBy: set.ExpectBy,
+		// Settings checked that alerts names a target.
+		Alerts: byName[cfg.Alerts],
 	}
 	m.Web, err = web.New(web.Config{
 		Store:      m.Store,
@@ -176,8 +160,8 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		Schedule:   cfg.Schedule,
 		ExpectBy:   m.Engine.ExpectBy,
 		Registry:   reg,
-		Slack:      formatter.SlackOptions{Details: slackDetails, SiteURL: cfg.Posts.SiteURL},
-		Discord:    formatter.DiscordOptions{Details: discordDetails, SiteURL: cfg.Posts.SiteURL},
+		Slack:      formatter.SlackOptions{Details: set.SlackDetails, SiteURL: cfg.Posts.SiteURL},
+		Discord:    formatter.DiscordOptions{Details: set.DiscordDetails, SiteURL: cfg.Posts.SiteURL},
 		Links:      m.links(),
 		Location:   loc,
 	})
@@ -186,12 +170,11 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	}
 
 	if cfg.Slack.BotToken != "" {
-		client := m.slackClient()
 		m.slackHandler = slack.NewHandler(slack.HandlerConfig{
-			Client:        client,
+			Client:        m.slackClient(),
 			SigningSecret: cfg.Slack.SigningSecret,
 			Commands:      commands,
-			Details:       slackDetails,
+			Details:       set.SlackDetails,
 			SiteURL:       cfg.Posts.SiteURL,
 			Metrics:       slackMetrics(obs),
 		}, m.Logger)
@@ -200,11 +183,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 			m.Web.Handle("POST /slack/interactions", m.slackHandler.InteractionsHandler())
 		}
 		if cfg.Slack.AppToken != "" {
-			opts := []slackapi.Option{slackapi.OptionAppLevelToken(cfg.Slack.AppToken)}
-			if cfg.Slack.APIURL != "" {
-				opts = append(opts, slackapi.OptionAPIURL(cfg.Slack.APIURL))
-			}
-			m.socket = slack.NewSocketMode(slackapi.New(cfg.Slack.BotToken, opts...), m.slackHandler, m.Logger)
+			m.socket = slack.NewSocketMode(m.slackClient(slackapi.OptionAppLevelToken(cfg.Slack.AppToken)), m.slackHandler, m.Logger)
 		}
 	}
 
@@ -291,13 +270,8 @@ func (m *Main) Close() error {
 
 func (m *Main) source() (bot.Source, error) {
 	cfg := m.Config
-	if cfg.Posts.Git.URL != "" {
-		g := cfg.Posts.Git
-		opts := git.Options{URL: g.URL, Branch: g.Branch, Path: g.Path, Dir: cfg.GitDir(), Token: g.Token}
-		if err := opts.Validate(); err != nil {
-			return nil, fmt.Errorf("config: posts.git: %w", err)
-		}
-		return git.New(opts, m.Logger.With("component", "source")), nil
+	if g := m.settings.Git; g != nil {
+		return git.New(*g, m.Logger.With("component", "source")), nil
 	}
 	if st, err := os.Stat(cfg.Posts.Dir); err != nil || !st.IsDir() {
 		return nil, fmt.Errorf("config: posts.dir: %s is not a folder", cfg.Posts.Dir)
@@ -305,8 +279,9 @@ func (m *Main) source() (bot.Source, error) {
 	return folder.New(cfg.Posts.Dir, m.Logger.With("component", "source")), nil
 }
 
-func (m *Main) slackClient() *slackapi.Client {
-	var opts []slackapi.Option
+// slackClient is a Web API client on the configured base URL.
+func (m *Main) slackClient(extra ...slackapi.Option) *slackapi.Client {
+	opts := extra
 	if u := m.Config.Slack.APIURL; u != "" {
 		if !strings.HasSuffix(u, "/") {
 			u += "/" // slack-go joins method names onto the base
@@ -327,10 +302,6 @@ func (m *Main) targets(obs *metrics.Metrics) ([]bot.Target, error) {
 		targets = append(targets, console.New(config.ConsoleTarget, out, formatter.Text))
 	}
 	if len(cfg.Slack.Targets) > 0 {
-		details, err := formatter.ParseSlackDetails(cfg.Slack.Details)
-		if err != nil {
-			return nil, fmt.Errorf("config: slack.details: %w", err)
-		}
 		client := m.slackClient()
 		// One pacer for the workspace: targets sharing a channel keep
 		// Slack's gap between each other's messages.
@@ -341,7 +312,7 @@ func (m *Main) targets(obs *metrics.Metrics) ([]bot.Target, error) {
 				Channel:  t.Channel,
 				Tags:     t.Tags,
 				Keywords: t.Keywords,
-				Details:  details,
+				Details:  m.settings.SlackDetails,
 				SiteURL:  cfg.Posts.SiteURL,
 				Pace:     m.Timing.SlackPace,
 				Pacer:    pacer,

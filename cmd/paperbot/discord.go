@@ -10,7 +10,6 @@ import (
 	"github.com/paperbot/paperbot/bot"
 	"github.com/paperbot/paperbot/bot/discord"
 	"github.com/paperbot/paperbot/bot/metrics"
-	"github.com/paperbot/paperbot/formatter"
 )
 
 // discordSession is the one Discord REST session of the config (nil when no
@@ -33,10 +32,6 @@ func (m *Main) discordTargets(obs *metrics.Metrics) ([]bot.Target, error) {
 	if len(cfg.Targets) == 0 {
 		return nil, nil
 	}
-	details, err := formatter.ParseDiscordDetails(cfg.Details)
-	if err != nil {
-		return nil, fmt.Errorf("config: discord.details: %w", err)
-	}
 	session, err := m.discordSession()
 	if err != nil {
 		return nil, err
@@ -55,7 +50,7 @@ func (m *Main) discordTargets(obs *metrics.Metrics) ([]bot.Target, error) {
 			WebhookURL: t.WebhookURL,
 			Tags:       t.Tags,
 			Keywords:   t.Keywords,
-			Details:    details,
+			Details:    m.settings.DiscordDetails,
 			SiteURL:    m.Config.Posts.SiteURL,
 			Retry:      m.Timing.CallRetry,
 			Metrics: &discord.Metrics{
@@ -78,10 +73,6 @@ func (m *Main) openDiscordCommands(ctx context.Context, commands *bot.Commands) 
 	if cfg.BotToken == "" || cfg.ApplicationID == "" {
 		return nil
 	}
-	details, err := formatter.ParseDiscordDetails(cfg.Details)
-	if err != nil {
-		return fmt.Errorf("config: discord.details: %w", err)
-	}
 	session, err := m.discordSession()
 	if err != nil {
 		return err
@@ -90,12 +81,8 @@ func (m *Main) openDiscordCommands(ctx context.Context, commands *bot.Commands) 
 		// The bot still delivers; commands come back at the next start.
 		m.Logger.Error("discord: registering commands failed", "err", err)
 	}
-	icfg := discord.InteractionsConfig{Commands: commands, Store: m.Store, Details: details, SiteURL: m.Config.Posts.SiteURL}
-	if cfg.PublicKey != "" {
-		key, err := discord.ParsePublicKey(cfg.PublicKey)
-		if err != nil {
-			return fmt.Errorf("config: discord.public_key: %w", err)
-		}
+	icfg := discord.InteractionsConfig{Commands: commands, Store: m.Store, Details: m.settings.DiscordDetails, SiteURL: m.Config.Posts.SiteURL}
+	if key := m.settings.DiscordPublicKey; key != nil {
 		icfg.PublicKey = key
 		m.Web.Handle("POST /discord/interactions", discord.NewInteractions(icfg, m.Logger.With("component", "discord")))
 		return nil

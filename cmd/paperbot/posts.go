@@ -83,13 +83,15 @@ func (p *postsFlags) open(cmd string, s stdio) (*postSet, error) {
 		set.src = folder.New(cfg.Posts.Dir, cliLogger(s.err))
 	case cfg.Posts.Git.URL != "":
 		// The same clone `run` keeps (data_dir/git), fetched now.
-		g := cfg.Posts.Git
-		opts := git.Options{URL: g.URL, Branch: g.Branch, Path: g.Path, Dir: cfg.GitDir(), Token: g.Token}
-		if err := opts.Validate(); err != nil {
-			return set, errors.Join(verr, fmt.Errorf("config: %w", err))
+		opts, err := cfg.GitOptions()
+		if err != nil {
+			if verr == nil || verr.Error() != err.Error() {
+				verr = errors.Join(verr, err) // not reported twice
+			}
+			return set, verr
 		}
-		set.root = display(filepath.Join(cfg.GitDir(), filepath.FromSlash(g.Path)))
-		set.src = git.New(opts, cliLogger(s.err))
+		set.root = display(filepath.Join(opts.Dir, filepath.FromSlash(opts.Path)))
+		set.src = git.New(*opts, cliLogger(s.err))
 		fmt.Fprintf(s.err, "paperbot %s: posts come from git (%s); fetching into %s.\n", cmd, cfg.Redacted().Posts.Git.URL, display(cfg.GitDir()))
 	}
 	return set, verr
