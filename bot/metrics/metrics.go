@@ -9,6 +9,7 @@ package metrics
 import (
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/paperbot/paperbot/bot"
@@ -30,8 +31,13 @@ type Metrics struct {
 	commands      *prometheus.CounterVec
 	commandTime   *prometheus.HistogramVec
 	missingAlerts prometheus.Counter
+	failures      *prometheus.CounterVec
+	sender        prometheus.GaugeFunc
+	isSender      atomic.Pointer[func() bool]
 	adapter       adapterMetrics
 }
+
+var _ bot.FailureObserver = (*Metrics)(nil)
 
 var _ bot.Observer = (*Metrics)(nil)
 
@@ -97,11 +103,24 @@ func New(reg prometheus.Registerer) (*Metrics, error) {
 			Help: "Days whose post was not there by the expect_by deadline.",
 		}),
 	}
+	m.failures = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "paperbot_delivery_failures_total",
+		Help: "Failed delivery attempts, by target and kind: transient (retried by itself, holds later posts), permanent (refused or unrenderable: failed alone) or unreadable (the stored post cannot be read back).",
+	}, []string{"target", "kind"})
+	m.sender = prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "paperbot_sender",
+		Help: "1 while this replica holds the sender lease (it delivers and runs the Discord gateway), else 0.",
+	}, func() float64 {
+		if f := m.isSender.Load(); f != nil && (*f)() {
+			return 1
+		}
+		return 0
+	})
 	m.adapter = newAdapterMetrics()
 	for _, c := range []prometheus.Collector{
 		m.scans, m.scanDuration, m.lastScan, m.postsListed, m.postsParsed, m.postsFailed,
 		m.postsDeleted, m.deliveries, m.sendDuration, m.commands, m.commandTime, m.missingAlerts,
-		m.adapter.errors, m.adapter.retries,
+		m.adapter.errors, m.adapter.retries, m.failures, m.sender,
 	} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("metrics: register: %w", err)
@@ -134,6 +153,14 @@ func (m *Metrics) Sent(target string, d time.Duration, err error) {
 	}
 	m.deliveries.WithLabelValues(target, result).Inc()
 }
+
+// DeliveryFailed implements bot.FailureObserver.
+func (m *Metrics) DeliveryFailed(target, kind string) {
+	m.failures.WithLabelValues(target, kind).Inc()
+}
+
+// Sender makes paperbot_sender follow isSender (the engine's IsSender).
+func (m *Metrics) Sender(isSender func() bool) { m.isSender.Store(&isSender) }
 
 // MissingPost implements bot.Observer.
 func (m *Metrics) MissingPost(day string) { m.missingAlerts.Inc() }

@@ -114,3 +114,29 @@ func BenchmarkSent(b *testing.B) {
 		m.Sent("team", time.Millisecond, nil)
 	}
 }
+
+func TestSenderAndFailures(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	m, err := New(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := gather(t, reg)["paperbot_sender"][0].GetGauge().GetValue(); v != 0 {
+		t.Errorf("sender before wiring = %v", v)
+	}
+	sender := true
+	m.Sender(func() bool { return sender })
+	if v := gather(t, reg)["paperbot_sender"][0].GetGauge().GetValue(); v != 1 {
+		t.Errorf("sender = %v, want 1", v)
+	}
+	m.DeliveryFailed("team", "transient")
+	m.DeliveryFailed("team", "transient")
+	m.DeliveryFailed("lab", "unreadable")
+	got := map[string]float64{}
+	for _, s := range gather(t, reg)["paperbot_delivery_failures_total"] {
+		got[label(s, "target")+"/"+label(s, "kind")] = s.GetCounter().GetValue()
+	}
+	if got["team/transient"] != 2 || got["lab/unreadable"] != 1 || len(got) != 2 {
+		t.Errorf("failures %v", got)
+	}
+}

@@ -240,9 +240,13 @@ func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
 }
 
 type readyJSON struct {
-	Ready    bool       `json:"ready"`
-	Store    string     `json:"store"`
-	Scanned  bool       `json:"scanned"`
+	Ready   bool   `json:"ready"`
+	Store   string `json:"store"`
+	Reason  string `json:"reason,omitempty"`
+	Scanned bool   `json:"scanned"`
+	// Sender says whether this replica holds the sender lease (absent
+	// without an engine).
+	Sender   *bool      `json:"sender,omitempty"`
 	LastScan *time.Time `json:"last_scan"`
 }
 
@@ -251,9 +255,11 @@ func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
 	if err := s.cfg.Store.Ping(ctx); err != nil {
-		// The reason goes to the log, not to whoever polls the probe.
+		// The details go to the log, not to whoever polls the probe.
 		s.log.Warn("readyz: store unreachable", "err", err)
-		out.Store = "unreachable"
+		out.Store, out.Reason = "unreachable", "the store does not answer"
+	} else if err := s.probeWrite(ctx); err != nil {
+		out.Store, out.Reason = "refuses_writes", writeRefusal(err)
 	}
 	if e := s.cfg.Engine; e != nil {
 		out.Scanned = e.Ready()
@@ -261,6 +267,8 @@ func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
 			last = last.In(s.loc)
 			out.LastScan = &last
 		}
+		sender := e.IsSender()
+		out.Sender = &sender
 	}
 	out.Ready = out.Store == "ok" && out.Scanned
 	status := http.StatusOK
@@ -269,6 +277,42 @@ func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	s.writeJSON(w, r, status, out)
+}
+
+// probeEvery bounds how often /readyz writes to the store: probes come
+// every few seconds from each orchestrator, one small write in this long is
+// plenty to notice a full disk or a read-only database.
+const probeEvery = 5 * time.Second
+
+// probeWrite checks that the store accepts a write (a small meta value),
+// at most once per probeEvery; between two writes it repeats the result.
+func (s *Server) probeWrite(ctx context.Context) error {
+	s.probeMu.Lock()
+	defer s.probeMu.Unlock()
+	if !s.probeAt.IsZero() && time.Since(s.probeAt) < probeEvery {
+		return s.probeErr
+	}
+	err := s.cfg.Store.SetMeta(ctx, "readyz_write_probe", time.Now().UTC().Format(time.RFC3339))
+	if err != nil {
+		s.log.Warn("readyz: the store refuses writes", "err", err)
+	}
+	s.probeAt, s.probeErr = time.Now(), err
+	return err
+}
+
+// writeRefusal says in words why the store refused a write, without
+// quoting the store's error (it may name hosts or users).
+func writeRefusal(err error) string {
+	msg := strings.ToLower(err.Error())
+	switch {
+	case strings.Contains(msg, "readonly") || strings.Contains(msg, "read-only") || strings.Contains(msg, "read only"):
+		return "the store is read-only"
+	case strings.Contains(msg, "disk is full") || strings.Contains(msg, "no space") || strings.Contains(msg, "disk full"):
+		return "the store's disk is full"
+	case strings.Contains(msg, "deadline") || strings.Contains(msg, "timeout"):
+		return "a write to the store timed out"
+	}
+	return "the store refuses writes (details in the log)"
 }
 
 // jsonBuffers recycles response buffers: a paper's JSON is a few KB, and

@@ -49,9 +49,12 @@ type DeliveryLog interface {
 	Deliveries(ctx context.Context, post string) ([]bot.Delivery, error)
 }
 
-// Pinger is the store as /readyz probes it.
+// Pinger is the store as /readyz probes it: Ping for reachability, and a
+// small SetMeta now and then to see that it accepts writes (a full disk or
+// a read-only database answers pings but loses every record).
 type Pinger interface {
 	Ping(ctx context.Context) error
+	SetMeta(ctx context.Context, key, value string) error
 }
 
 // Store is everything the Server reads from the store.

@@ -109,6 +109,11 @@ type Server struct {
 	// searches holds a slot per running word search.
 	searches chan struct{}
 
+	// probeMu guards the last write probe of /readyz.
+	probeMu  sync.Mutex
+	probeAt  time.Time
+	probeErr error
+
 	mu  sync.Mutex
 	srv *http.Server
 	ln  net.Listener

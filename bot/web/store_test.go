@@ -21,6 +21,7 @@ type memStore struct {
 	deliveries map[[2]string]bot.Delivery
 	meta       map[string]string
 	pingErr    error
+	metaErr    error // SetMeta fails with it (a full disk, a read-only database)
 	lastLimit  int
 	// searchHook runs at the start of SearchPapers; an error ends it.
 	searchHook func(ctx context.Context) error
@@ -235,6 +236,9 @@ func (s *memStore) Meta(ctx context.Context, key string) (string, error) {
 func (s *memStore) SetMeta(ctx context.Context, key, value string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.metaErr != nil {
+		return s.metaErr
+	}
 	s.meta[key] = value
 	return nil
 }
