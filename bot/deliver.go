@@ -675,7 +675,7 @@ func (e *Engine) Send(ctx context.Context, arg, target string, force bool) ([]De
 		return nil, fmt.Errorf("send: take lease: %w", err)
 	}
 	if lease == nil {
-		return nil, Errorf(EUNAVAILABLE, "another paperbot is sending right now; try again in a few minutes")
+		return nil, Errorf(EUNAVAILABLE, "another paperbot holds the sender lease (a running `paperbot run` keeps it while it runs); stop it first, or use its status page to retry a delivery")
 	}
 	defer done()
 

@@ -22,6 +22,7 @@ import (
 	"github.com/paperbot/paperbot/bot/console"
 	"github.com/paperbot/paperbot/bot/discord"
 	"github.com/paperbot/paperbot/bot/metrics"
+	"github.com/paperbot/paperbot/bot/replica"
 	"github.com/paperbot/paperbot/bot/slack"
 	"github.com/paperbot/paperbot/bot/source/folder"
 	"github.com/paperbot/paperbot/bot/source/git"
@@ -40,8 +41,12 @@ type Main struct {
 	// Stdout receives the console target's digests.
 	Stdout io.Writer
 	Logger *slog.Logger
-	// Holder names this replica for the sender lease (default: host name).
+	// Holder names this replica for the sender lease. "": the identity of
+	// a slot of Role in data_dir (package replica), unique per running
+	// process and stable across restarts of the same replica.
 	Holder string
+	// Role is the identity slot family: "run" (default) or "send".
+	Role string
 	// NoListen builds everything but serves no HTTP (paperbot send).
 	NoListen bool
 	// Timing overrides the production timings; tests run on milliseconds.
@@ -56,6 +61,7 @@ type Main struct {
 	discord      *discordgo.Session
 	gateway      *discord.Gateway
 	settings     *config.Settings // parsed by Open
+	identity     *replica.Identity
 	closeOnce    sync.Once
 }
 
@@ -76,6 +82,9 @@ type Timing struct {
 	// LeaseTTL is how long the sender lease lasts without renewal (0: the
 	// engine's default).
 	LeaseTTL time.Duration
+	// Delivery bounds one call to a target, the adapter's retries
+	// included (0: the engine's default).
+	Delivery time.Duration
 }
 
 // NewMain returns a Main for a validated cfg.
@@ -113,6 +122,16 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		return fmt.Errorf("open store: %w", err)
 	}
 	m.Store = st
+	if m.Holder == "" && cfg.DataDir != "" {
+		role := m.Role
+		if role == "" {
+			role = "run"
+		}
+		if m.identity, err = replica.Acquire(cfg.DataDir, role); err != nil {
+			return err
+		}
+		m.Holder = m.identity.ID
+	}
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -135,22 +154,24 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	}
 	commands := &bot.Commands{Store: m.Store, Location: loc}
 	m.Engine = &bot.Engine{
-		Store:    m.Store,
-		Source:   src,
-		Parser:   &formatter.Parser{Location: loc},
-		Targets:  targets,
-		Location: loc,
-		CatchUp:  cfg.CatchUp,
-		Logger:   m.Logger.With("component", "engine"),
-		Observer: obs,
-		Holder:   m.Holder,
-		LeaseTTL: m.Timing.LeaseTTL,
-		RetryMin: m.Timing.RedeliverMin,
-		RetryMax: m.Timing.RedeliverMax,
-		ExpectBy: set.ExpectBy,
+		Store:       m.Store,
+		Source:      src,
+		Parser:      &formatter.Parser{Location: loc},
+		Targets:     targets,
+		Location:    loc,
+		CatchUp:     cfg.CatchUp,
+		Logger:      m.Logger.With("component", "engine"),
+		Observer:    obs,
+		Holder:      m.Holder,
+		CallTimeout: m.Timing.Delivery,
+		LeaseTTL:    m.Timing.LeaseTTL,
+		RetryMin:    m.Timing.RedeliverMin,
+		RetryMax:    m.Timing.RedeliverMax,
+		ExpectBy:    set.ExpectBy,
 		// Settings checked that alerts names a target.
 		Alerts: byName[cfg.Alerts],
 	}
+	obs.Sender(m.Engine.IsSender)
 	m.Web, err = web.New(web.Config{
 		Store:      m.Store,
 		Commands:   commands,
@@ -233,7 +254,7 @@ func (m *Main) Run(ctx context.Context) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := m.gateway.Run(ctx); err != nil {
+			if err := m.runGateway(ctx); err != nil {
 				errc <- fmt.Errorf("discord gateway: %w", err)
 				cancel()
 			}
@@ -243,6 +264,49 @@ func (m *Main) Run(ctx context.Context) error {
 	close(errc)
 	return <-errc
 }
+
+// runGateway keeps the Discord gateway open while this replica is the
+// sender, and closed otherwise: every open gateway session receives every
+// interaction, so two replicas with a gateway each would both answer. HTTP
+// commands are answered by every replica.
+func (m *Main) runGateway(ctx context.Context) error {
+	tick := time.NewTicker(gatewayPoll)
+	defer tick.Stop()
+	for {
+		for !m.Engine.IsSender() {
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-tick.C:
+			}
+		}
+		gctx, stop := context.WithCancel(ctx)
+		done := make(chan error, 1)
+		go func() { done <- m.gateway.Run(gctx) }()
+		var err error
+	watch:
+		for {
+			select {
+			case err = <-done:
+				break watch
+			case <-tick.C:
+				if !m.Engine.IsSender() {
+					m.Logger.Info("discord gateway: closing, this replica is no longer the sender")
+					stop()
+					err = <-done
+					break watch
+				}
+			}
+		}
+		stop()
+		if err != nil || ctx.Err() != nil {
+			return err
+		}
+	}
+}
+
+// gatewayPoll is how often runGateway looks at the sender role.
+const gatewayPoll = 500 * time.Millisecond
 
 // Close stops the listener (letting requests in flight finish for up to 10
 // seconds) and closes the store. It is safe to call more than once.
@@ -263,6 +327,9 @@ func (m *Main) Close() error {
 			if err := m.Store.Close(); err != nil {
 				errs = append(errs, fmt.Errorf("store: %w", err))
 			}
+		}
+		if err := m.identity.Release(); err != nil {
+			errs = append(errs, fmt.Errorf("replica identity: %w", err))
 		}
 	})
 	return errors.Join(errs...)

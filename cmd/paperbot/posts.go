@@ -148,6 +148,12 @@ func (set *postSet) each(ctx context.Context, showPaths bool, fn func(post) erro
 				name = set.showPath(f.Path)
 			}
 			p.digest, p.err = set.parser.Parse(name, src)
+			if p.err == nil {
+				// What `run` would refuse to store (see bot.Digest.Check).
+				if cerr := p.digest.Check(); cerr != nil {
+					p.digest, p.err = nil, cerr
+				}
+			}
 			var pe *bot.PostError
 			if errors.As(p.err, &pe) && !showPaths {
 				pe.Path = set.showPath(f.Path)

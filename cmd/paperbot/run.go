@@ -92,11 +92,10 @@ func sendCmd(ctx context.Context, args []string, s stdio) int {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	host, _ := os.Hostname()
 	m := NewMain(cfg, s.out, logger)
-	// A one-off send is its own lease holder: a running bot on this host
-	// keeps sending, and the two never send at once.
-	m.Holder = host + "-send"
+	// A one-off send is its own lease holder (a "send" slot in data_dir):
+	// it never sends while a running bot holds the lease.
+	m.Role = "send"
 	m.NoListen = true // a running bot may hold the port
 	if err := m.Open(ctx); err != nil {
 		return fail(s, "send", err)
