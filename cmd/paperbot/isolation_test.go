@@ -1,0 +1,275 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/paperbot/paperbot/bot"
+	"github.com/paperbot/paperbot/bot/discord/discordfake"
+	"github.com/paperbot/paperbot/bot/slack/slackfake"
+	"github.com/paperbot/paperbot/config"
+)
+
+// front stands between the bot and a fake chat server on a fixed address,
+// and breaks the way chats break: "refuse" closes the listener (connections
+// are refused: nothing leaves the machine), "500" answers 500 to every
+// request, "up" passes everything through.
+type front struct {
+	t       *testing.T
+	addr    string
+	backend *url.URL
+	mu      sync.Mutex
+	srv     *http.Server
+	mode    string
+}
+
+func newFront(t *testing.T, backend string) *front {
+	u, err := url.Parse(backend)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &front{t: t, addr: ln.Addr().String(), backend: u}
+	ln.Close()
+	t.Cleanup(func() { f.set("refuse") })
+	return f
+}
+
+func (f *front) URL() string { return "http://" + f.addr }
+
+func (f *front) set(mode string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.mode = mode
+	if mode == "refuse" {
+		if f.srv != nil {
+			f.srv.Close()
+			f.srv = nil
+		}
+		return
+	}
+	if f.srv != nil {
+		return
+	}
+	ln, err := net.Listen("tcp", f.addr)
+	if err != nil {
+		f.t.Fatalf("front: listen again on %s: %v", f.addr, err)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(f.backend)
+	f.srv = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f.mu.Lock()
+		mode := f.mode
+		f.mu.Unlock()
+		if mode == "500" {
+			http.Error(w, `{"ok":false,"error":"internal_error"}`, http.StatusInternalServerError)
+			return
+		}
+		proxy.ServeHTTP(w, r)
+	})}
+	go f.srv.Serve(ln)
+}
+
+// TestDeadTargetDelaysNoOther: two targets, one broken (refusing
+// connections, or answering 500 to everything). The healthy one receives
+// every post at once, in date order; the broken one, once it recovers,
+// receives every post exactly once, in date order.
+func TestDeadTargetDelaysNoOther(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		broken string // "slack" or "discord"
+		mode   string
+	}{
+		{"slack refuses connections", "slack", "refuse"},
+		{"discord answers 500", "discord", "500"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			posts := filepath.Join(dir, "_posts")
+			if err := os.Mkdir(posts, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			sfake := slackfake.New("xoxb-test")
+			defer sfake.Close()
+			dfake := discordfake.New("discord-test-token")
+			defer dfake.Close()
+			dfake.AddChannel("111")
+			slackURL, discordURL := sfake.APIURL(), dfake.URL
+			var fr *front
+			if tc.broken == "slack" {
+				fr = newFront(t, sfake.URL)
+				slackURL = fr.URL() + "/api/"
+			} else {
+				fr = newFront(t, dfake.URL)
+				discordURL = fr.URL()
+			}
+			fr.set(tc.mode)
+
+			cfg := config.Default()
+			cfg.Posts.Dir = posts
+			cfg.Store = "sqlite://" + filepath.Join(dir, "paperbot.db")
+			cfg.DataDir = filepath.Join(dir, "data")
+			cfg.CatchUp = 100 * 365 * 24 * time.Hour
+			cfg.Schedule = "0 0 1 1 *" // ticks come from Trigger
+			cfg.HTTP.Listen = "127.0.0.1:0"
+			cfg.Slack.BotToken = "xoxb-test"
+			cfg.Slack.SigningSecret = "test-signing-secret"
+			cfg.Slack.APIURL = slackURL
+			cfg.Slack.Targets = []config.SlackTarget{{Name: "team", Channel: "C0TEAM"}}
+			cfg.Discord.BotToken = "discord-test-token"
+			cfg.Discord.APIURL = discordURL
+			cfg.Discord.Targets = []config.DiscordTarget{{Name: "lab", Channel: "111"}}
+			if err := cfg.Validate(); err != nil {
+				t.Fatal(err)
+			}
+			timing := fastTiming
+			timing.Delivery = 300 * time.Millisecond // a call to a dead chat gives up soon
+			timing.RedeliverMin, timing.RedeliverMax = 50*time.Millisecond, 200*time.Millisecond
+			b := startBotTiming(t, cfg, timing)
+			waitFor(t, "the first scan", 10*time.Second, b.m.Engine.Ready)
+
+			healthyKeys := func() []string {
+				if tc.broken == "slack" {
+					return discordOrder(dfake, "111")
+				}
+				return slackOrder(sfake, "C0TEAM")
+			}
+			brokenKeys := func() []string {
+				if tc.broken == "slack" {
+					return slackOrder(sfake, "C0TEAM")
+				}
+				return discordOrder(dfake, "111")
+			}
+			healthy, broken := "lab", "team"
+			if tc.broken == "discord" {
+				healthy, broken = "team", "lab"
+			}
+
+			// Four posts arrive one by one, a tick each, oldest first.
+			var names []string
+			var worst time.Duration
+			for i := 4; i >= 1; i-- {
+				day := time.Now().AddDate(0, 0, -i).Format(time.DateOnly)
+				name := day + "-daily.md"
+				names = append(names, name)
+				if err := os.WriteFile(filepath.Join(posts, name), []byte(fmt.Sprintf(newPost, day, 10+i)), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				start := time.Now()
+				b.m.Engine.Trigger()
+				waitFor(t, "the healthy target to get "+name, 5*time.Second, func() bool { return len(healthyKeys()) == len(names) })
+				worst = max(worst, time.Since(start))
+			}
+			t.Logf("healthy target %s: longest wait from tick to delivery while %s was down: %v", healthy, broken, worst)
+			if got, want := healthyKeys(), keysOf(healthy, names); !slices.Equal(got, want) {
+				t.Fatalf("healthy target order %v, want %v", got, want)
+			}
+			if got := brokenKeys(); len(got) != 0 {
+				t.Fatalf("the broken target received %v while down", got)
+			}
+			// The broken target holds its queue: the oldest retries, the
+			// rest wait behind it.
+			st := b.m.Store
+			waitFor(t, "the held queue", 5*time.Second, func() bool {
+				r, err := st.Delivery(context.Background(), names[0], broken)
+				if err != nil || r.State != bot.DeliveryRetrying {
+					return false
+				}
+				for _, n := range names[1:] {
+					if r, err := st.Delivery(context.Background(), n, broken); err != nil || r.State != bot.DeliveryQueued {
+						return false
+					}
+				}
+				return true
+			})
+			if h := b.m.Engine.Health(); h[0].Failures == 0 && h[1].Failures == 0 {
+				t.Errorf("health says nothing failed: %+v", h)
+			}
+
+			// Recovery: every post once, in date order.
+			recovered := time.Now()
+			fr.set("up")
+			waitFor(t, "the recovered target to catch up", 20*time.Second, func() bool { return len(brokenKeys()) >= len(names) })
+			t.Logf("recovered target %s caught up %d posts in %v", broken, len(names), time.Since(recovered))
+			time.Sleep(300 * time.Millisecond) // would a duplicate follow?
+			if got, want := brokenKeys(), keysOf(broken, names); !slices.Equal(got, want) {
+				t.Errorf("recovered target got %v, want %v (each once, in date order)", got, want)
+			}
+			if _, dup := discordPosts(dfake, "111"); dup != "" {
+				t.Errorf("discord nonce %s twice", dup)
+			}
+			for k, n := range deliveries(sfake, "C0TEAM") {
+				if n != 1 {
+					t.Errorf("slack message %s sent %d times", k, n)
+				}
+			}
+			if tc.mode == "refuse" {
+				// Nothing can have gone out through a refused connection:
+				// the chat was never searched.
+				if n := len(sfake.Calls("conversations.history")); n != 0 {
+					t.Errorf("%d history searches after refused connections, want 0", n)
+				}
+			}
+		})
+	}
+}
+
+// keysOf is the delivery keys of the posts named, in that order.
+func keysOf(target string, names []string) []string {
+	var out []string
+	for _, n := range names {
+		out = append(out, bot.DeliveryKey(target, n))
+	}
+	return out
+}
+
+// slackOrder is the delivery keys of the top-level messages, in the order
+// they were posted, each key once.
+func slackOrder(fake *slackfake.Server, channel string) []string {
+	var out []string
+	for _, m := range fake.Messages(channel) {
+		if m.Deleted || m.Metadata == nil || m.ThreadTS != "" {
+			continue
+		}
+		k := fmt.Sprint(m.Metadata.EventPayload["key"])
+		if !slices.Contains(out, k) {
+			out = append(out, k)
+		} else if p := fmt.Sprint(m.Metadata.EventPayload["part"]); p == "0" {
+			out = append(out, k) // a second first part: a duplicate
+		}
+	}
+	return out
+}
+
+// discordOrder is the delivery keys of the messages, in the order they
+// were created, each key once per first part.
+func discordOrder(fake *discordfake.Server, channel string) []string {
+	var out []string
+	for _, m := range fake.Messages(channel) {
+		if strings.HasSuffix(m.Nonce, "-0") {
+			out = append(out, strings.TrimSuffix(m.Nonce, "-0"))
+		}
+	}
+	return out
+}
+
+// startBotTiming is startBot with other timings.
+func startBotTiming(t *testing.T, cfg *config.Config, timing Timing) *runningBot {
+	saved := fastTiming
+	fastTiming = timing
+	defer func() { fastTiming = saved }()
+	return startBot(t, cfg, nil)
+}
