@@ -132,7 +132,7 @@ type Discord struct {
 	PublicKey string `yaml:"public_key"`
 	// APIURL overrides scheme and host, e.g. http://127.0.0.1:9001.
 	APIURL string `yaml:"api_url"`
-	// Details: spoiler (default), buttons or inline.
+	// Details: buttons (default; webhook targets use spoiler), spoiler or inline.
 	Details string `yaml:"details"`
 	// Guilds get the commands at once; empty: registered globally.
 	Guilds  []string        `yaml:"guilds"`
@@ -167,7 +167,7 @@ func Default() *Config {
 		HTTP:     HTTP{Listen: ":8080"},
 		Log:      Log{Level: "info", Format: "text"},
 		Slack:    Slack{Details: "container"},
-		Discord:  Discord{Details: "spoiler"},
+		Discord:  Discord{Details: "buttons"},
 	}
 }
 

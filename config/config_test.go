@@ -34,7 +34,7 @@ func TestDefaultValidates(t *testing.T) {
 	if !c.ConsoleEnabled() {
 		t.Error("console should default to on without chat targets")
 	}
-	if c.Slack.Details != "container" || c.Discord.Details != "spoiler" {
+	if c.Slack.Details != "container" || c.Discord.Details != "buttons" {
 		t.Errorf("details defaults: %q %q", c.Slack.Details, c.Discord.Details)
 	}
 	if c.CatchUp != 24*time.Hour {

@@ -6,6 +6,8 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 	"github.com/slack-go/slack"
+
+	"github.com/paperbot/paperbot/bot"
 )
 
 // The validators below check a payload against every limit of DESIGN.md's
@@ -76,6 +78,10 @@ func slackBlockText(b slack.Block) int {
 		for _, c := range v.ChildBlocks.BlockSet {
 			n += slackBlockText(c)
 		}
+	case *slack.RichTextBlock:
+		n += slackRichText(v)
+	case slack.RichTextBlock:
+		return slackBlockText(&v)
 	case slack.HeaderBlock:
 		return slackBlockText(&v)
 	case slack.SectionBlock:
@@ -148,6 +154,8 @@ func checkSlackBlock(b slack.Block, where string, depth int, ids map[string]bool
 	case slack.ContainerBlock:
 		b = &v
 	case slack.DividerBlock:
+		b = &v
+	case slack.RichTextBlock:
 		b = &v
 	}
 	switch v := b.(type) {
@@ -233,9 +241,67 @@ func checkSlackBlock(b slack.Block, where string, depth int, ids map[string]bool
 		for j, c := range kids {
 			checkSlackBlock(c, fmt.Sprintf("%s child %d", where, j), depth+1, ids, bad)
 		}
+	case *slack.RichTextBlock:
+		checkRichText(v, where, bad)
 	case *slack.DividerBlock:
 	default:
 		bad("%s: unexpected block type %q", where, b.BlockType())
+	}
+}
+
+// checkRichText checks a rich_text block: elements present, lists of
+// sections with an indent Slack takes, no empty section, no link that is
+// not http(s), and its text within SlackMaxRichText.
+func checkRichText(b *slack.RichTextBlock, where string, bad func(string, ...any)) {
+	if len(b.Elements) == 0 {
+		bad("%s: rich_text without elements", where)
+	}
+	section := func(s *slack.RichTextSection, at string) {
+		if len(s.Elements) == 0 {
+			bad("%s: empty rich_text_section", at)
+		}
+		for _, e := range s.Elements {
+			switch v := e.(type) {
+			case *slack.RichTextSectionTextElement:
+				if v.Text == "" {
+					bad("%s: empty text element", at)
+				}
+			case *slack.RichTextSectionLinkElement:
+				if bot.WebURL(v.URL) == "" {
+					bad("%s: link to %q is not http(s)", at, v.URL)
+				}
+			}
+		}
+	}
+	for i, e := range b.Elements {
+		at := fmt.Sprintf("%s element %d", where, i)
+		switch v := e.(type) {
+		case *slack.RichTextSection:
+			section(v, at)
+		case *slack.RichTextList:
+			if v.Indent < 0 || v.Indent > SlackMaxRichTextIndent {
+				bad("%s: list indent %d, limit 0..%d", at, v.Indent, SlackMaxRichTextIndent)
+			}
+			if v.Style != slack.RTEListBullet && v.Style != slack.RTEListOrdered {
+				bad("%s: list style %q", at, v.Style)
+			}
+			if len(v.Elements) == 0 {
+				bad("%s: empty list", at)
+			}
+			for j, it := range v.Elements {
+				s, ok := it.(*slack.RichTextSection)
+				if !ok {
+					bad("%s item %d: not a rich_text_section", at, j)
+					continue
+				}
+				section(s, fmt.Sprintf("%s item %d", at, j))
+			}
+		default:
+			bad("%s: unexpected rich text element %q", at, e.RichTextElementType())
+		}
+	}
+	if n := slackRichText(b); n > SlackMaxRichText {
+		bad("%s: rich_text %d characters, limit %d", where, n, SlackMaxRichText)
 	}
 }
 

@@ -15,12 +15,15 @@ import (
 type DiscordDetails string
 
 const (
-	// DiscordSpoiler shows the sections as embed fields hidden in
-	// spoilers ||…|| (click to reveal); the default.
-	DiscordSpoiler DiscordDetails = "spoiler"
-	// DiscordButtons leaves the sections out and gives each paper a
-	// "Details" button whose answer (ephemeral) holds them.
+	// DiscordButtons, the default, is the compact digest: every paper's
+	// linked title, AlphaXiv link and goal, several papers to an embed, and
+	// one "Details N" button per paper whose (ephemeral) answer holds its
+	// sections. Webhook targets, which cannot carry components, use
+	// DiscordSpoiler instead.
 	DiscordButtons DiscordDetails = "buttons"
+	// DiscordSpoiler shows the sections as embed fields hidden in
+	// spoilers ||…|| (click to reveal), an embed per paper.
+	DiscordSpoiler DiscordDetails = "spoiler"
 	// DiscordInline shows the sections as plain fields.
 	DiscordInline DiscordDetails = "inline"
 )
@@ -29,7 +32,7 @@ const (
 func ParseDiscordDetails(s string) (DiscordDetails, error) {
 	switch d := DiscordDetails(s); d {
 	case "":
-		return DiscordSpoiler, nil
+		return DiscordButtons, nil
 	case DiscordSpoiler, DiscordButtons, DiscordInline:
 		return d, nil
 	}
@@ -174,6 +177,7 @@ func discordCode(s string) string {
 var discordURLEscaper = strings.NewReplacer("(", "%28", ")", "%29", " ", "%20", "\n", "%0A", "<", "%3C", ">", "%3E")
 
 func discordLink(url, label string) string {
+	url = bot.WebURL(url)
 	if url == "" {
 		return discordEscape(label, false)
 	}
@@ -194,6 +198,25 @@ var discordDialect = &dialect{
 	bullet: func(int) string { return "- " },
 	// Three spaces nest under both "- " and "1. " items.
 	indent: "   ",
+}
+
+// discordSpoilerDialect is the dialect of text inside a spoiler: Discord
+// ends a spoiler at the first "||" even inside a code span, so a code span
+// holding "||" gets an invisible zero-width space between the bars and the
+// spoiler stays whole.
+var discordSpoilerDialect = func() *dialect {
+	d := *discordDialect
+	d.code = func(s string) string { return discordCode(unbar(s)) }
+	d.math = func(s string) string { return discordCode(unbar("$" + s + "$")) }
+	return &d
+}()
+
+// unbar breaks every "||" in s with a zero-width space.
+func unbar(s string) string {
+	if !strings.Contains(s, "||") {
+		return s
+	}
+	return strings.ReplaceAll(strings.ReplaceAll(s, "||", "|"+zwsp+"|"), "||", "|"+zwsp+"|")
 }
 
 // discordSpans protects code spans and masked links from being split.
@@ -251,10 +274,14 @@ func discordFields(p *bot.Paper, spoiler bool) []*discordgo.MessageEmbedField {
 	var out []*discordgo.MessageEmbedField
 	b := getTextBuf()
 	defer putTextBuf(b)
+	d := discordDialect
+	if spoiler {
+		d = discordSpoilerDialect
+	}
 	for i := range p.Sections {
 		s := &p.Sections[i]
 		b.b = b.b[:0]
-		richWriter{b: b, d: discordDialect}.blocks(s.Blocks, 0)
+		richWriter{b: b, d: d}.blocks(s.Blocks, 0)
 		raw := bytes.TrimRight(b.b, " \n")
 		// The usual section fits one field: its value is then made in one
 		// string straight from the scratch buffer, bars and all.
@@ -307,16 +334,13 @@ func discordPaperEmbeds(p *bot.Paper, opt DiscordOptions) []*discordgo.MessageEm
 	if g := p.Goal(); g != "" {
 		desc = append(desc, discordEscape(Truncate(g, goalMax), true))
 	}
+	// Footers never render links: the AlphaXiv link goes in the text.
+	if u := bot.WebURL(p.AlphaxivURL); u != "" {
+		desc = append(desc, discordLink(u, "AlphaXiv"))
+	}
 	first.Description = strings.Join(desc, "\n\n")
-	var foot []string
 	if p.ID != "" {
-		foot = append(foot, "arXiv:"+string(p.ID))
-	}
-	if p.AlphaxivURL != "" {
-		foot = append(foot, "AlphaXiv "+p.AlphaxivURL)
-	}
-	if len(foot) > 0 {
-		first.Footer = &discordgo.MessageEmbedFooter{Text: Truncate(strings.Join(foot, " · "), 1000)}
+		first.Footer = &discordgo.MessageEmbedFooter{Text: "arXiv:" + string(p.ID)}
 	}
 	if opt.Details == DiscordButtons {
 		return []*discordgo.MessageEmbed{first}
@@ -361,7 +385,10 @@ type dunit struct {
 // which part they are. Mentions are disabled: a title is never a ping.
 func Discord(d *bot.Digest, opt DiscordOptions) []*discordgo.MessageSend {
 	if opt.Details == "" {
-		opt.Details = DiscordSpoiler
+		opt.Details = DiscordButtons
+	}
+	if opt.Details == DiscordButtons {
+		return discordCompact(d, opt)
 	}
 	units := make([]dunit, 0, len(d.Papers))
 	for i := range d.Papers {
@@ -409,11 +436,26 @@ func Discord(d *bot.Digest, opt DiscordOptions) []*discordgo.MessageSend {
 	if len(groups) == 0 {
 		groups = []group{{}}
 	}
-	title := discordEscape(digestTitle(d), false)
-	msgs := make([]*discordgo.MessageSend, 0, len(groups))
+	papers := make([][]int, len(groups))
+	embeds := make([][]*discordgo.MessageEmbed, len(groups))
 	for i, g := range groups {
+		papers[i], embeds[i] = g.papers, g.embeds
+	}
+	return discordMessages(d, opt, embeds, papers)
+}
+
+// discordMessages wraps groups of embeds into messages: the first names
+// the digest, later ones say which part they are; in buttons mode each
+// carries the Details buttons of its papers.
+func discordMessages(d *bot.Digest, opt DiscordOptions, embeds [][]*discordgo.MessageEmbed, papers [][]int) []*discordgo.MessageSend {
+	if len(embeds) == 0 {
+		embeds, papers = [][]*discordgo.MessageEmbed{nil}, [][]int{nil}
+	}
+	title := discordEscape(digestTitle(d), false)
+	msgs := make([]*discordgo.MessageSend, 0, len(embeds))
+	for i := range embeds {
 		m := &discordgo.MessageSend{
-			Embeds:          g.embeds,
+			Embeds:          embeds[i],
 			AllowedMentions: noMentions(),
 		}
 		if i == 0 {
@@ -424,19 +466,103 @@ func Discord(d *bot.Digest, opt DiscordOptions) []*discordgo.MessageSend {
 			if u := PostURL(opt.SiteURL, d.Path, d.Date, d.Categories); u != "" && Len16(u) <= 1000 {
 				content += " · " + discordLink(u, "Read the post")
 			}
-			if len(groups) > 1 {
-				content += fmt.Sprintf(" · 1/%d", len(groups))
+			if len(embeds) > 1 {
+				content += fmt.Sprintf(" · 1/%d", len(embeds))
 			}
 			m.Content = content
 		} else {
-			m.Content = fmt.Sprintf("%s (%d/%d)", Truncate(title, 500), i+1, len(groups))
+			m.Content = fmt.Sprintf("%s (%d/%d)", Truncate(title, 500), i+1, len(embeds))
 		}
 		if opt.Details == DiscordButtons {
-			m.Components = discordButtons(d.Day(), g.papers, d)
+			m.Components = discordButtons(d.Day(), papers[i], d)
 		}
 		msgs = append(msgs, m)
 	}
 	return msgs
+}
+
+// compactGoalMax keeps the compact digest's goal lines short enough that
+// a usual post (16 papers) fits one message's 6,000 embed characters; the
+// whole goal is in the Details answer.
+const compactGoalMax = 220
+
+// discordCompactPaper is a paper's part of a compact digest embed:
+// "**[N. Title](arXiv)** · [AlphaXiv](url)" and the goal line.
+func discordCompactPaper(p *bot.Paper) string {
+	head := strconv.Itoa(p.Number) + ". " + Truncate(p.Title, DiscordMaxEmbedTitle)
+	var b strings.Builder
+	b.WriteString("**")
+	b.WriteString(discordLink(p.Link(), head))
+	b.WriteString("**")
+	if u := bot.WebURL(p.AlphaxivURL); u != "" {
+		b.WriteString(" · ")
+		b.WriteString(discordLink(u, "AlphaXiv"))
+	}
+	if g := p.Goal(); g != "" {
+		b.WriteString("\n")
+		b.WriteString(discordEscape(Truncate(g, compactGoalMax), true))
+	}
+	return b.String()
+}
+
+// compactReserve leaves room in each message for what the target adds to
+// its last embed (the "ref <nonce>" delivery marker in the footer).
+const compactReserve = 64
+
+// discordCompact is the buttons-mode digest: the papers' compact texts
+// packed into embed descriptions, as few messages as the limits allow
+// (10 embeds, 6,000 characters, 25 buttons a message), each with one
+// Details button per paper.
+func discordCompact(d *bot.Digest, opt DiscordOptions) []*discordgo.MessageSend {
+	var (
+		embeds [][]*discordgo.MessageEmbed
+		papers [][]int
+		cur    []*discordgo.MessageEmbed
+		nums   []int
+		desc   strings.Builder
+		chars  int // embed characters of cur, desc included
+	)
+	closeEmbed := func() {
+		if desc.Len() > 0 {
+			cur = append(cur, &discordgo.MessageEmbed{Description: desc.String(), Color: discordColor})
+			desc.Reset()
+		}
+	}
+	closeMessage := func() {
+		closeEmbed()
+		if len(cur) > 0 {
+			embeds, papers = append(embeds, cur), append(papers, nums)
+		}
+		cur, nums, chars = nil, nil, 0
+	}
+	maxButtons := DiscordMaxRows * DiscordMaxButtonsPerRow
+	for i := range d.Papers {
+		text := discordCompactPaper(&d.Papers[i])
+		n := Len16(text)
+		sep := 0
+		if desc.Len() > 0 {
+			sep = 2
+		}
+		if chars+sep+n > DiscordMaxEmbedTotal-compactReserve || len(nums) == maxButtons {
+			closeMessage()
+			sep = 0
+		}
+		if desc.Len() > 0 && Len16(desc.String())+sep+n > DiscordMaxEmbedDescription {
+			closeEmbed()
+			if len(cur) == DiscordMaxEmbeds {
+				closeMessage()
+			}
+			sep = 0
+		}
+		if sep > 0 {
+			desc.WriteString("\n\n")
+		}
+		desc.WriteString(text)
+		chars += sep + n
+		nums = append(nums, d.Papers[i].Number)
+	}
+	closeMessage()
+	return discordMessages(d, opt, embeds, papers)
 }
 
 // discordButtons lays one Details button per paper out in rows of five.
@@ -475,7 +601,7 @@ func discordButtons(day string, papers []int, d *bot.Digest) []discordgo.Message
 // final field says so and links to the full text.
 func DiscordPaper(p *bot.Paper, post bot.PostRef, opt DiscordOptions) *discordgo.MessageSend {
 	if opt.Details == "" {
-		opt.Details = DiscordSpoiler
+		opt.Details = DiscordButtons
 	}
 	embeds := discordPaperEmbeds(p, opt)
 	m := &discordgo.MessageSend{AllowedMentions: noMentions()}

@@ -41,7 +41,7 @@ func discordAllText(msgs []*discordgo.MessageSend) string {
 
 func TestDiscordSpoiler(t *testing.T) {
 	d := sampleDigest()
-	msgs := Discord(d, DiscordOptions{SiteURL: "https://b.example"})
+	msgs := Discord(d, DiscordOptions{Details: DiscordSpoiler, SiteURL: "https://b.example"})
 	checkAllDiscord(t, msgs)
 	if len(msgs) != 1 {
 		t.Fatalf("%d messages", len(msgs))
@@ -57,10 +57,11 @@ func TestDiscordSpoiler(t *testing.T) {
 	if e.Title != "1. R&D <fast> \\*attention\\* \\| \\`kernels\\` 🚀" || e.URL != "https://arxiv.org/abs/2509.24006" {
 		t.Errorf("title %q url %q", e.Title, e.URL)
 	}
-	if e.Description != "make attention 20× faster & keep quality." {
+	// The AlphaXiv link is in the description: footers never render links.
+	if e.Description != "make attention 20× faster & keep quality.\n\n[AlphaXiv](https://www.alphaxiv.org/ko/overview/2509.24006)" {
 		t.Errorf("description %q", e.Description)
 	}
-	if e.Footer.Text != "arXiv:2509.24006 · AlphaXiv https://www.alphaxiv.org/ko/overview/2509.24006" {
+	if e.Footer.Text != "arXiv:2509.24006" {
 		t.Errorf("footer %q", e.Footer.Text)
 	}
 	want := []*discordgo.MessageEmbedField{
@@ -122,7 +123,7 @@ func TestDiscordSplits(t *testing.T) {
 	// A section longer than a field: "Method (2/n)" parts, each in its own
 	// spoiler, and no word lost.
 	d = bigDigest(2, 2000)
-	msgs := Discord(d, DiscordOptions{})
+	msgs := Discord(d, DiscordOptions{Details: DiscordSpoiler})
 	checkAllDiscord(t, msgs)
 	words := map[string]bool{}
 	var parts int
@@ -160,7 +161,7 @@ func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
 func TestDiscordLongTitle(t *testing.T) {
 	d := sampleDigest()
 	d.Papers[1].Title = strings.Repeat("a_very_long_title ", 30)
-	msgs := Discord(d, DiscordOptions{})
+	msgs := Discord(d, DiscordOptions{Details: DiscordSpoiler})
 	checkAllDiscord(t, msgs)
 	e := msgs[0].Embeds[1]
 	if !strings.HasSuffix(e.Title, "…") || Len16(e.Title) > DiscordMaxEmbedTitle {
@@ -183,7 +184,7 @@ func TestDiscordPaper(t *testing.T) {
 		t.Errorf("card %+v", m)
 	}
 	big := bigDigest(1, 3000)
-	m = DiscordPaper(&big.Papers[0], post, DiscordOptions{})
+	m = DiscordPaper(&big.Papers[0], post, DiscordOptions{Details: DiscordSpoiler})
 	if err := CheckDiscordMessage(m); err != nil {
 		t.Fatal(err)
 	}

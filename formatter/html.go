@@ -11,8 +11,9 @@ import (
 	"github.com/paperbot/paperbot/bot"
 )
 
-// HTML renders a digest's Slack (container mode) and Discord (spoiler
-// mode) payloads as one self-contained page that mimics both clients
+// HTML renders a digest's Slack and Discord payloads in their default
+// modes (Slack container, Discord buttons: what a channel shows before
+// anyone clicks) as one self-contained page that mimics both clients
 // closely enough to judge the layout: what a reviewer screenshots. The
 // running bot's /posts/{date} embeds the same drawing (HTMLDrawing).
 // Everything from the post is HTML-escaped and links other than http(s)
@@ -84,9 +85,16 @@ func slackBlockHTML(b *strings.Builder, bl slack.Block) {
 		b.WriteString(`<div class="hdr">` + html.EscapeString(v.Text.Text) + `</div>`)
 	case *slack.ContextBlock:
 		b.WriteString(`<div class="ctx">`)
-		for _, e := range v.ContextElements.Elements {
+		for i, e := range v.ContextElements.Elements {
 			if t, ok := e.(*slack.TextBlockObject); ok {
-				b.WriteString(mrkdwnHTML(t.Text))
+				if i > 0 {
+					b.WriteString(" ")
+				}
+				if t.Type == slack.PlainTextType {
+					b.WriteString(html.EscapeString(t.Text))
+				} else {
+					b.WriteString(mrkdwnHTML(t.Text))
+				}
 			}
 		}
 		b.WriteString(`</div>`)
@@ -109,6 +117,10 @@ func slackBlockHTML(b *strings.Builder, bl slack.Block) {
 			slackBlockHTML(b, c)
 		}
 		b.WriteString(`</details>`)
+	case *slack.RichTextBlock:
+		b.WriteString(`<div class="sec">`)
+		richHTML(b, v)
+		b.WriteString(`</div>`)
 	case *slack.ActionBlock:
 		b.WriteString(`<div class="sec">`)
 		for _, e := range v.Elements.ElementSet {
@@ -120,10 +132,70 @@ func slackBlockHTML(b *strings.Builder, bl slack.Block) {
 	}
 }
 
-// safeHref keeps http(s) links only; anything else is not a link.
+// richHTML draws a rich_text block: styled runs, links, line breaks and
+// lists indented by their level.
+func richHTML(b *strings.Builder, v *slack.RichTextBlock) {
+	section := func(s *slack.RichTextSection) {
+		for _, e := range s.Elements {
+			var text, url string
+			var st *slack.RichTextSectionTextStyle
+			switch r := e.(type) {
+			case *slack.RichTextSectionTextElement:
+				text, st = r.Text, r.Style
+			case *slack.RichTextSectionLinkElement:
+				text, url, st = r.Text, r.URL, r.Style
+			default:
+				continue
+			}
+			open, closing := "", ""
+			if st != nil {
+				for _, t := range []struct {
+					on  bool
+					tag string
+				}{{st.Bold, "b"}, {st.Italic, "i"}, {st.Strike, "s"}, {st.Code, "code"}} {
+					if t.on {
+						open += "<" + t.tag + ">"
+						closing = "</" + t.tag + ">" + closing
+					}
+				}
+			}
+			body := strings.ReplaceAll(html.EscapeString(text), "\n", "<br>")
+			if href, ok := safeHref(url); ok {
+				body = `<a href="` + href + `">` + body + `</a>`
+			}
+			b.WriteString(open + body + closing)
+		}
+	}
+	for _, e := range v.Elements {
+		switch el := e.(type) {
+		case *slack.RichTextSection:
+			section(el)
+		case *slack.RichTextList:
+			tag := "ul"
+			if el.Style == slack.RTEListOrdered {
+				tag = "ol"
+			}
+			b.WriteString("<" + tag + ` style="margin:0 0 0 ` + strconv.Itoa(16+24*el.Indent) + `px;padding:0"`)
+			if el.Style == slack.RTEListOrdered {
+				b.WriteString(` start="` + strconv.Itoa(el.Offset+1) + `"`)
+			}
+			b.WriteString(">")
+			for _, it := range el.Elements {
+				if s, ok := it.(*slack.RichTextSection); ok {
+					b.WriteString("<li>")
+					section(s)
+					b.WriteString("</li>")
+				}
+			}
+			b.WriteString("</" + tag + ">")
+		}
+	}
+}
+
+// safeHref keeps http(s) links only (bot.WebURL); anything else is not a
+// link.
 func safeHref(u string) (string, bool) {
-	l := strings.ToLower(u)
-	if !strings.HasPrefix(l, "http://") && !strings.HasPrefix(l, "https://") {
+	if u = bot.WebURL(u); u == "" {
 		return "", false
 	}
 	return html.EscapeString(u), true

@@ -81,18 +81,18 @@ func TestSplitText(t *testing.T) {
 
 func TestSplitTextKeepsSpans(t *testing.T) {
 	// The cut would fall inside the link; it must move before it.
-	s := "some words <https://example.com/a|a long link label> tail"
-	got := splitText(s, 45, slackSpans)
+	s := "some words [a long link label](https://example.com/a) tail"
+	got := splitText(s, 45, discordSpans)
 	for _, p := range got {
-		if strings.Count(p, "<") != strings.Count(p, ">") {
+		if strings.Count(p, "[") != strings.Count(p, ")") {
 			t.Errorf("link split across pieces: %q", got)
 		}
 	}
-	// An entity is never cut in half.
-	s = strings.Repeat("&amp;", 20)
-	for _, p := range splitText(s, 12, slackSpans) {
-		if strings.Count(p, "&") != strings.Count(p, ";") {
-			t.Errorf("entity split: %q", p)
+	// A code span is never cut in half.
+	s = strings.Repeat("`a b` ", 20)
+	for _, p := range splitText(s, 12, discordSpans) {
+		if strings.Count(p, "`")%2 != 0 {
+			t.Errorf("code span split: %q", p)
 		}
 	}
 }
@@ -106,7 +106,7 @@ func FuzzSplitText(f *testing.F) {
 		if max < 8 || max > 5000 || !utf8.ValidString(s) {
 			return
 		}
-		pieces := splitText(s, max, slackSpans)
+		pieces := splitText(s, max, discordSpans)
 		for _, p := range pieces {
 			if Len16(p) > max {
 				t.Fatalf("piece %q is %d units, max %d", p, Len16(p), max)

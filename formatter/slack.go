@@ -110,6 +110,7 @@ func slackURL(u string) string {
 var slackURLEscaper = strings.NewReplacer("&", "&amp;", "<", "%3C", ">", "%3E", "|", "%7C", " ", "%20", "\n", "%0A")
 
 func slackLink(url, label string) string {
+	url = bot.WebURL(url)
 	if url == "" {
 		return slackEscape(label)
 	}
@@ -121,108 +122,8 @@ func slackLink(url, label string) string {
 	return "<" + slackURL(url) + "|" + slackEscape(label) + ">"
 }
 
-var slackDialect = &dialect{
-	escape: func(s string, _ bool) string { return slackEscape(s) },
-	strong: "*",
-	emph:   "_",
-	code:   func(s string) string { return "`" + slackEscape(s) + "`" },
-	// Math as code: its * and _ must not turn into formatting.
-	math: func(s string) string { return "`$" + slackEscape(s) + "$`" },
-	link: slackLink,
-	bullet: func(depth int) string {
-		switch depth {
-		case 0:
-			return "• "
-		case 1:
-			return "◦ "
-		}
-		return "▪ "
-	},
-	indent:   "    ",
-	hugWords: true,
-}
-
-// slackSpans protects links and entities from being split.
-func slackSpans(s string) []span {
-	var out []span
-	for i := 0; i < len(s); i++ {
-		switch s[i] {
-		case '<':
-			if j := strings.IndexByte(s[i:], '>'); j > 0 {
-				out = append(out, span{i, i + j + 1})
-				i += j
-			}
-		case '&':
-			if j := strings.IndexByte(s[i:], ';'); j > 0 && j <= 5 {
-				out = append(out, span{i, i + j + 1})
-				i += j
-			}
-		case '`':
-			if j := strings.IndexByte(s[i+1:], '`'); j >= 0 && j < 200 {
-				out = append(out, span{i, i + j + 2})
-				i += j + 1
-			}
-		}
-	}
-	return out
-}
-
 // goalMax keeps the compact line compact; the full text is in the sections.
 const goalMax = 500
-
-// slackTitleLine is "*N. <link|Title>*".
-func slackTitleLine(p *bot.Paper, titleMax int) string {
-	title := p.Title
-	if titleMax > 0 {
-		title = Truncate(title, titleMax)
-	}
-	return "*" + strconv.Itoa(p.Number) + ". " + slackLink(p.Link(), title) + "*"
-}
-
-// slackCompact is the paper's title line and goal, within a section's limit.
-func slackCompact(p *bot.Paper) string {
-	goal := slackEscape(Truncate(p.Goal(), goalMax))
-	title := slackTitleLine(p, 0)
-	if Len16(title) > SlackMaxSectionText-Len16(goal)-1 {
-		// Only a pathological title gets here (the cap is far above the
-		// 400 characters of the longest real titles).
-		title = slackTitleLine(p, 600)
-	}
-	if goal == "" {
-		return title
-	}
-	return title + "\n" + goal
-}
-
-// sectionTexts renders each of the paper's sections as "*Name*\nbody" in
-// the given dialect.
-func sectionTexts(p *bot.Paper, d *dialect, name func(string) string) []string {
-	out := make([]string, 0, len(p.Sections))
-	b := getTextBuf()
-	defer putTextBuf(b)
-	for i := range p.Sections {
-		s := &p.Sections[i]
-		// The body is rendered right after the name line, so the usual
-		// section costs one string rather than a body and a concatenation.
-		// A fresh line reads as the start of the text, as an empty buffer
-		// does, so the rendering is the same as render's.
-		b.b = b.b[:0]
-		b.WriteString(name(sectionName(p, i)))
-		b.WriteString("\n")
-		head := len(b.b)
-		richWriter{b: b, d: d}.blocks(s.Blocks, 0)
-		body := bytes.TrimRight(b.b[head:], " \n")
-		switch {
-		case s.NoInfo:
-			out = append(out, string(b.b[:head])+wrapMarker(d.emph, strings.TrimSpace(string(body)+" "+noInfoNote)))
-		case len(body) == 0:
-			out = append(out, string(b.b[:head])+wrapMarker(d.emph, "(empty)"))
-		default:
-			out = append(out, string(b.b[:head+len(body)]))
-		}
-	}
-	return out
-}
 
 // sectionName is a section's name, or "Section N" for a heading without
 // words (a title must not be empty).
@@ -231,43 +132,6 @@ func sectionName(p *bot.Paper, i int) string {
 		return n
 	}
 	return "Section " + strconv.Itoa(i+1)
-}
-
-func wrapMarker(m, s string) string {
-	if strings.Contains(s, "\n") {
-		return s
-	}
-	return m + s + m
-}
-
-// packTexts splits every text to at most max units and then joins
-// neighbours (with a blank line) while they fit, so a paper's short
-// sections share one block instead of using one each.
-func packTexts(texts []string, max int, spans func(string) []span) (out []string, sizes []int) {
-	var group []string
-	size := 0
-	flush := func() {
-		if len(group) > 0 {
-			out = append(out, strings.Join(group, "\n\n"))
-			sizes = append(sizes, size)
-		}
-		group, size = group[:0], 0
-	}
-	for _, t := range texts {
-		for _, piece := range splitText(t, max, spans) {
-			n := Len16(piece)
-			if len(group) > 0 && size+2+n > max {
-				flush()
-			}
-			if len(group) > 0 {
-				size += 2
-			}
-			group = append(group, piece)
-			size += n
-		}
-	}
-	flush()
-	return out, sizes
 }
 
 func mrkdwn(s string) *slack.TextBlockObject {
@@ -310,18 +174,16 @@ func newItem(b slack.Block, paper int) sitem {
 // section, a header and the context line fit in any message.
 const containerTextMax = 9000
 
-// slackSectionItems are the sections of a paper as section blocks.
+// slackSectionItems are the sections of a paper as rich_text blocks.
 func slackSectionItems(p *bot.Paper, key int) []sitem {
-	var items []sitem
-	texts, sizes := packTexts(sectionTexts(p, slackDialect, slackName), SlackMaxSectionText, slackSpans)
-	for i, t := range texts {
+	blocks, sizes := slackRichSections(p)
+	items := make([]sitem, len(blocks))
+	for i, b := range blocks {
 		// The size is known: no need to count the text again.
-		items = append(items, sitem{block: slackSection(t), blocks: 1, text: sizes[i], paper: key})
+		items[i] = sitem{block: b, blocks: 1, text: sizes[i], paper: key}
 	}
 	return items
 }
-
-func slackName(name string) string { return "*" + slackEscape(name) + "*" }
 
 // slackContainers folds section blocks into collapsible containers of at
 // most 10 children and containerTextMax units each.
@@ -373,42 +235,57 @@ func slackButton(label, actionID, value string) *slack.ButtonBlockElement {
 	return slack.NewButtonBlockElement(actionID, value, plain(label))
 }
 
+// slackTitleItem is paper i's heading block (with its goal line unless
+// the sections follow at once).
+func slackTitleItem(p *bot.Paper, key int, withGoal bool, blockID string) sitem {
+	t, n := slackRichTitle(p, withGoal)
+	t.BlockID = blockID
+	return sitem{block: t, blocks: 1, text: n, paper: key}
+}
+
+// slackToggle is the actions block under a paper in buttons mode: its
+// Details button, or Hide when it is unfolded.
+func slackToggle(path string, p *bot.Paper, key int, expanded bool) sitem {
+	value := SlackDetailsValue(path, p.Number)
+	btn := slackButton("Details", SlackActionDetails, value)
+	if expanded {
+		btn = slackButton("Hide", SlackActionHide, value)
+	}
+	return newItem(slack.NewActionBlock("", btn), key)
+}
+
 // slackPaperUnit is one paper in the main digest for the mode.
 func slackPaperUnit(d *bot.Digest, i int, opt SlackOptions) sunit {
 	p, key := &d.Papers[i], i+1
-	title := slackSection(slackCompact(p))
+	id := ""
 	if firstWithNumber(d, i) {
 		// A post that numbers two papers alike gets one id: ids are unique.
-		title.BlockID = SlackPaperBlockID(p.Number)
+		id = SlackPaperBlockID(p.Number)
 	}
 	switch opt.Details {
 	case SlackButtons:
+		title := slackTitleItem(p, key, true, id)
 		if len(p.Sections) == 0 {
-			return sunit{newItem(title, key)}
+			return sunit{title}
 		}
-		value := SlackDetailsValue(d.Path, p.Number)
 		if opt.Expanded[p.Number] {
-			title.Accessory = slack.NewAccessory(slackButton("Hide", SlackActionHide, value))
-			return append(sunit{newItem(title, key)}, slackSectionItems(p, key)...)
+			return append(sunit{title, slackToggle(d.Path, p, key, true)}, slackSectionItems(p, key)...)
 		}
-		title.Accessory = slack.NewAccessory(slackButton("Details", SlackActionDetails, value))
-		return sunit{newItem(title, key)}
+		return sunit{title, slackToggle(d.Path, p, key, false)}
 	case SlackThread:
-		return sunit{newItem(title, key)}
+		return sunit{slackTitleItem(p, key, true, id)}
 	case SlackInline:
 		// The sections follow at once, so the goal would only repeat the
 		// Introduction: the title line alone heads the paper.
-		t := slackSection(slackTitleLine(p, 0))
-		t.BlockID = title.BlockID
-		return append(sunit{newItem(t, key)}, slackSectionItems(p, key)...)
+		return append(sunit{slackTitleItem(p, key, false, id)}, slackSectionItems(p, key)...)
 	default:
-		return append(sunit{newItem(title, key)}, slackContainers(p, key, slackSectionItems(p, key))...)
+		return append(sunit{slackTitleItem(p, key, true, id)}, slackContainers(p, key, slackSectionItems(p, key))...)
 	}
 }
 
 // slackReplyUnit is a paper's thread reply: its title line and sections.
 func slackReplyUnit(p *bot.Paper, key int) sunit {
-	return append(sunit{newItem(slackSection(slackTitleLine(p, 0)), key)}, slackSectionItems(p, key)...)
+	return append(sunit{slackTitleItem(p, key, false, "")}, slackSectionItems(p, key)...)
 }
 
 // pack fills messages with units in order, each message holding at most
@@ -448,6 +325,14 @@ func pack(units []sunit, maxBlocks, maxText int) [][]sitem {
 	flush()
 	return msgs
 }
+
+// slackUnfoldBlocks and slackUnfoldText are the room a folded message in
+// buttons mode keeps so that a usual paper (five sections) unfolds in
+// place; a longer one continues in a message of its own.
+const (
+	slackUnfoldBlocks = 8
+	slackUnfoldText   = 4000
+)
 
 // slackContext is the line under the header: date, count, post link.
 func slackContext(d *bot.Digest, opt SlackOptions) string {
@@ -492,6 +377,10 @@ func Slack(d *bot.Digest, opt SlackOptions) []SlackMessage {
 		}
 	}
 	groups := pack(units, maxBlocks, maxText)
+	if opt.Details == SlackButtons {
+		// Folded messages keep room for one paper to unfold in place.
+		groups = pack(units, maxBlocks-slackUnfoldBlocks, maxText-slackUnfoldText)
+	}
 	if len(groups) == 0 {
 		groups = [][]sitem{nil}
 	}
@@ -638,18 +527,16 @@ func replyFallback(d *bot.Digest, items []sitem) string {
 // full text.
 func SlackPaper(p *bot.Paper, post bot.PostRef, opt SlackOptions) SlackMessage {
 	d := &bot.Digest{Date: post.Date, Title: post.Title, Path: post.Path, Papers: []bot.Paper{*p}}
-	title := slackSection(slackCompact(p))
-	title.BlockID = SlackPaperBlockID(p.Number)
+	title := slackTitleItem(p, 1, true, SlackPaperBlockID(p.Number))
+	head := []sitem{title}
 	var items []sitem
 	switch opt.Details {
 	case SlackButtons:
 		if len(p.Sections) > 0 {
-			value := SlackDetailsValue(post.Path, p.Number)
-			if opt.Expanded[p.Number] {
-				title.Accessory = slack.NewAccessory(slackButton("Hide", SlackActionHide, value))
+			expanded := opt.Expanded[p.Number]
+			head = append(head, slackToggle(post.Path, p, 1, expanded))
+			if expanded {
 				items = slackSectionItems(p, 1)
-			} else {
-				title.Accessory = slack.NewAccessory(slackButton("Details", SlackActionDetails, value))
 			}
 		}
 	case SlackInline:
@@ -657,25 +544,20 @@ func SlackPaper(p *bot.Paper, post bot.PostRef, opt SlackOptions) SlackMessage {
 	default:
 		items = slackContainers(p, 1, slackSectionItems(p, 1))
 	}
-	ctx := ""
+	// The post's title is the author's text: plain_text shows it as
+	// written; the date and the link are the bot's own mrkdwn.
+	var ctx []slack.MixedElement
 	if !post.Date.IsZero() {
-		ctx = post.Date.Format(time.DateOnly)
+		ctx = append(ctx, mrkdwn(post.Date.Format(time.DateOnly)))
 	}
 	if post.Title != "" {
-		label := Truncate(post.Title, 200)
-		if u := PostURL(opt.SiteURL, post.Path, post.Date, nil); u != "" && Len16(u) <= 1000 {
-			label = slackLink(u, label)
-		} else {
-			label = slackEscape(label)
-		}
-		if ctx != "" {
-			ctx += " · "
-		}
-		ctx += label
+		ctx = append(ctx, plain(Truncate(post.Title, 200)))
 	}
-	head := []sitem{newItem(title, 1)}
-	if ctx != "" {
-		head = append(head, newItem(slack.NewContextBlock("", mrkdwn(ctx)), 0))
+	if u := PostURL(opt.SiteURL, post.Path, post.Date, nil); u != "" && Len16(u) <= 1000 {
+		ctx = append(ctx, mrkdwn(slackLink(u, "Read the post")))
+	}
+	if len(ctx) > 0 {
+		head = append(head, newItem(slack.NewContextBlock("", ctx...), 0))
 	}
 	var tail []sitem
 	if p.ID != "" {

@@ -105,8 +105,39 @@ func slackTexts(b slack.Block) []string {
 		for _, c := range v.ChildBlocks.BlockSet {
 			out = append(out, slackTexts(c)...)
 		}
+	case *slack.RichTextBlock:
+		out = append(out, richPlain(v))
 	}
 	return out
+}
+
+// richPlain is the text a rich_text block shows, list items on lines of
+// their own, styles ignored.
+func richPlain(b *slack.RichTextBlock) string {
+	var sb strings.Builder
+	section := func(s *slack.RichTextSection) {
+		for _, e := range s.Elements {
+			switch v := e.(type) {
+			case *slack.RichTextSectionTextElement:
+				sb.WriteString(v.Text)
+			case *slack.RichTextSectionLinkElement:
+				sb.WriteString(v.Text)
+			}
+		}
+	}
+	for _, e := range b.Elements {
+		switch v := e.(type) {
+		case *slack.RichTextSection:
+			section(v)
+		case *slack.RichTextList:
+			for _, it := range v.Elements {
+				sb.WriteString("\n")
+				section(it.(*slack.RichTextSection))
+			}
+			sb.WriteString("\n")
+		}
+	}
+	return sb.String()
 }
 
 func slackAllText(msgs []SlackMessage) string {
@@ -134,6 +165,73 @@ func checkAllSlack(t *testing.T, msgs []SlackMessage) {
 	}
 }
 
+// rtDump writes a rich_text block in an unambiguous notation for tests:
+// [b:x] bold, [i:x] italic, [c:x] code (combined as [bi:x] ...), [url|x]
+// a link (styled: [b:url|x]), list items on lines of their own as "• "
+// or "1. " after two spaces per indent. Plain text stays as it is.
+func rtDump(b slack.Block) string {
+	rt, ok := b.(*slack.RichTextBlock)
+	if !ok {
+		return fmt.Sprintf("<%T>", b)
+	}
+	var sb strings.Builder
+	style := func(st *slack.RichTextSectionTextStyle) string {
+		if st == nil {
+			return ""
+		}
+		s := ""
+		if st.Bold {
+			s += "b"
+		}
+		if st.Italic {
+			s += "i"
+		}
+		if st.Strike {
+			s += "s"
+		}
+		if st.Code {
+			s += "c"
+		}
+		return s
+	}
+	section := func(sec *slack.RichTextSection) {
+		for _, e := range sec.Elements {
+			switch v := e.(type) {
+			case *slack.RichTextSectionTextElement:
+				if st := style(v.Style); st != "" {
+					sb.WriteString("[" + st + ":" + v.Text + "]")
+				} else {
+					sb.WriteString(v.Text)
+				}
+			case *slack.RichTextSectionLinkElement:
+				st := style(v.Style)
+				if st != "" {
+					st += ":"
+				}
+				sb.WriteString("[" + st + v.URL + "|" + v.Text + "]")
+			}
+		}
+	}
+	for _, e := range rt.Elements {
+		switch v := e.(type) {
+		case *slack.RichTextSection:
+			section(v)
+		case *slack.RichTextList:
+			for k, it := range v.Elements {
+				sb.WriteString("\n" + strings.Repeat("  ", v.Indent))
+				if v.Style == slack.RTEListOrdered {
+					sb.WriteString(fmt.Sprintf("%d. ", v.Offset+k+1))
+				} else {
+					sb.WriteString("• ")
+				}
+				section(it.(*slack.RichTextSection))
+			}
+			sb.WriteString("\n")
+		}
+	}
+	return sb.String()
+}
+
 func TestSlackContainerDefault(t *testing.T) {
 	d := sampleDigest()
 	msgs := Slack(d, SlackOptions{SiteURL: "https://team.github.io/blog/"})
@@ -150,13 +248,14 @@ func TestSlackContainerDefault(t *testing.T) {
 	if want := "2025-09-30 · 3 papers · <https://team.github.io/blog/2025/09/30/daily-papers.html|Read the post>"; ctx != want {
 		t.Errorf("context = %q, want %q", ctx, want)
 	}
-	title := m.Blocks[2].(*slack.SectionBlock)
-	want := "*1. <https://arxiv.org/abs/2509.24006|R&amp;D &lt;fast&gt; *attention* | `kernels` 🚀>*\nmake attention 20× faster &amp; keep quality."
-	if title.Text.Text != want {
-		t.Errorf("paper 1 =\n%q\nwant\n%q", title.Text.Text, want)
+	// The title as written, bold and linked, the AlphaXiv link, the goal:
+	// rich text, so * | ` & < > are characters, not markup or entities.
+	want := "[b:https://arxiv.org/abs/2509.24006|1. R&D <fast> *attention* | `kernels` 🚀] · [https://www.alphaxiv.org/ko/overview/2509.24006|AlphaXiv]\nmake attention 20× faster & keep quality."
+	if got := rtDump(m.Blocks[2]); got != want {
+		t.Errorf("paper 1 =\n%q\nwant\n%q", got, want)
 	}
-	if title.BlockID != "paper-1" {
-		t.Errorf("block_id %q", title.BlockID)
+	if id := m.Blocks[2].ID(); id != "paper-1" {
+		t.Errorf("block_id %q", id)
 	}
 	c, ok := m.Blocks[3].(*slack.ContainerBlock)
 	if !ok {
@@ -165,37 +264,31 @@ func TestSlackContainerDefault(t *testing.T) {
 	if !c.IsCollapsible || !c.DefaultCollapsed || c.Title.Text != "Introduction · Method · Limitations" {
 		t.Errorf("container %+v", c)
 	}
-	body := strings.Join(slackTexts(c), "\n")
+	var body strings.Builder
+	for _, k := range c.ChildBlocks.BlockSet {
+		body.WriteString(rtDump(k))
+	}
 	for _, want := range []string{
-		"*Introduction*\n• Goal: make attention 20× faster &amp; keep quality.\n• Motivation: *sparse* and _linear_ methods fall short.",
-		"`a&lt;b &amp;&amp; c&gt;d`",
-		"`$x_i * y_i$`",
-		"<https://example.com/q?a=1&amp;b=2|a &lt;tool&gt; &amp; more>",
-		"1. first step\n    ◦ nested detail\n2. second step",
-		"*Limitations*\n_정보 부족 (no information)_",
+		"[b:Introduction]\n\n• Goal: make attention 20× faster & keep quality.\n• Motivation: [b:sparse] and [i:linear] methods fall short.\n",
+		"[b:Method]\nWe use [c:a<b && c>d], [c:$x_i * y_i$] and [https://example.com/q?a=1&b=2|a <tool> & more].",
+		"\n1. first step\n\n  • nested detail\n\n2. second step\n",
+		"[b:Limitations]\n[i:정보 부족 (no information)]",
 	} {
-		if !strings.Contains(body, want) {
-			t.Errorf("container text lacks %q:\n%s", want, body)
+		if !strings.Contains(body.String(), want) {
+			t.Errorf("container text lacks %q:\n%s", want, body.String())
 		}
 	}
-	// Paper 3 has no sections: no container, no goal line.
-	last := m.Blocks[len(m.Blocks)-1].(*slack.SectionBlock)
-	if last.Text.Text != "*3. No sections, no id*" {
-		t.Errorf("paper 3 = %q", last.Text.Text)
+	// Paper 3 has no sections: no container, no goal line, no link.
+	if got := rtDump(m.Blocks[len(m.Blocks)-1]); got != "[b:3. No sections, no id]" {
+		t.Errorf("paper 3 = %q", got)
 	}
 	if !strings.Contains(m.Text, "1. R&amp;D &lt;fast&gt;") || !strings.HasPrefix(m.Text, "Daily Papers — 2025-09-30") {
 		t.Errorf("fallback text %q", m.Text)
 	}
 }
 
-func TestSlackMarkupNextToWords(t *testing.T) {
+func TestDiscordMarkupNextToWords(t *testing.T) {
 	strong := bot.Inline{Kind: bot.StrongInline, Children: []bot.Inline{txt("SLA")}}
-	emph := bot.Inline{Kind: bot.EmphInline, Children: []bot.Inline{txt("희소")}}
-	got := slackDialect.render([]bot.Block{para(strong, txt("는 "), emph, txt(" 주의와 x"), strong, txt(" y"))})
-	want := "*SLA*\u200b는 _희소_ 주의와 x\u200b*SLA* y"
-	if got != want {
-		t.Errorf("got %q, want %q", got, want)
-	}
 	// Discord reads markers inside words: no separator there.
 	if got := discordDialect.render([]bot.Block{para(strong, txt("는"))}); got != "**SLA**는" {
 		t.Errorf("discord got %q", got)
@@ -206,10 +299,13 @@ func TestSlackButtons(t *testing.T) {
 	d := sampleDigest()
 	folded := Slack(d, SlackOptions{Details: SlackButtons})
 	checkAllSlack(t, folded)
-	s := folded[0].Blocks[2].(*slack.SectionBlock)
-	btn := s.Accessory.ButtonElement
-	if btn == nil || btn.ActionID != SlackActionDetails || btn.Value != "2025-09-30-daily-papers.md|1" || btn.Text.Text != "Details" {
-		t.Fatalf("accessory %+v", s.Accessory)
+	// The paper's heading, then its Details button in an actions block.
+	if got := folded[0].Blocks[2].ID(); got != "paper-1" {
+		t.Fatalf("block 2 is %q, want paper 1's heading", got)
+	}
+	btn := folded[0].Blocks[3].(*slack.ActionBlock).Elements.ElementSet[0].(*slack.ButtonBlockElement)
+	if btn.ActionID != SlackActionDetails || btn.Value != "2025-09-30-daily-papers.md|1" || btn.Text.Text != "Details" {
+		t.Fatalf("button %+v", btn)
 	}
 	path, n, ok := ParseSlackDetailsValue(btn.Value)
 	if !ok || path != d.Path || n != 1 {
@@ -218,26 +314,28 @@ func TestSlackButtons(t *testing.T) {
 	if strings.Contains(slackAllText(folded), "Motivation") {
 		t.Error("folded message shows sections")
 	}
+	if !strings.Contains(slackAllText(folded), "AlphaXiv") {
+		t.Error("folded message lacks the AlphaXiv link")
+	}
 	expanded := Slack(d, SlackOptions{Details: SlackButtons, Expanded: map[int]bool{1: true}})
 	checkAllSlack(t, expanded)
 	if len(expanded) != len(folded) {
 		t.Fatalf("expanding changed the message count: %d -> %d", len(folded), len(expanded))
 	}
-	s = expanded[0].Blocks[2].(*slack.SectionBlock)
-	if b := s.Accessory.ButtonElement; b.ActionID != SlackActionHide || b.Text.Text != "Hide" || b.Value != btn.Value {
-		t.Errorf("expanded accessory %+v", b)
+	b := expanded[0].Blocks[3].(*slack.ActionBlock).Elements.ElementSet[0].(*slack.ButtonBlockElement)
+	if b.ActionID != SlackActionHide || b.Text.Text != "Hide" || b.Value != btn.Value {
+		t.Errorf("expanded button %+v", b)
 	}
-	if !strings.Contains(slackAllText(expanded), "Motivation: *sparse*") {
+	if !strings.Contains(slackAllText(expanded), "Motivation: sparse") {
 		t.Error("expanded paper 1 does not show its sections")
 	}
 	if strings.Contains(slackAllText(expanded), "snake_case") {
 		t.Error("paper 2 expanded too")
 	}
-	// Paper 3 has nothing to unfold: no button.
-	for _, b := range folded[0].Blocks {
-		if s, ok := b.(*slack.SectionBlock); ok && s.BlockID == "paper-3" && s.Accessory != nil {
-			t.Error("paper 3 has a button but no sections")
-		}
+	// Paper 3 has nothing to unfold: no button after its heading.
+	last := folded[0].Blocks[len(folded[0].Blocks)-1]
+	if last.ID() != "paper-3" {
+		t.Errorf("paper 3 is followed by %T", last)
 	}
 }
 
@@ -304,7 +402,7 @@ func TestSlackInline(t *testing.T) {
 	msgs := Slack(d, SlackOptions{Details: SlackInline})
 	checkAllSlack(t, msgs)
 	all := slackAllText(msgs)
-	for _, want := range []string{"Motivation: *sparse*", "snake_case ~tilde~ &gt; quote # hash", "_정보 부족 (no information)_"} {
+	for _, want := range []string{"Motivation: sparse", "snake_case ~tilde~ > quote # hash", "정보 부족 (no information)"} {
 		if !strings.Contains(all, want) {
 			t.Errorf("inline lacks %q", want)
 		}
@@ -388,8 +486,8 @@ func TestSlackLongTitle(t *testing.T) {
 	if !strings.HasSuffix(h, "…") || Len16(h) > SlackMaxHeaderText {
 		t.Errorf("header %q", h)
 	}
-	// The paper's full title stays in its linked section text.
-	if !strings.Contains(slackAllText(msgs), slackEscape(strings.TrimSpace(d.Papers[0].Title))) {
+	// The paper's full title stays in its linked heading.
+	if !strings.Contains(slackAllText(msgs), strings.TrimSpace(d.Papers[0].Title)) {
 		t.Error("full paper title lost")
 	}
 }
@@ -407,18 +505,21 @@ func TestSlackPaperCard(t *testing.T) {
 		if share.ActionID != SlackActionShare || share.Value != "paper:2509.24006" || share.Text.Text != "Share in channel" {
 			t.Errorf("%s: share button %+v", mode, share)
 		}
-		ctx := slackTexts(m.Blocks[1])[0]
-		if ctx != "2025-09-30 · <https://b.example/2025/09/30/daily-papers.html|Daily Papers — 2025-09-30>" {
+		at := 1
+		if mode == SlackButtons {
+			if btn := m.Blocks[1].(*slack.ActionBlock).Elements.ElementSet[0].(*slack.ButtonBlockElement); btn.ActionID != SlackActionDetails {
+				t.Errorf("buttons card without Details")
+			}
+			at = 2
+		}
+		// The post's title is plain_text: shown as written.
+		ctx := strings.Join(slackTexts(m.Blocks[at]), "|")
+		if ctx != "2025-09-30|Daily Papers — 2025-09-30|<https://b.example/2025/09/30/daily-papers.html|Read the post>" {
 			t.Errorf("%s: context %q", mode, ctx)
 		}
-		switch mode {
-		case SlackContainer, SlackThread:
+		if mode == SlackContainer || mode == SlackThread {
 			if _, ok := m.Blocks[2].(*slack.ContainerBlock); !ok {
 				t.Errorf("%s: block 2 is %T", mode, m.Blocks[2])
-			}
-		case SlackButtons:
-			if m.Blocks[0].(*slack.SectionBlock).Accessory.ButtonElement.ActionID != SlackActionDetails {
-				t.Errorf("buttons card without Details")
 			}
 		}
 	}

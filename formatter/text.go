@@ -5,8 +5,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/paperbot/paperbot/bot"
 )
@@ -24,23 +22,10 @@ type dialect struct {
 	link         func(url, label string) string // label is already plain text, unescaped
 	bullet       func(depth int) string
 	indent       string // per nesting level
-	// hugWords: markers glued to a letter (Korean particles: "*SLA*는")
-	// are not read as markup, so a zero-width space separates them.
-	hugWords bool
 }
 
-// zwsp is the invisible separator hugWords inserts.
+// zwsp is an invisible separator (see unbar).
 const zwsp = "\u200b"
-
-func lastRuneIsWord(b []byte) bool {
-	r, _ := utf8.DecodeLastRune(b)
-	return r != utf8.RuneError && (unicode.IsLetter(r) || unicode.IsDigit(r))
-}
-
-func firstRuneIsWord(s string) bool {
-	r, _ := utf8.DecodeRuneInString(s)
-	return r != utf8.RuneError && (unicode.IsLetter(r) || unicode.IsDigit(r))
-}
 
 // textBuf is the scratch a richWriter appends to. It is a plain byte slice
 // rather than a strings.Builder so it can be pooled and reused: a post
@@ -162,7 +147,7 @@ func (w richWriter) list(blk bot.Block, depth int) {
 }
 
 func (w richWriter) inlines(in []bot.Inline, depth int) {
-	for i, r := range in {
+	for _, r := range in {
 		switch r.Kind {
 		case bot.BreakInline:
 			w.b.WriteString("\n")
@@ -172,14 +157,7 @@ func (w richWriter) inlines(in []bot.Inline, depth int) {
 			if r.Kind == bot.EmphInline {
 				marker = w.d.emph
 			}
-			hug := w.d.hugWords && marker != ""
-			if hug && lastRuneIsWord(w.b.b) {
-				w.b.WriteString(zwsp)
-			}
 			w.wrapped(marker, r.Children, depth)
-			if hug && i+1 < len(in) && in[i+1].Kind == bot.TextInline && firstRuneIsWord(in[i+1].Text) {
-				w.b.WriteString(zwsp)
-			}
 		case bot.CodeInline:
 			w.b.WriteString(w.d.code(r.Text))
 		case bot.MathInline:

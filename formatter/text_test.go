@@ -50,9 +50,10 @@ func TestHTML(t *testing.T) {
 	for _, want := range []string{
 		"&lt;script&gt;alert(1)&lt;/script&gt;",
 		`<details><summary>Introduction · Method · Limitations</summary>`,
-		`<a href="https://arxiv.org/abs/2509.24006">R&amp;D &lt;fast&gt; `,
+		`<a href="https://arxiv.org/abs/2509.24006">1. R&amp;D &lt;fast&gt; *attention* | `,
 		"<b>sparse</b> and <i>linear</i>",
-		`<span class="spoiler">`,
+		`<a href="https://www.alphaxiv.org/ko/overview/2509.24006">AlphaXiv</a>`,
+		`<button>Details 1</button>`,
 		"snake_case",
 	} {
 		if !strings.Contains(got, want) {

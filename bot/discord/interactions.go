@@ -67,7 +67,7 @@ func newInteractions(cfg InteractionsConfig, logger *slog.Logger, needKey bool) 
 		cfg.MaxBody = DefaultMaxBody
 	}
 	if cfg.Details == "" {
-		cfg.Details = formatter.DiscordSpoiler
+		cfg.Details = formatter.DiscordButtons
 	}
 	if cfg.Store == nil && cfg.Commands != nil {
 		cfg.Store = cfg.Commands.Store

@@ -49,7 +49,8 @@ type TargetConfig struct {
 	// Channel is a channel id; the bot needs View Channel, Send Messages,
 	// Embed Links and Read Message History there.
 	Channel string
-	// WebhookURL is ".../api/webhooks/{id}/{token}". Webhooks take no
+	// WebhookURL is ".../api/webhooks/{id}/{token}"; such a target needs
+	// no bot token and sends buttons mode as spoilers. Webhooks take no
 	// nonce, so a webhook target cannot Recover: an interrupted send is
 	// sent again (documented at-least-once for webhooks).
 	WebhookURL string
@@ -88,6 +89,11 @@ func NewTarget(session *discordgo.Session, cfg TargetConfig, logger *slog.Logger
 	}
 	cfg.Retry = withDefaults(cfg.Retry)
 	if cfg.Details == "" {
+		cfg.Details = formatter.DiscordButtons
+	}
+	if cfg.WebhookURL != "" && cfg.Details == formatter.DiscordButtons {
+		// Webhooks made in Discord's UI drop components, which would leave
+		// the sections out of reach: spoilers carry them instead.
 		cfg.Details = formatter.DiscordSpoiler
 	}
 	t := &Target{s: session, cfg: cfg}

@@ -38,7 +38,7 @@ func (m *Main) discordTargets(obs *metrics.Metrics) ([]bot.Target, error) {
 	}
 	if session == nil {
 		// Webhook targets use the session only as an HTTP client.
-		if session, err = discord.NewSession("", cfg.APIURL); err != nil {
+		if session, err = discord.NewWebhookSession(cfg.APIURL); err != nil {
 			return nil, fmt.Errorf("discord: %w", err)
 		}
 	}
