@@ -14,9 +14,9 @@ import (
 // at the next attempt without a duplicate message.
 func TestEngineExactlyOnce(t *testing.T) {
 	f := newFake(t)
-	tg := newTarget(t, f, TargetConfig{})
+	tg := newTarget(t, f, TargetConfig{Details: formatter.DiscordSpoiler})
 	d := exampleDigest("2025-01-02", 16, true)
-	n := len(formatter.Discord(d, formatter.DiscordOptions{}))
+	n := len(formatter.Discord(d, formatter.DiscordOptions{Details: formatter.DiscordSpoiler}))
 	st := memStore(t, d)
 	e := &bot.Engine{Store: st, Targets: []bot.Target{tg}, Holder: "test", Logger: quiet, Now: func() time.Time { return d.Date.Add(time.Hour) }}
 

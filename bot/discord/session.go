@@ -23,17 +23,17 @@ func NewSession(token, apiURL string) (*discordgo.Session, error) {
 	if !strings.HasPrefix(token, "Bot ") {
 		token = "Bot " + token
 	}
-	return newSession(token, apiURL)
+	return buildSession(token, apiURL)
 }
 
 // NewWebhookSession returns a session without a bot token, for webhook
 // targets only: a webhook's URL carries its own token, and a webhook-only
 // setup has no bot.
 func NewWebhookSession(apiURL string) (*discordgo.Session, error) {
-	return newSession("", apiURL)
+	return buildSession("", apiURL)
 }
 
-func newSession(token, apiURL string) (*discordgo.Session, error) {
+func buildSession(token, apiURL string) (*discordgo.Session, error) {
 	s, err := discordgo.New(token)
 	if err != nil {
 		return nil, fmt.Errorf("discord session: %w", err)

@@ -15,9 +15,9 @@ const key = "pb-0123456789abcdef"
 
 func TestPostThroughRateLimitsAndErrors(t *testing.T) {
 	f := newFake(t)
-	tg := newTarget(t, f, TargetConfig{})
+	tg := newTarget(t, f, TargetConfig{Details: formatter.DiscordSpoiler})
 	d := exampleDigest("2025-01-02", 16, true)
-	want := formatter.Discord(d, formatter.DiscordOptions{})
+	want := formatter.Discord(d, formatter.DiscordOptions{Details: formatter.DiscordSpoiler})
 	if len(want) < 2 {
 		t.Fatalf("example digest should need several messages, got %d", len(want))
 	}
@@ -78,7 +78,7 @@ func TestLostAnswerDedupedByNonce(t *testing.T) {
 
 func TestEditInPlace(t *testing.T) {
 	f := newFake(t)
-	tg := newTarget(t, f, TargetConfig{})
+	tg := newTarget(t, f, TargetConfig{Details: formatter.DiscordSpoiler})
 	d := exampleDigest("2025-01-02", 16, true)
 	refs, err := tg.Post(ctxT(t), d, key)
 	if err != nil {
@@ -119,9 +119,9 @@ func TestEditInPlace(t *testing.T) {
 
 func TestRecoverAfterCrash(t *testing.T) {
 	f := newFake(t)
-	tg := newTarget(t, f, TargetConfig{})
+	tg := newTarget(t, f, TargetConfig{Details: formatter.DiscordSpoiler})
 	d := exampleDigest("2025-01-02", 16, true)
-	all := formatter.Discord(d, formatter.DiscordOptions{})
+	all := formatter.Discord(d, formatter.DiscordOptions{Details: formatter.DiscordSpoiler})
 	refs, err := tg.Post(ctxT(t), d, key)
 	if err != nil {
 		t.Fatal(err)
@@ -206,7 +206,7 @@ func TestPermanentErrorsNotRetried(t *testing.T) {
 
 func TestInvalidFormBodyNotRetried(t *testing.T) {
 	f := newFake(t)
-	tg := newTarget(t, f, TargetConfig{})
+	tg := newTarget(t, f, TargetConfig{Details: formatter.DiscordSpoiler})
 	m := &discordgo.MessageSend{Content: strings.Repeat("x", 2001)}
 	_, err := tg.postOne(ctxT(t), m, Nonce(key, 0))
 	if CodeOf(err) != codeInvalidFormBody || StatusOf(err) != 400 {
@@ -220,7 +220,7 @@ func TestInvalidFormBodyNotRetried(t *testing.T) {
 func TestPartialRefsOnFailure(t *testing.T) {
 	f := newFake(t)
 	errs := 0
-	tg := newTarget(t, f, TargetConfig{Metrics: &Metrics{Error: func(string, int) { errs++ }}})
+	tg := newTarget(t, f, TargetConfig{Details: formatter.DiscordSpoiler, Metrics: &Metrics{Error: func(string, int) { errs++ }}})
 	d := exampleDigest("2025-01-02", 16, true)
 	// The second message is refused for good (403 Missing Access).
 	f.PassNext(1)
