@@ -304,7 +304,7 @@ func TestCommandsExample(t *testing.T) {
 		{"help", "paper", "", "", "Usage: /paper"},
 		{"digest latest", "digest", "date", "latest", "Daily Papers 2025-01-03"},
 		{"digest default", "digest", "", "", "Daily Papers 2025-01-03"},
-		{"digest date", "digest", "date", "2025-01-02", "part 1 of"},
+		{"digest date", "digest", "date", "2025-01-02", "Daily Papers 2025-01-02"},
 		{"digest bad date", "digest", "date", "tomorrow", "is not a date"},
 		{"digest none", "digest", "date", "2024-01-01", "No post for 2024-01-01"},
 		{"unknown command", "weather", "", "", "Unknown command"},
@@ -316,6 +316,18 @@ func TestCommandsExample(t *testing.T) {
 				t.Errorf("answer lacks %q:\n%.400s", c.want, a.text())
 			}
 		})
+	}
+}
+
+// TestDigestPartNote: a digest longer than one message (spoiler mode, 16
+// long papers) answers with its first part and says so.
+func TestDigestPartNote(t *testing.T) {
+	st := memStore(t, exampleDigest("2025-01-02", 16, true))
+	s := newSigner(t)
+	h := newHandler(s, st, formatter.DiscordSpoiler)
+	a := do(t, h, s, command("digest", "date", "2025-01-02"))
+	if !strings.Contains(a.text(), "part 1 of") {
+		t.Errorf("answer lacks the part note:\n%.400s", a.text())
 	}
 }
 

@@ -272,7 +272,7 @@ func TestPostPage(t *testing.T) {
 		// Both chats drawn by formatter.HTMLDrawing, every title escaped.
 		`<section class="col slack" aria-label="Slack">`, `<section class="col discord" aria-label="Discord">`,
 		"Sparse Attention &lt;Fast&gt; &amp; Good", "An old-style paper", "A blog post without an id",
-		"<details><summary>", `<span class="spoiler">`,
+		"<details><summary>", `<button>Details 1</button>`,
 		// The raw payloads fold away.
 		`<details class="raw"><summary>Slack payloads (JSON)</summary>`, `&#34;blocks&#34;`,
 		`<details class="raw"><summary>Discord payloads (JSON)</summary>`, `&#34;embeds&#34;`,

@@ -306,7 +306,7 @@ func TestMainDelivers(t *testing.T) {
 	}
 	waitFor(t, "Discord edit", 30*time.Second, func() bool {
 		for _, m := range dfake.Messages("111") {
-			if m.Edits > 0 && len(m.Embeds) > 0 && strings.Contains(m.Embeds[0].Title, "A Paper Edited Later") {
+			if m.Edits > 0 && len(m.Embeds) > 0 && strings.Contains(m.Embeds[0].Title+m.Embeds[0].Description, "A Paper Edited Later") { // compact digests title papers in the description
 				return true
 			}
 		}
