@@ -113,8 +113,12 @@ type Store interface {
 	// that has it, or an ENOTFOUND error. Drafts are never looked up.
 	Paper(ctx context.Context, id ArxivID) (*PaperHit, error)
 	// SearchPapers returns up to limit papers matching every word of query
-	// (case-insensitive substrings, so Korean works without a tokenizer),
-	// best first: title matches before body matches, newer before older.
+	// in their title or sections, case-insensitively: a word of letters and
+	// digits matches the words it starts (확산 finds 확산을 and 확산의, as
+	// Korean particles follow the stem; sparse finds sparsely, not
+	// nonsparse), a word with other characters ("95%", "snake_case")
+	// matches where it appears verbatim. Best first: more query words in the
+	// title first, then newer (post date, post path descending, position).
 	// Drafts are not searched.
 	SearchPapers(ctx context.Context, query string, limit int) ([]PaperHit, error)
 

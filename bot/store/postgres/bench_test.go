@@ -12,9 +12,13 @@ import (
 
 	"github.com/paperbot/paperbot/bot/store/postgres"
 	"github.com/paperbot/paperbot/bot/store/storetest"
+	"github.com/paperbot/paperbot/formatter"
 )
 
-var archivePosts = flag.Int("archive.posts", storetest.ArchivePosts, "posts in the benchmark archive (×16 papers)")
+var (
+	archivePosts  = flag.Int("archive.posts", storetest.MarkdownPosts, "posts in the benchmark archive")
+	archivePapers = flag.Int("archive.papers", storetest.MarkdownPapers, "papers per post in the benchmark archive")
+)
 
 // The benchmark archive is built once per test binary, in a schema of its
 // own that TestMain drops.
@@ -53,9 +57,11 @@ func benchStore(b *testing.B) (*postgres.Store, *storetest.Archive) {
 			b.Fatal(err)
 		}
 		start := time.Now()
-		bench.archive = storetest.LoadArchive(b, s, *archivePosts, storetest.ArchivePapers)
+		p := &formatter.Parser{Location: time.UTC}
+		var md int64
+		bench.archive, md = storetest.LoadMarkdownArchive(b, s, p.Parse, *archivePosts, *archivePapers)
 		bench.store = s
-		b.Logf("loaded %d posts × %d papers in %v", *archivePosts, storetest.ArchivePapers, time.Since(start).Round(time.Millisecond))
+		b.Logf("parsed and loaded %d posts × %d papers (%d MB of markdown) in %v", *archivePosts, *archivePapers, md>>20, time.Since(start).Round(time.Millisecond))
 	})
 	if bench.store == nil {
 		b.Fatal("benchmark archive failed to load")

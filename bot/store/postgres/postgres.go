@@ -126,6 +126,12 @@ func (s *Store) migrate(ctx context.Context) error {
 		if _, err := tx.Exec(ctx, string(src)); err != nil {
 			return fmt.Errorf("migrate: apply %s: %w", name, err)
 		}
+		if v == 3 {
+			// Splitting the digests and making the tokens takes Go.
+			if err := upgrade3(ctx, tx); err != nil {
+				return fmt.Errorf("migrate: apply %s: %w", name, err)
+			}
+		}
 		if _, err := tx.Exec(ctx, `INSERT INTO schema_version (version) VALUES ($1)`, v); err != nil {
 			return fmt.Errorf("migrate: record %s: %w", name, err)
 		}
@@ -203,45 +209,16 @@ func (s *Store) SavePost(ctx context.Context, d *bot.Digest, fs bot.FileState) e
 }
 
 // SavePosts is SavePost for many posts in one transaction: posts and files
-// go in one batch and papers by COPY, so the first scan of a large archive
-// costs a few round trips rather than one per row.
+// go in one batch and papers in one statement over arrays, so the first scan
+// of a large archive costs a few round trips rather than one per row.
 // files[i] is the state of posts[i]'s file (its Path defaults to the post's).
 func (s *Store) SavePosts(ctx context.Context, posts []*bot.Digest, files []bot.FileState) error {
 	if len(files) != len(posts) {
 		return bot.Errorf(bot.EINVALID, "%d posts but %d file states", len(posts), len(files))
 	}
-	paths := make([]string, len(posts))
-	for i, d := range posts {
+	for _, d := range posts {
 		if d == nil || d.Path == "" {
 			return bot.Errorf(bot.EINVALID, "a post needs a path")
-		}
-		paths[i] = d.Path
-	}
-	batch := &pgx.Batch{}
-	batch.Queue(`DELETE FROM papers WHERE post = ANY($1)`, paths)
-	var paperRows [][]any
-	for i, d := range posts {
-		doc, err := json.Marshal(d)
-		if err != nil {
-			return fmt.Errorf("save post %s: encode: %w", d.Path, err)
-		}
-		batch.Queue(`INSERT INTO posts (path, day, date, local, title, draft, hash, digest) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-			ON CONFLICT (path) DO UPDATE SET day = excluded.day, date = excluded.date, local = excluded.local, title = excluded.title,
-			draft = excluded.draft, hash = excluded.hash, digest = excluded.digest`,
-			d.Path, d.Day(), d.Date, d.Date.Format(time.RFC3339Nano), d.Title, d.Draft, d.Hash, string(doc))
-		fs := files[i]
-		if fs.Path == "" {
-			fs.Path = d.Path
-		}
-		batch.Queue(upsertFile, fs.Path, fs.Size, nanos(fs.ModTime), fs.Hash, fs.Error)
-		for j := range d.Papers {
-			p := &d.Papers[j]
-			pdoc, err := json.Marshal(p)
-			if err != nil {
-				return fmt.Errorf("save post %s: encode paper: %w", d.Path, err)
-			}
-			title, text := rows.SearchText(p)
-			paperRows = append(paperRows, []any{d.Path, j, d.Draft, d.Date, string(p.ID), title, text, string(pdoc)})
 		}
 	}
 	tx, err := s.pool.Begin(ctx)
@@ -249,18 +226,141 @@ func (s *Store) SavePosts(ctx context.Context, posts []*bot.Digest, files []bot.
 		return fmt.Errorf("save posts: %w", err)
 	}
 	defer tx.Rollback(ctx)
+	if err := savePosts(ctx, tx, posts, files); err != nil {
+		return err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("save posts: commit: %w", err)
+	}
+	return nil
+}
+
+// savePosts writes posts and, unless files is nil, their files' states.
+func savePosts(ctx context.Context, tx pgx.Tx, posts []*bot.Digest, files []bot.FileState) error {
+	paths := make([]string, len(posts))
+	los := make([]int64, len(posts))
+	his := make([]int64, len(posts))
+	for i, d := range posts {
+		paths[i] = d.Path
+		los[i], his[i] = rows.SlotRange(d.Date)
+	}
+	if _, err := tx.Exec(ctx, `DELETE FROM papers WHERE post = ANY($1)`, paths); err != nil {
+		return fmt.Errorf("save posts: %w", err)
+	}
+	// The next free key of each post's second, read once for the batch.
+	next := make(map[int64]int64, len(posts))
+	rs, err := tx.Query(ctx, `SELECT r.lo, coalesce(max(p.key) + 1, r.lo) FROM unnest($1::bigint[], $2::bigint[]) AS r (lo, hi)
+		LEFT JOIN papers p ON p.key BETWEEN r.lo AND r.hi GROUP BY r.lo`, los, his)
+	if err != nil {
+		return fmt.Errorf("save posts: %w", err)
+	}
+	for rs.Next() {
+		var lo, k int64
+		if err := rs.Scan(&lo, &k); err != nil {
+			rs.Close()
+			return fmt.Errorf("save posts: %w", err)
+		}
+		next[lo] = k
+	}
+	rs.Close()
+	if err := rs.Err(); err != nil {
+		return fmt.Errorf("save posts: %w", err)
+	}
+	var (
+		keys                  []int64
+		post, ids, docs, toks []string
+		idxs                  []int32
+		drafts                []bool
+		dates                 []time.Time
+	)
+	batch := &pgx.Batch{}
+	for i, d := range posts {
+		head := *d
+		head.Papers = nil
+		doc, err := json.Marshal(&head)
+		if err != nil {
+			return fmt.Errorf("save post %s: encode: %w", d.Path, err)
+		}
+		batch.Queue(`INSERT INTO posts (path, day, date, local, title, draft, hash, digest) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+			ON CONFLICT (path) DO UPDATE SET day = excluded.day, date = excluded.date, local = excluded.local, title = excluded.title,
+			draft = excluded.draft, hash = excluded.hash, digest = excluded.digest`,
+			d.Path, d.Day(), d.Date, d.Date.Format(time.RFC3339Nano), d.Title, d.Draft, d.Hash, string(doc))
+		if files != nil {
+			fs := files[i]
+			if fs.Path == "" {
+				fs.Path = d.Path
+			}
+			batch.Queue(upsertFile, fs.Path, fs.Size, nanos(fs.ModTime), fs.Hash, fs.Error)
+		}
+		key := next[los[i]]
+		if key+int64(len(d.Papers))-1 > his[i] {
+			return bot.Errorf(bot.EINVALID, "save post %s: too many papers dated %s", d.Path, d.Date)
+		}
+		next[los[i]] = key + int64(len(d.Papers))
+		for j := range d.Papers {
+			p := &d.Papers[j]
+			pdoc, err := json.Marshal(p)
+			if err != nil {
+				return fmt.Errorf("save post %s: encode paper: %w", d.Path, err)
+			}
+			var tok string
+			if !d.Draft {
+				tok = strings.Join(rows.IndexTokens(rows.SearchText(p)), " ")
+			}
+			keys, post, idxs, drafts = append(keys, key+int64(j)), append(post, d.Path), append(idxs, int32(j)), append(drafts, d.Draft)
+			dates, ids, docs, toks = append(dates, d.Date), append(ids, string(p.ID)), append(docs, string(pdoc)), append(toks, tok)
+		}
+	}
 	if err := tx.SendBatch(ctx, batch).Close(); err != nil {
 		return fmt.Errorf("save posts: %w", err)
 	}
-	if len(paperRows) > 0 {
-		_, err := tx.CopyFrom(ctx, pgx.Identifier{"papers"},
-			[]string{"post", "idx", "draft", "date", "id", "title_lc", "text_lc", "paper"}, pgx.CopyFromRows(paperRows))
+	if len(keys) > 0 {
+		_, err := tx.Exec(ctx, `INSERT INTO papers (key, post, idx, draft, date, id, paper, tokens)
+			SELECT k, po, i, dr, da, id, pa, array_to_tsvector(string_to_array(t, ' '))
+			FROM unnest($1::bigint[], $2::text[], $3::int[], $4::bool[], $5::timestamptz[], $6::text[], $7::text[], $8::text[]) AS r (k, po, i, dr, da, id, pa, t)`,
+			keys, post, idxs, drafts, dates, ids, docs, toks)
 		if err != nil {
 			return fmt.Errorf("save posts: papers: %w", err)
 		}
 	}
-	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("save posts: commit: %w", err)
+	return nil
+}
+
+// upgrade3 moves every post of a version-2 schema to the rows of migration
+// 3: the old digest (papers included) is split into the post's head and its
+// indexed papers; files and deliveries stay as they are.
+func upgrade3(ctx context.Context, tx pgx.Tx) error {
+	rs, err := tx.Query(ctx, `SELECT digest::text FROM posts ORDER BY path`)
+	if err != nil {
+		return fmt.Errorf("read posts: %w", err)
+	}
+	var all []*bot.Digest
+	for rs.Next() {
+		var doc string
+		if err := rs.Scan(&doc); err != nil {
+			rs.Close()
+			return fmt.Errorf("read posts: %w", err)
+		}
+		d, err := decodeDigest(doc)
+		if err != nil {
+			rs.Close()
+			return err
+		}
+		all = append(all, d)
+	}
+	rs.Close()
+	if err := rs.Err(); err != nil {
+		return fmt.Errorf("read posts: %w", err)
+	}
+	for len(all) > 0 {
+		n := min(len(all), 256)
+		if err := savePosts(ctx, tx, all[:n], nil); err != nil {
+			return err
+		}
+		all = all[n:]
+	}
+	if _, err := tx.Exec(ctx, `DROP TABLE papers_v2`); err != nil {
+		return fmt.Errorf("drop the old papers: %w", err)
 	}
 	return nil
 }
@@ -288,7 +388,7 @@ func decodeDigest(doc string) (*bot.Digest, error) {
 
 // Post returns the post with this path.
 func (s *Store) Post(ctx context.Context, path string) (*bot.Digest, error) {
-	ds, err := s.posts(ctx, "read post "+path, `SELECT digest FROM posts WHERE path = $1`, path)
+	ds, err := s.posts(ctx, "read post "+path, `WHERE path = $1`, path)
 	if err != nil {
 		return nil, err
 	}
@@ -298,8 +398,10 @@ func (s *Store) Post(ctx context.Context, path string) (*bot.Digest, error) {
 	return ds[0], nil
 }
 
-func (s *Store) posts(ctx context.Context, what, query string, args ...any) ([]*bot.Digest, error) {
-	rs, err := s.pool.Query(ctx, query, args...)
+// posts reads the posts that tail (WHERE and ORDER BY) selects, each with
+// its papers, in one statement.
+func (s *Store) posts(ctx context.Context, what, tail string, args ...any) ([]*bot.Digest, error) {
+	rs, err := s.pool.Query(ctx, `SELECT digest::text, array(SELECT paper FROM papers WHERE post = posts.path ORDER BY idx) FROM posts `+tail, args...)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
@@ -307,12 +409,21 @@ func (s *Store) posts(ctx context.Context, what, query string, args ...any) ([]*
 	var out []*bot.Digest
 	for rs.Next() {
 		var doc string
-		if err := rs.Scan(&doc); err != nil {
+		var papers []string
+		if err := rs.Scan(&doc, &papers); err != nil {
 			return nil, fmt.Errorf("%s: %w", what, err)
 		}
 		d, err := decodeDigest(doc)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", what, err)
+		}
+		if len(papers) > 0 {
+			d.Papers = make([]bot.Paper, len(papers))
+			for i, p := range papers {
+				if err := rows.DecodePaper(p, &d.Papers[i]); err != nil {
+					return nil, fmt.Errorf("%s: decode paper: %w", what, err)
+				}
+			}
 		}
 		out = append(out, d)
 	}
@@ -324,17 +435,17 @@ func (s *Store) posts(ctx context.Context, what, query string, args ...any) ([]*
 
 // PostsOn returns the posts of a day in path order.
 func (s *Store) PostsOn(ctx context.Context, day string) ([]*bot.Digest, error) {
-	return s.posts(ctx, "posts on "+day, `SELECT digest FROM posts WHERE day = $1 ORDER BY path`, day)
+	return s.posts(ctx, "posts on "+day, `WHERE day = $1 ORDER BY path`, day)
 }
 
 // Posts returns every post, oldest first.
 func (s *Store) Posts(ctx context.Context) ([]*bot.Digest, error) {
-	return s.posts(ctx, "list posts", `SELECT digest FROM posts ORDER BY date, path`)
+	return s.posts(ctx, "list posts", `ORDER BY date, path`)
 }
 
 // LatestPost returns the newest post that is not a draft.
 func (s *Store) LatestPost(ctx context.Context) (*bot.Digest, error) {
-	ds, err := s.posts(ctx, "latest post", `SELECT digest FROM posts WHERE NOT draft ORDER BY date DESC, path DESC LIMIT 1`)
+	ds, err := s.posts(ctx, "latest post", `WHERE NOT draft ORDER BY date DESC, path DESC LIMIT 1`)
 	if err != nil {
 		return nil, err
 	}
@@ -346,10 +457,11 @@ func (s *Store) LatestPost(ctx context.Context) (*bot.Digest, error) {
 
 const hitColumns = `p.paper, posts.local, posts.title, posts.path`
 
-func scanHit(sc pgx.Row, extra ...any) (bot.PaperHit, error) {
+// scanHit scans pre's columns, then hitColumns.
+func scanHit(sc pgx.Row, pre ...any) (bot.PaperHit, error) {
 	var h bot.PaperHit
 	var doc, local string
-	if err := sc.Scan(append([]any{&doc, &local, &h.Post.Title, &h.Post.Path}, extra...)...); err != nil {
+	if err := sc.Scan(append(pre, &doc, &local, &h.Post.Title, &h.Post.Path)...); err != nil {
 		return h, err
 	}
 	if err := rows.DecodePaper(doc, &h.Paper); err != nil {
@@ -381,42 +493,35 @@ func (s *Store) Paper(ctx context.Context, id bot.ArxivID) (*bot.PaperHit, error
 	return &h, nil
 }
 
-// SearchPapers returns up to limit published papers containing every word of
-// query in their title or text; Score is 1 plus the number of words found in
-// the title, and ties go to the newer post.
+// SearchPapers returns up to limit published papers with every word of
+// query in their title or text, best first (see rows.Search): more words in
+// the title, then newer. Score is 1 plus the number of words in the title.
 func (s *Store) SearchPapers(ctx context.Context, query string, limit int) ([]bot.PaperHit, error) {
-	words := rows.Words(query)
-	if len(words) == 0 || limit <= 0 {
-		return nil, nil
-	}
-	// LIKE, with the user's wildcards escaped, on text lowered by Go's
-	// strings.ToLower: the same folding as every other store.
-	where, score, args := rows.SearchTerms(words, limit, "$", "::int")
-	q := `SELECT ` + hitColumns + `, m.score FROM (
-			SELECT p.post, p.idx, p.date, ` + score + ` AS score FROM papers p
-			WHERE NOT p.draft` + where + `
-			ORDER BY score DESC, p.date DESC, p.post DESC, p.idx LIMIT $` + strconv.Itoa(len(args)) + `
-		) m JOIN papers p ON p.post = m.post AND p.idx = m.idx JOIN posts ON posts.path = p.post
-		ORDER BY m.score DESC, m.date DESC, m.post DESC, m.idx`
-	rs, err := s.pool.Query(ctx, q, args...)
+	hs, err := rows.Search(ctx, rows.ParseQuery(query), limit, rows.TSQuery, s.fetch)
 	if err != nil {
 		return nil, fmt.Errorf("search papers: %w", err)
 	}
+	return hs, nil
+}
+
+func (s *Store) fetch(ctx context.Context, expr string, before int64, n int) ([]rows.Candidate, error) {
+	rs, err := s.pool.Query(ctx, `SELECT p.key, p.idx, p.date, `+hitColumns+` FROM papers p JOIN posts ON posts.path = p.post
+		WHERE NOT p.draft AND p.tokens @@ $1::tsquery AND p.key < $2 ORDER BY p.key DESC LIMIT $3`, expr, before, n)
+	if err != nil {
+		return nil, err
+	}
 	defer rs.Close()
-	var out []bot.PaperHit
+	var out []rows.Candidate
 	for rs.Next() {
-		var score int
-		h, err := scanHit(rs, &score)
-		if err != nil {
-			return nil, fmt.Errorf("search papers: %w", err)
+		var c rows.Candidate
+		var idx int32
+		if c.Hit, err = scanHit(rs, &c.Key, &idx, &c.Date); err != nil {
+			return nil, err
 		}
-		h.Score = float64(score)
-		out = append(out, h)
+		c.Idx = int(idx)
+		out = append(out, c)
 	}
-	if err := rs.Err(); err != nil {
-		return nil, fmt.Errorf("search papers: %w", err)
-	}
-	return out, nil
+	return out, rs.Err()
 }
 
 // Delivery returns the record of (post, target).

@@ -4,14 +4,17 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"net/url"
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/paperbot/paperbot/bot"
+	"github.com/paperbot/paperbot/bot/store/internal/rows"
 	"github.com/paperbot/paperbot/bot/store/postgres"
 	"github.com/paperbot/paperbot/bot/store/storetest"
 )
@@ -124,5 +127,84 @@ func TestErrorsHideDSN(t *testing.T) {
 		if strings.Contains(err.Error(), "s3cret-pw") {
 			t.Errorf("error reveals the password: %v", err)
 		}
+	}
+}
+
+// TestUpgradeFromVersion2 opens a schema that version 2 left, with posts,
+// files and deliveries in the rows its SavePost wrote (the whole digest,
+// each paper's JSON and lowercase text): migration 3 must carry them over,
+// and lookups, search and the posts must answer as before.
+func TestUpgradeFromVersion2(t *testing.T) {
+	dsn := freshSchema(t)
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	exec := func(q string, args ...any) {
+		t.Helper()
+		if _, err := conn.Exec(ctx, q, args...); err != nil {
+			t.Fatalf("%.60s: %v", q, err)
+		}
+	}
+	exec(`CREATE TABLE schema_version (version integer NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`)
+	for v, f := range []string{"migrations/0001_init.sql", "migrations/0002_papers_id_order.sql"} {
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		exec(string(src))
+		exec(`INSERT INTO schema_version (version) VALUES ($1)`, v+1)
+	}
+	posts := storetest.GenPosts(30, 4, time.Date(2025, 9, 1, 8, 0, 0, 0, time.UTC), 1)
+	for _, d := range posts {
+		doc, _ := json.Marshal(d)
+		exec(`INSERT INTO posts (path, day, date, local, title, draft, hash, digest) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+			d.Path, d.Day(), d.Date, d.Date.Format(time.RFC3339Nano), d.Title, d.Draft, d.Hash, string(doc))
+		for j := range d.Papers {
+			p := &d.Papers[j]
+			pdoc, _ := json.Marshal(p)
+			title, text := rows.SearchText(p)
+			exec(`INSERT INTO papers (post, idx, draft, date, id, title_lc, text_lc, paper) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+				d.Path, j, d.Draft, d.Date, string(p.ID), title, text, string(pdoc))
+		}
+		fs := storetest.FileOf(d)
+		exec(`INSERT INTO files (path, size, mod_time_ns, hash, error) VALUES ($1, $2, $3, $4, '')`, fs.Path, fs.Size, fs.ModTime.UnixNano(), fs.Hash)
+		exec(`INSERT INTO deliveries (post, target, key, state, hash, refs, attempts, last_error, updated_at_ns)
+			VALUES ($1, 'slack', $2, 'sent', $3, '[{"channel":"C1","id":"1.2"}]', 1, '', $4)`, d.Path, "k-"+d.Path, d.Hash, d.Date.UnixNano())
+	}
+	conn.Close(ctx)
+
+	s, err := postgres.Open(ctx, dsn, nil)
+	if err != nil {
+		t.Fatalf("open a version 2 schema: %v", err)
+	}
+	defer s.Close()
+	for _, d := range posts {
+		got, err := s.Post(ctx, d.Path)
+		if err != nil {
+			t.Fatalf("Post(%s): %v", d.Path, err)
+		}
+		g, _ := json.Marshal(got)
+		w, _ := json.Marshal(d)
+		if string(g) != string(w) {
+			t.Errorf("Post(%s) after the upgrade differs:\n got %s\nwant %s", d.Path, g, w)
+		}
+	}
+	want := posts[2].Papers[1]
+	if hit, err := s.Paper(ctx, want.ID); err != nil || hit.Paper.Title != want.Title {
+		t.Fatalf("Paper(%s) after the upgrade = %+v, %v", want.ID, hit, err)
+	}
+	word := strings.Fields(strings.ToLower(posts[28].Papers[0].Title))[0]
+	if hs, err := s.SearchPapers(ctx, word, 1); err != nil || len(hs) != 1 || hs[0].Post.Date.Before(posts[28].Date) {
+		t.Errorf("SearchPapers(%q) after the upgrade = %+v, %v", word, hs, err)
+	}
+	ds, err := s.Deliveries(ctx, "")
+	if err != nil || len(ds) != len(posts) || ds[0].State != bot.DeliverySent || len(ds[0].Refs) != 1 {
+		t.Fatalf("Deliveries after the upgrade: %+v, %v", ds, err)
+	}
+	files, err := s.Files(ctx)
+	if err != nil || len(files) != len(posts) || !files[posts[0].Path].ModTime.Equal(storetest.FileOf(posts[0]).ModTime) {
+		t.Errorf("Files after the upgrade: %d, %v", len(files), err)
 	}
 }

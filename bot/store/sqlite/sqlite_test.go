@@ -3,12 +3,16 @@ package sqlite_test
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
+	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/paperbot/paperbot/bot"
+	"github.com/paperbot/paperbot/bot/store/internal/rows"
 	"github.com/paperbot/paperbot/bot/store/sqlite"
 	"github.com/paperbot/paperbot/bot/store/storetest"
 )
@@ -43,64 +47,128 @@ func TestMemory(t *testing.T) {
 	}
 }
 
-// TestUpgradeFromVersion1 turns a fresh database back into what version 1
-// left (its papers_id index, no record of migration 2), then reopens it:
-// migration 2 must apply over existing rows and lookups must still answer.
-func TestUpgradeFromVersion1(t *testing.T) {
-	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "paperbot.db")
-	s, err := sqlite.Open(ctx, path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	posts := storetest.GenPosts(3, 4, time.Date(2025, 9, 28, 8, 0, 0, 0, time.UTC), 1)
-	for _, d := range posts {
-		if err := s.SavePost(ctx, d, storetest.FileOf(d)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	s.Close()
-
+// oldDatabase makes a database as paperbot at schema version made it: the
+// migrations up to that version, applied from their files, and the rows its
+// SavePost wrote (the whole digest as JSON, each paper's JSON and its
+// lowercase text), with a file state, a delivery and a meta value.
+func oldDatabase(t *testing.T, path string, version int, posts []*bot.Digest) {
+	t.Helper()
 	db, err := sql.Open("sqlite", path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, q := range []string{
-		`DROP INDEX papers_id`,
-		`CREATE INDEX papers_id ON papers (id, draft, date DESC) WHERE id <> ''`,
-		`DELETE FROM schema_version WHERE version = 2`,
-	} {
-		if _, err := db.Exec(q); err != nil {
-			t.Fatalf("%s: %v", q, err)
+	defer db.Close()
+	exec := func(q string, args ...any) {
+		t.Helper()
+		if _, err := db.Exec(q, args...); err != nil {
+			t.Fatalf("%.60s: %v", q, err)
 		}
 	}
-	db.Close()
+	exec(`CREATE TABLE schema_version (version INTEGER NOT NULL, applied_at TEXT NOT NULL)`)
+	files, _ := filepath.Glob("migrations/*.sql")
+	for v := 1; v <= version; v++ {
+		src, err := os.ReadFile(files[v-1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		exec(string(src))
+		exec(`INSERT INTO schema_version VALUES (?, '2025-01-01T00:00:00.000000000Z')`, v)
+	}
+	ts := func(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000000000Z") }
+	for _, d := range posts {
+		doc, _ := json.Marshal(d)
+		exec(`INSERT INTO posts (path, day, date, local, title, draft, hash, digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			d.Path, d.Day(), ts(d.Date), d.Date.Format(time.RFC3339Nano), d.Title, d.Draft, d.Hash, string(doc))
+		for j := range d.Papers {
+			p := &d.Papers[j]
+			pdoc, _ := json.Marshal(p)
+			title, text := rows.SearchText(p)
+			exec(`INSERT INTO papers (post, idx, draft, date, id, title_lc, text_lc, paper) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+				d.Path, j, d.Draft, ts(d.Date), string(p.ID), title, text, string(pdoc))
+		}
+		fs := storetest.FileOf(d)
+		exec(`INSERT INTO files (path, size, mod_time, hash, error) VALUES (?, ?, ?, ?, '')`, fs.Path, fs.Size, ts(fs.ModTime), fs.Hash)
+		exec(`INSERT INTO deliveries (post, target, key, state, hash, refs, attempts, last_error, updated_at)
+			VALUES (?, 'slack', ?, 'sent', ?, '[{"channel":"C1","id":"1.2"}]', 1, '', ?)`, d.Path, "k-"+d.Path, d.Hash, ts(d.Date))
+	}
+	exec(`INSERT INTO meta (key, value) VALUES ('last_scan', '2025-10-01T00:00:00Z')`)
+}
 
-	s, err = sqlite.Open(ctx, path, nil)
+// TestUpgradeFromVersion1 and TestUpgradeFromVersion2 open databases that
+// earlier versions left, with posts, files and deliveries in them: every
+// migration since must apply over those rows, which must all still be
+// there, and lookups, search and the posts must answer as before.
+func TestUpgradeFromVersion1(t *testing.T) { testUpgrade(t, 1) }
+func TestUpgradeFromVersion2(t *testing.T) { testUpgrade(t, 2) }
+
+func testUpgrade(t *testing.T, from int) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "paperbot.db")
+	posts := storetest.GenPosts(30, 4, time.Date(2025, 9, 1, 8, 0, 0, 0, time.UTC), 1)
+	oldDatabase(t, path, from, posts)
+
+	s, err := sqlite.Open(ctx, path, nil)
 	if err != nil {
-		t.Fatalf("reopen a version 1 database: %v", err)
+		t.Fatalf("open a version %d database: %v", from, err)
 	}
 	defer s.Close()
+	for _, d := range posts {
+		got, err := s.Post(ctx, d.Path)
+		if err != nil {
+			t.Fatalf("Post(%s): %v", d.Path, err)
+		}
+		if !reflect.DeepEqual(jsonOf(t, got), jsonOf(t, d)) {
+			t.Errorf("Post(%s) after the upgrade differs:\n got %s\nwant %s", d.Path, jsonOf(t, got), jsonOf(t, d))
+		}
+	}
 	want := posts[2].Papers[1]
 	hit, err := s.Paper(ctx, want.ID)
 	if err != nil || hit.Paper.Title != want.Title {
 		t.Fatalf("Paper(%s) after the upgrade = %+v, %v", want.ID, hit, err)
 	}
+	// The newest published paper whose title has its first word.
+	word := strings.Fields(strings.ToLower(posts[28].Papers[0].Title))[0]
+	hs, err := s.SearchPapers(ctx, word, 1)
+	if err != nil || len(hs) != 1 || hs[0].Post.Path != posts[28].Path && hs[0].Post.Date.Before(posts[28].Date) {
+		t.Errorf("SearchPapers(%q) after the upgrade = %+v, %v", word, hs, err)
+	}
+	if hs, _ := s.SearchPapers(ctx, posts[29].Papers[0].Title, 10); len(hs) != 0 && hs[0].Post.Path == posts[29].Path {
+		t.Errorf("a draft is searched after the upgrade")
+	}
+	ds, err := s.Deliveries(ctx, "")
+	if err != nil || len(ds) != len(posts) {
+		t.Fatalf("Deliveries after the upgrade: %d, %v; want %d", len(ds), err, len(posts))
+	}
+	if d := ds[0]; d.State != bot.DeliverySent || d.Key != "k-"+d.Post || len(d.Refs) != 1 || d.Refs[0].ID != "1.2" {
+		t.Errorf("delivery after the upgrade = %+v", d)
+	}
+	files, err := s.Files(ctx)
+	if err != nil || len(files) != len(posts) || files[posts[0].Path].Hash != posts[0].Hash {
+		t.Errorf("Files after the upgrade: %d, %v", len(files), err)
+	}
+	if v, _ := s.Meta(ctx, "last_scan"); v == "" {
+		t.Errorf("meta lost in the upgrade")
+	}
 
-	db, err = sql.Open("sqlite", path)
+	db, err := sql.Open("sqlite", path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	var version int
-	var index string
+	var version, old int
 	if err := db.QueryRow(`SELECT MAX(version) FROM schema_version`).Scan(&version); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.QueryRow(`SELECT sql FROM sqlite_master WHERE name = 'papers_id'`).Scan(&index); err != nil {
+	db.QueryRow(`SELECT COUNT(*) FROM sqlite_master WHERE name = 'papers_v2'`).Scan(&old)
+	if version != 3 || old != 0 {
+		t.Errorf("after the upgrade: schema version %d, old papers table left: %v", version, old != 0)
+	}
+}
+
+func jsonOf(t *testing.T, d *bot.Digest) string {
+	b, err := json.Marshal(d)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if version != 2 || !strings.Contains(index, "post DESC, idx") {
-		t.Errorf("after reopening: schema version %d, papers_id %q", version, index)
-	}
+	return string(b)
 }

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/paperbot/paperbot/bot"
 )
@@ -62,7 +64,7 @@ func GenPosts(n, papers int, start time.Time, seed uint64) []*bot.Digest {
 			goal := "Goal: " + pick(koreanWords, 8) + " " + pick(englishWords, 2) + " " + pick(koreanWords, 6) + "."
 			d.Papers = append(d.Papers, bot.Paper{
 				Number: j + 1,
-				Title:  strings.ToUpper(title[:1]) + title[1:],
+				Title:  capitalize(title),
 				ID:     id,
 				URL:    id.AbsURL(),
 				Sections: []bot.Section{
@@ -76,6 +78,13 @@ func GenPosts(n, papers int, start time.Time, seed uint64) []*bot.Digest {
 		posts[i] = d
 	}
 	return posts
+}
+
+// capitalize upper-cases the first letter of s (a whole rune: a title may
+// start with a Korean word).
+func capitalize(s string) string {
+	r, n := utf8.DecodeRuneInString(s)
+	return string(unicode.ToUpper(r)) + s[n:]
 }
 
 // GenID is the arXiv id GenPosts gives the k-th paper of the archive, whose
@@ -108,4 +117,72 @@ func Load(tb testing.TB, s bot.Store, posts []*bot.Digest) {
 			tb.Fatalf("load: %v", err)
 		}
 	}
+}
+
+// fixturePaper is one paper of a real post cut into its parts: the title
+// inside the heading's link text, and each "## Section" with its body.
+type fixturePaper struct {
+	title    string
+	sections []string // "## Name\n\nbody", in order
+}
+
+// splitFixture cuts a post into papers at its level-1 headings.
+func splitFixture(post []byte) ([]fixturePaper, error) {
+	var out []fixturePaper
+	for _, chunk := range strings.Split(string(post), "\n# ")[1:] {
+		head, body, _ := strings.Cut(chunk, "\n")
+		open, close := strings.Index(head, "["), strings.LastIndex(head, "](")
+		if open < 0 || close < open {
+			return nil, fmt.Errorf("fixture heading %q has no link", head)
+		}
+		p := fixturePaper{title: head[open+1 : close]}
+		for _, s := range strings.Split(body, "\n## ")[1:] {
+			p.sections = append(p.sections, "## "+strings.TrimRight(s, "\n"))
+		}
+		if len(p.sections) == 0 {
+			return nil, fmt.Errorf("fixture paper %q has no sections", p.title)
+		}
+		out = append(out, p)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("the fixture has no papers")
+	}
+	return out, nil
+}
+
+// MarkdownArchive returns a function that yields the markdown of the i-th
+// post of a generated archive: papers papers each, recombined from the
+// papers of a real post (fixture): each generated paper takes the title of
+// one fixture paper and each section from a random fixture paper, under a
+// unique arXiv id, so the text has the real post's mix of Korean, English,
+// lists and inline markup. Post i is dated start plus i days; every tenth
+// is a draft. The name is the Jekyll file name. Deterministic for a seed.
+func MarkdownArchive(fixture []byte, papers int, start time.Time, seed uint64) (func(i int) (name string, src []byte), error) {
+	fps, err := splitFixture(fixture)
+	if err != nil {
+		return nil, err
+	}
+	return func(i int) (string, []byte) {
+		rng := rand.New(rand.NewPCG(seed, uint64(i)))
+		date := start.AddDate(0, 0, i)
+		day := date.Format(time.DateOnly)
+		var b strings.Builder
+		fmt.Fprintf(&b, "---\nlayout: post\ntitle: \"Daily Papers — %s\"\ndate: %s 08:15:00\ntags: [papers, huggingface]\ncategories: []\n", day, day)
+		if i%10 == 9 {
+			b.WriteString("published: false\n")
+		}
+		b.WriteString("---\n")
+		for j := 0; j < papers; j++ {
+			id := GenID(date, i*papers+j)
+			t := fps[rng.IntN(len(fps))]
+			fmt.Fprintf(&b, "\n# %d. [%s](https://arxiv.org/abs/%s)\n\n> [Alphaxiv](https://www.alphaxiv.org/ko/overview/%s)\n", j+1, t.title, id, id)
+			for k := range t.sections {
+				from := fps[rng.IntN(len(fps))]
+				b.WriteString("\n")
+				b.WriteString(from.sections[k%len(from.sections)])
+				b.WriteString("\n")
+			}
+		}
+		return day + "-daily-papers.md", []byte(b.String())
+	}, nil
 }

@@ -10,10 +10,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/paperbot/paperbot/bot"
 )
@@ -46,6 +49,11 @@ func Run(t *testing.T, newDB Opener) {
 		{"SearchLimit", testSearchLimit},
 		{"SearchDrafts", testSearchDrafts},
 		{"SearchWildcards", testSearchWildcards},
+		{"SearchWordStarts", testSearchWordStarts},
+		{"SearchAcrossFields", testSearchAcrossFields},
+		{"SearchSyntax", testSearchSyntax},
+		{"SearchOrder", testSearchOrder},
+		{"SearchLikeScan", testSearchLikeScan},
 		{"Files", testFiles},
 		{"DeleteFile", testDeleteFile},
 		{"Deliveries", testDeliveries},
@@ -471,6 +479,233 @@ func testSearchWildcards(t *testing.T, s bot.Store) {
 		if got := searchKeys(t, s, tc.q, 10); got != tc.want {
 			t.Errorf("SearchPapers(%q) = %q, want %q", tc.q, got, tc.want)
 		}
+	}
+}
+
+// testSearchWordStarts pins the rule for where a word may match: a query
+// word of letters and digits finds the words it starts (Korean particles
+// follow the stem: 확산 finds 확산을 and 확산의; two-syllable words are
+// the common case), case-insensitively, but not the middle of a word.
+func testSearchWordStarts(t *testing.T, s bot.Store) {
+	save(t, s, post("p.md", day("2025-09-28", 8), false,
+		paper(1, "2509.00001", "Diffusion Models", "확산을 줄이고 확산의 비용을 낮춘다"),
+		paper(2, "2509.00002", "Hallucination", "환각 현상을 분석한다"),
+		paper(3, "2509.00003", "Sparsity", "역확산 과정과 SPARSELY gated experts"),
+		paper(4, "2509.00004", "Long", "supercalifragilisticexpialidocious-and-then-some-more-letters-than-any-index-keeps-for-one-word")))
+	for _, tc := range []struct{ q, want string }{
+		{"확산", "p.md#1"},
+		{"확산을", "p.md#1"},
+		{"확산의 비용", "p.md#1"},
+		{"환각", "p.md#2"},
+		{"환각 현상", "p.md#2"},
+		{"산을", ""}, // the middle of a word
+		{"역확산", "p.md#3"},
+		{"sparse", "p.md#3"}, // SPARSELY
+		{"parse", ""},
+		{"diffusion", "p.md#1"},
+		{"ffusion", ""},
+		{"분석한다", "p.md#2"},
+		{"supercalifragilisticexpialidocious-and-then-some-more-letters-than-any-index-keeps", "p.md#4"},
+		{"supercalifragilisticexpialidocious-and-then-some-more-letters-than-any-index-keepsX", ""},
+	} {
+		if got := searchKeys(t, s, tc.q, 10); got != tc.want {
+			t.Errorf("SearchPapers(%q) = %q, want %q", tc.q, got, tc.want)
+		}
+	}
+}
+
+// testSearchAcrossFields: each word may be in the title or in any section;
+// all of them must be somewhere.
+func testSearchAcrossFields(t *testing.T, s bot.Store) {
+	p := paper(1, "2509.00001", "Sparse Attention", "video generation")
+	p.Sections = append(p.Sections, bot.Section{Name: "Results", Blocks: para("13.7배 속도 향상")})
+	save(t, s, post("p.md", day("2025-09-28", 8), false, p,
+		paper(2, "2509.00002", "Dense attention", "video")))
+	for _, tc := range []struct{ q, want string }{
+		{"sparse video", "p.md#1"},
+		{"sparse 속도", "p.md#1"},
+		{"video 속도 attention", "p.md#1"},
+		{"attention video", "p.md#1 p.md#2"},
+		{"attention video 품질", ""},
+		{"13.7배", "p.md#1"},
+		{"results 향상", "p.md#1"},
+	} {
+		if got := searchKeys(t, s, tc.q, 10); got != tc.want {
+			t.Errorf("SearchPapers(%q) = %q, want %q", tc.q, got, tc.want)
+		}
+	}
+}
+
+// testSearchSyntax: what a query language would read as operators is text.
+func testSearchSyntax(t *testing.T, s bot.Store) {
+	save(t, s, post("p.md", day("2025-09-28", 8), false,
+		paper(1, "2509.00001", "Plain", "sparse and dense"),
+		paper(2, "2509.00002", "Star", `sparse* "quoted" (x) a:b it's {c} ^d`),
+		paper(3, "2509.00003", "Or", "or not near")))
+	for _, tc := range []struct{ q, want string }{
+		{"sparse*", "p.md#2"},
+		{`"quoted"`, "p.md#2"},
+		{`"quoted`, "p.md#2"},
+		{"(x)", "p.md#2"},
+		{"a:b", "p.md#2"},
+		{"it's", "p.md#2"},
+		{"{c}", "p.md#2"},
+		{"^d", "p.md#2"},
+		{"and", "p.md#1"},
+		{"OR", "p.md#3"},
+		{"NOT near", "p.md#3"},
+		{"NEAR(sparse dense)", ""},
+		{"'", "p.md#2"},
+		{`\'`, ""},
+		{"~", ""},
+		{"*", "p.md#2"},
+	} {
+		if got := searchKeys(t, s, tc.q, 10); got != tc.want {
+			t.Errorf("SearchPapers(%q) = %q, want %q", tc.q, got, tc.want)
+		}
+	}
+}
+
+// testSearchOrder: across many posts, title matches come first, each group
+// newest first (post date, then path descending, then paper order), and the
+// limit cuts that order.
+func testSearchOrder(t *testing.T, s bot.Store) {
+	var want []string
+	var titled, body []string
+	for i := 0; i < 30; i++ {
+		d := day("2025-08-01", 8).AddDate(0, 0, i/2)
+		path := fmt.Sprintf("p%02d.md", i)
+		title, text := "Other", "common words"
+		if i%3 == 0 {
+			title = "Common Title"
+		}
+		save(t, s, post(path, d, i%7 == 6, paper(1, fmt.Sprintf("2508.%05d", i), title, text), paper(2, fmt.Sprintf("2508.%05d", 100+i), "Other", "no match")))
+		if i%7 == 6 {
+			continue
+		}
+		if i%3 == 0 {
+			titled = append([]string{path + "#1"}, titled...)
+		} else {
+			body = append([]string{path + "#1"}, body...)
+		}
+	}
+	want = append(titled, body...)
+	for _, limit := range []int{1, 3, 7, 100} {
+		if got := searchKeys(t, s, "common", limit); got != strings.Join(want[:min(limit, len(want))], " ") {
+			t.Errorf("SearchPapers(common, %d) = %q, want %q", limit, got, strings.Join(want[:min(limit, len(want))], " "))
+		}
+	}
+}
+
+// scanSearch is the search rule written as a scan of every paper, apart
+// from any index: each word of query starts a word of the title or text
+// when it is made of letters and digits, or appears verbatim otherwise;
+// best first as SearchPapers orders.
+func scanSearch(posts []*bot.Digest, query string, limit int) []string {
+	type hit struct {
+		key   string
+		score int
+		date  time.Time
+		path  string
+		idx   int
+	}
+	isWord := func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsMark(r) }
+	in := func(s, w string) bool {
+		if strings.IndexFunc(w, func(r rune) bool { return !isWord(r) }) >= 0 {
+			return strings.Contains(s, w)
+		}
+		for i := 0; i+len(w) <= len(s); i++ {
+			if strings.HasPrefix(s[i:], w) {
+				r, _ := utf8.DecodeLastRuneInString(s[:i])
+				if i == 0 || !isWord(r) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	words := strings.Fields(strings.ToLower(query))
+	var hits []hit
+	for _, d := range posts {
+		if d.Draft {
+			continue
+		}
+		for j := range d.Papers {
+			p := &d.Papers[j]
+			title := strings.ToLower(p.Title)
+			text := title
+			for k := range p.Sections {
+				text += "\n" + strings.ToLower(p.Sections[k].Name) + "\n" + strings.ToLower(p.Sections[k].Text())
+			}
+			ok, score := len(words) > 0, 1
+			for _, w := range words {
+				if !in(text, w) {
+					ok = false
+					break
+				}
+				if in(title, w) {
+					score++
+				}
+			}
+			if ok {
+				hits = append(hits, hit{fmt.Sprintf("%s#%d", d.Path, p.Number), score, d.Date, d.Path, j})
+			}
+		}
+	}
+	sort.Slice(hits, func(i, j int) bool {
+		a, b := hits[i], hits[j]
+		switch {
+		case a.score != b.score:
+			return a.score > b.score
+		case !a.date.Equal(b.date):
+			return a.date.After(b.date)
+		case a.path != b.path:
+			return a.path > b.path
+		}
+		return a.idx < b.idx
+	})
+	var out []string
+	for i := 0; i < len(hits) && i < limit; i++ {
+		out = append(out, hits[i].key)
+	}
+	return out
+}
+
+// testSearchLikeScan compares SearchPapers with scanSearch on a generated
+// archive (several posts a day, drafts, Korean and English): what the index
+// finds, and its order, must be what a scan of every paper finds.
+func testSearchLikeScan(t *testing.T, s bot.Store) {
+	posts := GenPosts(40, 6, day("2025-01-01", 8), 7)
+	for i, d := range posts {
+		// Two posts a day, one at the same time as the other.
+		d.Date = day("2025-01-01", 8).AddDate(0, 0, i/2)
+		d.Path = fmt.Sprintf("%s-%02d.md", d.Date.Format(time.DateOnly), i)
+		if i%5 == 0 && len(d.Papers) > 1 {
+			d.Papers[1].Title = "Sparse 확산 model: 95% snake_case"
+		}
+	}
+	for _, d := range posts {
+		save(t, s, d)
+	}
+	queries := []string{"sparse", "확산", "확", "희소", "희소성", "소성", "model", "mod", "odel", "95%", "snake_case", "e_c",
+		"sparse 확산", "attention diffusion", "학습 데이터", "goal", "motivation 추론", "zzz", "a", "성능 효율 모델", ":", "."}
+	for _, w := range append(englishWords[:6], koreanWords[:6]...) {
+		queries = append(queries, w, string([]rune(w)[:2]))
+	}
+	found := 0
+	for _, q := range queries {
+		for _, limit := range []int{3, 1000} {
+			got := searchKeys(t, s, q, limit)
+			if want := strings.Join(scanSearch(posts, q, limit), " "); got != want {
+				t.Errorf("SearchPapers(%q, %d):\n got %s\nwant %s", q, limit, got, want)
+			}
+			if got != "" {
+				found++
+			}
+		}
+	}
+	if found < len(queries) {
+		t.Errorf("only %d of %d searches found anything: the test compares too little", found, 2*len(queries))
 	}
 }
 

@@ -1,7 +1,7 @@
 // Package rows holds what the SQL stores share about turning domain values
-// into rows: the lowercase search text of a paper, the words of a query, LIKE
-// escaping and the JSON encodings, so that SQLite and PostgreSQL index and
-// search papers identically.
+// into rows: the search text and index tokens of a paper, the search rule
+// and its index queries, packing and the JSON encodings, so that SQLite and
+// PostgreSQL index and search papers identically.
 package rows
 
 import (
@@ -12,13 +12,14 @@ import (
 	"github.com/paperbot/paperbot/bot"
 )
 
-// MaxWords caps the words of a search query: each word is one more scan of
-// every paper's text, and nobody types twenty words into /paper.
+// MaxWords caps the words of a search query: each word is one more term of
+// every index query (and a level of title matches), and nobody types twenty
+// words into /paper.
 const MaxWords = 8
 
 // SearchText returns the lowercase title and the lowercase search text of p:
 // the title followed by every section's name and plain text. Both use
-// strings.ToLower so a query lowered the same way matches by plain substring.
+// strings.ToLower, as Words does for queries.
 func SearchText(p *bot.Paper) (title, text string) {
 	var b strings.Builder
 	b.WriteString(p.Title)
@@ -56,14 +57,6 @@ func Words(query string) []string {
 	return out
 }
 
-// LikeContains returns a LIKE pattern matching any text that contains w,
-// with w's own wildcards (% and _) and the escape character (\) escaped;
-// use it with ESCAPE '\'.
-func LikeContains(w string) string {
-	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
-	return "%" + r.Replace(w) + "%"
-}
-
 // MarshalRefs encodes message refs; nil and empty both become "[]".
 func MarshalRefs(refs []bot.MessageRef) (string, error) {
 	if len(refs) == 0 {
@@ -86,22 +79,4 @@ func UnmarshalRefs(s string) ([]bot.MessageRef, error) {
 		return nil, fmt.Errorf("decode refs: %w", err)
 	}
 	return refs, nil
-}
-
-// SearchTerms builds the parts of a search query both stores share: a
-// WHERE suffix that requires every word in the paper's text, a score
-// expression (1 + the words found in the title), and the arguments, the
-// limit last. mark is the dialect's numbered placeholder prefix ("$" for
-// PostgreSQL, "?" for SQLite) and toInt what turns a LIKE's boolean into
-// a number ("::int" for PostgreSQL, "" for SQLite).
-func SearchTerms(words []string, limit int, mark, toInt string) (where, score string, args []any) {
-	var w, s strings.Builder
-	args = make([]any, 0, len(words)+1)
-	s.WriteString("1")
-	for i, word := range words {
-		args = append(args, LikeContains(word))
-		fmt.Fprintf(&w, ` AND p.text_lc LIKE %s%d ESCAPE '\'`, mark, i+1)
-		fmt.Fprintf(&s, ` + (p.title_lc LIKE %s%d ESCAPE '\')%s`, mark, i+1, toInt)
-	}
-	return w.String(), s.String(), append(args, limit)
 }

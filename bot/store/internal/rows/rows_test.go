@@ -25,19 +25,6 @@ func TestWords(t *testing.T) {
 	}
 }
 
-func TestLikeContains(t *testing.T) {
-	for in, want := range map[string]string{
-		"sparse":  "%sparse%",
-		"95%":     `%95\%%`,
-		"a_b":     `%a\_b%`,
-		`back\sl`: `%back\\sl%`,
-	} {
-		if got := LikeContains(in); got != want {
-			t.Errorf("LikeContains(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 func TestSearchText(t *testing.T) {
 	p := &bot.Paper{Title: "Sparse ATTENTION", Sections: []bot.Section{{Name: "Method", Blocks: []bot.Block{{Kind: bot.ParagraphBlock, Inlines: []bot.Inline{{Kind: bot.TextInline, Text: "희소성 Works"}}}}}}}
 	title, text := SearchText(p)

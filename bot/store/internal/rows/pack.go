@@ -1,0 +1,84 @@
+package rows
+
+import (
+	"bytes"
+	"compress/flate"
+	"encoding/json"
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/paperbot/paperbot/bot"
+)
+
+// A packed paper is its JSON, deflated: the SQLite store keeps each paper's
+// text once, and as plain JSON that alone is 1.3 times the markdown it came
+// from (measured on the real post), while deflated it is about 0.6 times.
+// The first byte names the format so that a later one can be told apart.
+const packFlate1 = 1
+
+// packDict primes the compressor with what every paper's JSON repeats (a
+// paper is a few kilobytes, too short to learn it from). Packed papers in
+// existing databases depend on it: never change it, add a new format.
+var packDict = []byte(`{"kind":"paragraph","inlines":[{"kind":"text","text":"` +
+	`{"kind":"list","items":[[{"kind":"paragraph","inlines":[{"kind":"text","text":"Goal: ` +
+	`"}]}],[{"kind":"paragraph","inlines":[{"kind":"text","text":"Motivation: ` +
+	`"}]}],[{"kind":"paragraph","inlines":[{"kind":"text","text":"Contribution: ` +
+	`{"kind":"strong","children":[{"kind":"text","text":"{"kind":"code","text":"{"kind":"math","text":"` +
+	`{"kind":"link","url":"https://","children":[{"kind":"emph","children":[` +
+	`"no_info":true,"line":{"name":"Limitations","blocks":[{"name":"Conclusion","blocks":[` +
+	`{"name":"Results","blocks":[{"name":"Method","blocks":[{"name":"Introduction","blocks":[` +
+	`,"url":"https://arxiv.org/abs/","alphaxiv_url":"https://www.alphaxiv.org/ko/overview/","sections":[` +
+	`을 를 이 가 은 는 의 에 에서 으로 와 과 한다. 하였다. 제안한다. 모델 방법 성능 결과 연구 데이터 학습 ` +
+	`{"number":`)
+
+var (
+	flateWriters = sync.Pool{New: func() any {
+		w, err := flate.NewWriterDict(io.Discard, flate.BestSpeed, packDict)
+		if err != nil {
+			panic(err) // only for a bad level
+		}
+		return w
+	}}
+	flateReaders = sync.Pool{New: func() any { return flate.NewReaderDict(bytes.NewReader(nil), packDict) }}
+)
+
+// PackPaper encodes p for storage.
+func PackPaper(p *bot.Paper) ([]byte, error) {
+	doc, err := json.Marshal(p)
+	if err != nil {
+		return nil, fmt.Errorf("encode paper: %w", err)
+	}
+	var buf bytes.Buffer
+	buf.Grow(len(doc)/2 + 16)
+	buf.WriteByte(packFlate1)
+	w := flateWriters.Get().(*flate.Writer)
+	defer flateWriters.Put(w)
+	w.Reset(&buf)
+	if _, err := w.Write(doc); err != nil {
+		return nil, fmt.Errorf("pack paper: %w", err)
+	}
+	if err := w.Close(); err != nil {
+		return nil, fmt.Errorf("pack paper: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// UnpackPaper decodes what PackPaper wrote into *p.
+func UnpackPaper(b []byte, p *bot.Paper) error {
+	if len(b) == 0 || b[0] != packFlate1 {
+		return fmt.Errorf("decode paper: unknown packing")
+	}
+	r := flateReaders.Get().(io.ReadCloser)
+	defer flateReaders.Put(r)
+	if err := r.(flate.Resetter).Reset(bytes.NewReader(b[1:]), packDict); err != nil {
+		return fmt.Errorf("decode paper: %w", err)
+	}
+	var sb bytes.Buffer
+	sb.Grow(len(b) * 3)
+	if _, err := sb.ReadFrom(r); err != nil {
+		return fmt.Errorf("decode paper: %w", err)
+	}
+	// DecodePaper keeps substrings of its input: give it its own copy.
+	return DecodePaper(sb.String(), p)
+}

@@ -1,0 +1,109 @@
+package rows
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/paperbot/paperbot/bot"
+)
+
+func TestIndexTokens(t *testing.T) {
+	got := IndexTokens("sparse-linear 주의", "sparse-linear 주의\nmethod\n확산을 95% snake_case 확산을")
+	want := []string{"sparse", "§2d", "linear", "주의", "method", "확산을", "95", "§25", "snake", "§5f", "case",
+		"¶sparse", "¶§2d", "¶linear", "¶주의"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("IndexTokens = %q\nwant %q", got, want)
+	}
+	long := strings.Repeat("가", 100)
+	if got := IndexTokens("", long); len(got) != 1 || len([]rune(got[0])) != maxTokenRunes {
+		t.Errorf("a 100-rune word indexes as %q", got)
+	}
+}
+
+func TestLevel(t *testing.T) {
+	for _, tc := range []struct {
+		q         string
+		s         int
+		fts5, tsq string
+	}{
+		{"확산", 1, `"¶확산"*`, `'¶확산':*`},
+		{"확산", 0, `("확산"* NOT "¶확산"*)`, `('확산':* & !'¶확산':*)`},
+		{"e_c", 0, `("§5f" AND "c"*)`, `('§5f' & 'c':*)`},
+		// 95 may end a longer number: only the % is a term.
+		{"sparse 95%", 2, `("¶sparse"* AND "¶§25")`, `('¶sparse':* & '¶§25')`},
+		{"sparse 95%", 1, `(("¶sparse"* AND "§25") OR (("sparse"* AND "¶§25") NOT "¶sparse"*))`, ``},
+	} {
+		q := ParseQuery(tc.q)
+		if got := q.Level(FTS5, tc.s); got != tc.fts5 {
+			t.Errorf("Level(FTS5, %q, %d) = %s, want %s", tc.q, tc.s, got, tc.fts5)
+		}
+		if got := q.Level(TSQuery, tc.s); tc.tsq != "" && got != tc.tsq {
+			t.Errorf("Level(TSQuery, %q, %d) = %s, want %s", tc.q, tc.s, got, tc.tsq)
+		}
+	}
+}
+
+func TestMatch(t *testing.T) {
+	title, text := "sparse attention", "sparse attention\nmethod\n확산을 줄인다. 95% of snake_case"
+	for _, tc := range []struct {
+		q       string
+		ok      bool
+		inTitle int
+	}{
+		{"spa", true, 1},
+		{"parse", false, 0},
+		{"확산", true, 0},
+		{"산을", false, 0},
+		{"attention 확산", true, 1},
+		{"5%", true, 0},
+		{"e_c", true, 0},
+		{"sparse attention", true, 2},
+		{"\x01", false, 0},
+	} {
+		q := ParseQuery(tc.q)
+		ok, n := q.Match(title, text)
+		if q.Empty() {
+			ok = false
+		}
+		if ok != tc.ok || n != tc.inTitle {
+			t.Errorf("Match(%q) = %v, %d; want %v, %d", tc.q, ok, n, tc.ok, tc.inTitle)
+		}
+	}
+}
+
+func TestSortKey(t *testing.T) {
+	a := time.Date(2025, 9, 30, 23, 59, 59, 0, time.UTC)
+	b := a.Add(time.Second)
+	if SortKey(a, 8191) >= SortKey(b, 0) {
+		t.Errorf("a later day sorts before the last slot of the day before")
+	}
+	for _, d := range []time.Time{time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC), time.Date(1969, 12, 31, 23, 0, 0, 0, time.UTC)} {
+		lo, hi := SlotRange(d)
+		if lo <= 0 || hi != lo+8191 || lo != SortKey(d.Add(time.Hour-time.Duration(d.Hour())*time.Hour), 0) {
+			t.Errorf("SlotRange(%v) = %d, %d", d, lo, hi)
+		}
+	}
+}
+
+func TestPackPaper(t *testing.T) {
+	p := bot.Paper{Number: 3, Title: "희소 <attention> & \"quotes\"", ID: "2509.24006", URL: "https://arxiv.org/abs/2509.24006",
+		Sections: []bot.Section{{Name: "Method", Blocks: []bot.Block{{Kind: bot.ParagraphBlock, Inlines: []bot.Inline{{Kind: bot.TextInline, Text: strings.Repeat("확산 모델 ", 200)}}}}, Line: 4}}}
+	b, err := PackPaper(&p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got bot.Paper
+	if err := UnpackPaper(b, &got); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, p) {
+		t.Errorf("round trip: %+v", got)
+	}
+	for _, bad := range [][]byte{nil, {0}, {packFlate1, 0xff, 0xff}, append([]byte{2}, b[1:]...)} {
+		if err := UnpackPaper(bad, &got); err == nil {
+			t.Errorf("UnpackPaper(%x) succeeded", bad)
+		}
+	}
+}
