@@ -244,6 +244,11 @@ func savePosts(ctx context.Context, tx pgx.Tx, posts []*bot.Digest, files []bot.
 		paths[i] = d.Path
 		los[i], his[i] = rows.SlotRange(d.Date)
 	}
+	// A paper's key is the next free one of its day: writers (replicas all
+	// index) take turns, or two would pick the same.
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext(coalesce(current_schema(), '') || ':paperbot-save'))`); err != nil {
+		return fmt.Errorf("save posts: lock: %w", err)
+	}
 	if _, err := tx.Exec(ctx, `DELETE FROM papers WHERE post = ANY($1)`, paths); err != nil {
 		return fmt.Errorf("save posts: %w", err)
 	}
