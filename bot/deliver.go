@@ -160,6 +160,9 @@ func (e *Engine) pass(stop, lease context.Context, w *worker, snap *snapshot) (h
 	w.seed(snap)
 	var work []string
 	for p, fs := range snap.files {
+		if h, ok := w.unindexed[p]; ok && h == fs.Hash {
+			continue
+		}
 		if needsWork(snap.recs[recKey{p, name}], fs) {
 			work = append(work, p)
 		}
@@ -312,8 +315,11 @@ func (e *Engine) duePosts(ctx context.Context, w *worker, paths []string, snap *
 	for _, p := range paths {
 		d, err := e.Store.Post(ctx, p)
 		if ErrorCode(err) == ENOTFOUND {
+			// A file that never parsed: its scan error says why.
+			w.unindexed[p] = snap.files[p].Hash
 			continue
 		}
+		delete(w.unindexed, p)
 		if err != nil {
 			if e.unreadable(ctx, w, p, snap, err) {
 				continue

@@ -40,11 +40,14 @@ type worker struct {
 	known map[string]bool
 	// seeded: LastSuccess was read from the records.
 	seeded bool
+	// unindexed maps the files found to have no post (they never parsed)
+	// to their hash: not looked up again until they change.
+	unindexed map[string]string
 }
 
 func newWorker(e *Engine, t Target) *worker {
 	return &worker{e: e, t: t, wake: make(chan struct{}, 1),
-		health: TargetHealth{Target: t.Name()}, known: map[string]bool{}}
+		health: TargetHealth{Target: t.Name()}, known: map[string]bool{}, unindexed: map[string]string{}}
 }
 
 // poke asks the worker's loop for a pass; it never blocks.
