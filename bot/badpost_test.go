@@ -8,8 +8,8 @@ package bot_test
 import (
 	"context"
 	"database/sql"
-	"log/slog"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
