@@ -44,19 +44,6 @@ func Open(ctx context.Context, dsn string, logger *slog.Logger) (bot.Store, erro
 	return nil, bot.Errorf(bot.EINVALID, "the store setting must start with sqlite://, file:, postgres:// or be :memory:")
 }
 
-// Path returns the file an SQLite dsn names, and ok=false for any other
-// store (PostgreSQL, :memory:, file: URIs). Config code uses it to resolve a
-// relative SQLite path against the config file's folder.
-func Path(dsn string) (path string, ok bool) {
-	scheme, rest, _ := strings.Cut(dsn, ":")
-	switch strings.ToLower(scheme) {
-	case "sqlite", "sqlite3":
-		path = strings.TrimPrefix(rest, "//")
-		return path, path != "" && path != ":memory:"
-	}
-	return "", false
-}
-
 // wrap returns a nil interface on error: a typed nil *Store inside a
 // bot.Store would compare non-nil and panic on use.
 func wrap[S bot.Store](s S, err error) (bot.Store, error) {

@@ -67,26 +67,6 @@ func TestOpenInvalid(t *testing.T) {
 	}
 }
 
-func TestPath(t *testing.T) {
-	for _, tc := range []struct {
-		dsn, path string
-		ok        bool
-	}{
-		{"sqlite://paperbot.db", "paperbot.db", true},
-		{"sqlite:data/paperbot.db", "data/paperbot.db", true},
-		{"sqlite:///var/lib/paperbot.db", "/var/lib/paperbot.db", true},
-		{"sqlite://:memory:", ":memory:", false},
-		{":memory:", "", false},
-		{"postgres://u@h/db", "", false},
-		{"file:x.db", "", false},
-	} {
-		path, ok := store.Path(tc.dsn)
-		if path != tc.path || ok != tc.ok {
-			t.Errorf("Path(%q) = %q, %v; want %q, %v", tc.dsn, path, ok, tc.path, tc.ok)
-		}
-	}
-}
-
 // pgSchema creates a schema for this test (dropped at its end) and returns
 // dsn with a search_path selecting it.
 func pgSchema(t *testing.T, dsn string) string {

@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -110,13 +109,6 @@ func (m *Main) Open(ctx context.Context) (err error) {
 	}
 	m.settings = set
 	loc := set.Location
-	if p, ok := cfg.SQLitePath(); ok && p != ":memory:" {
-		// A fresh machine has no data folder yet; SQLite creates the file,
-		// not its folder.
-		if err := os.MkdirAll(filepath.Dir(p), 0o750); err != nil {
-			return fmt.Errorf("store folder: %w", err)
-		}
-	}
 	st, err := store.Open(ctx, cfg.Store, m.Logger.With("component", "store"))
 	if err != nil {
 		return fmt.Errorf("open store: %w", err)

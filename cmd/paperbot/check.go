@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/paperbot/paperbot/bot"
+	"github.com/paperbot/paperbot/formatter"
 )
 
 // checkCmd validates the config and parses every post, printing
@@ -40,25 +43,33 @@ func checkCmd(ctx context.Context, args []string, s stdio) int {
 		}
 	}
 	posts, papers, drafts := 0, 0, 0
-	_, err = set.each(ctx, true, func(p post) error {
-		if p.err != nil {
-			printErr(s.err, p.err)
-			problems++
-			return nil
-		}
-		posts++
-		papers += len(p.digest.Papers)
-		if p.digest.Draft {
-			drafts++
-		}
-		for _, w := range warnings(p.digest) {
-			fmt.Fprintln(s.err, w)
-		}
-		return nil
-	})
+	st, bad, err := set.index(ctx)
 	if err != nil {
 		printErr(s.err, fmt.Errorf("paperbot check: %w", err))
 		problems++
+	} else {
+		defer st.Close()
+		for _, msg := range bad {
+			fmt.Fprintln(s.err, strings.ReplaceAll(msg, "\n", "; "))
+		}
+		problems += len(bad)
+		digests, err := st.Posts(ctx)
+		if err != nil {
+			printErr(s.err, fmt.Errorf("paperbot check: %w", err))
+			problems++
+		}
+		slices.SortFunc(digests, func(a, b *bot.Digest) int { return strings.Compare(a.Path, b.Path) })
+		for _, d := range digests {
+			posts++
+			papers += len(d.Papers)
+			if d.Draft {
+				drafts++
+			}
+			for _, w := range formatter.Lint(d) {
+				w.Path, w.Reason = set.showPath(d.Path), "warning: "+w.Reason
+				fmt.Fprintln(s.err, w)
+			}
+		}
 	}
 	summary := fmt.Sprintf("checked %s, %s, %s", plural(posts, "post", "posts"), plural(papers, "paper", "papers"), plural(problems, "problem", "problems"))
 	if drafts > 0 {
@@ -78,25 +89,4 @@ func prefixFile(file string, err error) error {
 		return err
 	}
 	return fmt.Errorf("%s: %w", file, err)
-}
-
-// warnings are things in a post that parse but are probably not meant.
-func warnings(d *bot.Digest) []string {
-	var out []string
-	if len(d.Papers) == 0 {
-		out = append(out, fmt.Sprintf("%s: warning: no papers (a paper starts with a heading like \"# 1. [Title](https://arxiv.org/abs/ID)\")", d.Path))
-	}
-	first := map[bot.ArxivID]bot.Paper{}
-	for _, p := range d.Papers {
-		if p.ID == "" {
-			out = append(out, fmt.Sprintf("%s:%d: warning: paper %d has no arXiv link, so it cannot be looked up by id", d.Path, p.Line, p.Number))
-			continue
-		}
-		if q, ok := first[p.ID]; ok {
-			out = append(out, fmt.Sprintf("%s:%d: warning: paper %d is arXiv %s again (first as paper %d on line %d)", d.Path, p.Line, p.Number, p.ID, q.Number, q.Line))
-			continue
-		}
-		first[p.ID] = p
-	}
-	return out
 }

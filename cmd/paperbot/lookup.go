@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/paperbot/paperbot/bot"
-	"github.com/paperbot/paperbot/bot/store"
 	"github.com/paperbot/paperbot/formatter"
 )
 
@@ -46,26 +45,20 @@ func lookupCmd(ctx context.Context, args []string, s stdio) int {
 		fmt.Fprintf(s.err, "paperbot lookup: warning: %v\n", err)
 	}
 
-	st, err := store.Open(ctx, ":memory:", cliLogger(s.err))
+	st, bad, err := set.index(ctx)
 	if err != nil {
 		return fail(s, "lookup", err)
 	}
 	defer st.Close()
-	posts := 0
-	_, err = set.each(ctx, false, func(p post) error {
-		if p.err != nil {
-			// A broken post does not stop the search in the others.
-			fmt.Fprintf(s.err, "paperbot lookup: skipping %v\n", p.err)
-			return nil
-		}
-		posts++
-		return st.SavePost(ctx, p.digest, bot.FileState{
-			Path: p.file.Path, Size: p.file.Size, ModTime: p.file.ModTime, Hash: p.digest.Hash,
-		})
-	})
+	for _, msg := range bad {
+		// A broken post does not stop the search in the others.
+		fmt.Fprintf(s.err, "paperbot lookup: skipping %s\n", msg)
+	}
+	digests, err := st.Posts(ctx)
 	if err != nil {
 		return fail(s, "lookup", err)
 	}
+	posts := len(digests)
 
 	cmds := &bot.Commands{Store: st, SearchLimit: *limit, Location: set.parser.Location}
 	ans, err := cmds.Paper(ctx, query)

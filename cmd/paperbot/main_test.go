@@ -404,3 +404,26 @@ func TestPreviewRefusesHugeAndSpecialFiles(t *testing.T) {
 		t.Errorf("preview allocated %d bytes: it read what it should have refused", alloc)
 	}
 }
+
+// Warnings name the file as the user gave it and the paper's line, and do
+// not fail the check.
+func TestCheckWarnings(t *testing.T) {
+	dir := t.TempDir()
+	post := "---\ntitle: W\n---\n\n# 1. [A](https://arxiv.org/abs/2510.00001)\n\n# 2. No link\n\n# 3. [A again](https://arxiv.org/abs/2510.00001)\n"
+	if err := os.WriteFile(filepath.Join(dir, "2025-10-05-w.md"), []byte(post), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := paperbot(t, "check", "--posts", dir)
+	file := filepath.Join(dir, "2025-10-05-w.md")
+	if code != 0 || !strings.Contains(out, "checked 1 post, 3 papers, 0 problems") {
+		t.Fatalf("exit %d\nstdout: %s\nstderr: %s", code, out, errs)
+	}
+	for _, want := range []string{
+		file + ":7: warning: paper 2 has no arXiv link",
+		file + ":9: warning: paper 3 is arXiv 2510.00001 again (first as paper 1 on line 5)",
+	} {
+		if !strings.Contains(errs, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errs)
+		}
+	}
+}

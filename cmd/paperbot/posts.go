@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"github.com/paperbot/paperbot/bot"
 	"github.com/paperbot/paperbot/bot/source/folder"
 	"github.com/paperbot/paperbot/bot/source/git"
+	"github.com/paperbot/paperbot/bot/store"
 	"github.com/paperbot/paperbot/config"
 	"github.com/paperbot/paperbot/formatter"
 )
@@ -122,48 +124,31 @@ func (set *postSet) showPath(rel string) string {
 	return filepath.Join(set.root, filepath.FromSlash(rel))
 }
 
-// post is one file's outcome.
-type post struct {
-	file   bot.SourceFile
-	digest *bot.Digest // nil when err is set
-	err    error
-}
-
-// each lists the source and parses every post, in path order. Parse errors
-// name the file as the user sees it; digests keep the source-relative path
-// (what `run` stores), unless showPaths is set.
-func (set *postSet) each(ctx context.Context, showPaths bool, fn func(post) error) (int, error) {
-	files, err := set.src.List(ctx)
+// index scans the posts into a new in-memory store through the engine,
+// exactly as run indexes them (same listing, parsing and checks on what
+// may be stored). problems are the posts that failed, `file:line: reason`
+// with the file as the user sees it; the store holds the others. The
+// caller closes the store.
+func (set *postSet) index(ctx context.Context) (st bot.Store, problems []string, err error) {
+	st, err = store.Open(ctx, ":memory:", slog.New(slog.DiscardHandler))
 	if err != nil {
-		return 0, fmt.Errorf("list posts: %w", err)
+		return nil, nil, err
 	}
-	for _, f := range files {
-		p := post{file: f}
-		src, err := set.src.Read(ctx, f.Path)
-		if err != nil {
-			p.err = fmt.Errorf("%s: %w", set.showPath(f.Path), err)
-		} else {
-			name := f.Path
-			if showPaths {
-				name = set.showPath(f.Path)
-			}
-			p.digest, p.err = set.parser.Parse(name, src)
-			if p.err == nil {
-				// What `run` would refuse to store (see bot.Digest.Check).
-				if cerr := p.digest.Check(); cerr != nil {
-					p.digest, p.err = nil, cerr
-				}
-			}
-			var pe *bot.PostError
-			if errors.As(p.err, &pe) && !showPaths {
-				pe.Path = set.showPath(f.Path)
-			}
-		}
-		if err := fn(p); err != nil {
-			return len(files), err
-		}
+	// The engine logs each failure too; the caller prints problems instead.
+	e := &bot.Engine{Store: st, Source: set.src, Parser: set.parser, Logger: slog.New(slog.DiscardHandler)}
+	res, err := e.Scan(ctx)
+	if err != nil {
+		st.Close()
+		return nil, nil, err
 	}
-	return len(files), nil
+	for _, msg := range res.Errors {
+		// A failure starts with the source-relative path.
+		if rel, rest, ok := strings.Cut(msg, ":"); ok {
+			msg = set.showPath(rel) + ":" + rest
+		}
+		problems = append(problems, msg)
+	}
+	return st, problems, nil
 }
 
 // printErr writes err as one line.

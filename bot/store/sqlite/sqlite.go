@@ -18,6 +18,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"runtime"
 	"sort"
 	"strconv"
@@ -63,8 +64,9 @@ var _ bot.Store = (*Store)(nil)
 
 // Open opens (creating it if needed) the SQLite database at path and brings
 // its schema up to date. path is a file name, a "file:" URI, or ":memory:"
-// (a private database that lives as long as the Store). A nil logger
-// discards.
+// (a private database that lives as long as the Store). The folder of a
+// file name is created too: SQLite creates a file, not its folder, and a
+// fresh machine has no data folder yet. A nil logger discards.
 func Open(ctx context.Context, path string, logger *slog.Logger) (*Store, error) {
 	if logger == nil {
 		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -73,6 +75,12 @@ func Open(ctx context.Context, path string, logger *slog.Logger) (*Store, error)
 		return nil, bot.Errorf(bot.EINVALID, "the SQLite store needs a file name")
 	}
 	memory := path == ":memory:" || strings.HasPrefix(path, "file::memory:") || strings.Contains(path, "mode=memory")
+	if !memory && !strings.HasPrefix(path, "file:") {
+		file, _, _ := strings.Cut(path, "?")
+		if err := os.MkdirAll(filepath.Dir(file), 0o750); err != nil {
+			return nil, fmt.Errorf("open sqlite: %w", err)
+		}
+	}
 	params := "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_txlock=immediate"
 	if !memory {
 		params += "&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"

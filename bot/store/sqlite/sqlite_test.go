@@ -33,6 +33,22 @@ func TestConformance(t *testing.T) {
 	storetest.Run(t, tempDB)
 }
 
+// A fresh machine has no data folder: Open makes it.
+func TestOpenMakesFolder(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "data", "sub", "paperbot.db")
+	s, err := sqlite.Open(context.Background(), path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.SetMeta(context.Background(), "k", "v"); err != nil {
+		t.Fatalf("write: %v", err)
+	}
+	if _, err := os.Stat(path); err != nil {
+		t.Errorf("no database file: %v", err)
+	}
+}
+
 func TestMemory(t *testing.T) {
 	s, err := sqlite.Open(context.Background(), ":memory:", nil)
 	if err != nil {
