@@ -9,7 +9,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
@@ -185,7 +184,7 @@ func (h *Interactions) command(ctx context.Context, data discordgo.ApplicationCo
 		case ans.Hit != nil:
 			return h.reply(formatter.DiscordPaper(&ans.Hit.Paper, ans.Hit.Post, h.opts()))
 		case len(ans.Results) > 0:
-			return h.reply(searchMessage(ans))
+			return h.reply(formatter.DiscordSearch(ans))
 		default:
 			return ephemeral(bot.PaperHelp)
 		}
@@ -194,18 +193,7 @@ func (h *Interactions) command(ctx context.Context, data discordgo.ApplicationCo
 		if err != nil {
 			return h.failure("digest", err)
 		}
-		msgs := formatter.Discord(d, h.opts())
-		if len(msgs) == 0 {
-			return ephemeral("That post has no papers.")
-		}
-		m := *msgs[0]
-		if len(msgs) > 1 {
-			note := fmt.Sprintf("\n-# Showing part 1 of %d; the whole digest is in the channel it was posted to.", len(msgs))
-			if formatter.Len16(m.Content+note) <= formatter.DiscordMaxContent {
-				m.Content += note
-			}
-		}
-		return h.reply(&m)
+		return h.reply(formatter.DiscordDigestReply(d, h.opts()))
 	}
 	return ephemeral("Unknown command.")
 }
@@ -274,44 +262,14 @@ func noMentions() *discordgo.MessageAllowedMentions {
 
 // ephemeral is a plain-text answer only the user sees.
 func ephemeral(text string) *discordgo.InteractionResponse {
+	m := formatter.DiscordNotice(text)
 	return &discordgo.InteractionResponse{
 		Type: discordgo.InteractionResponseChannelMessageWithSource,
 		Data: &discordgo.InteractionResponseData{
-			Content:         formatter.Truncate(text, formatter.DiscordMaxContent),
-			AllowedMentions: noMentions(),
+			Content:         m.Content,
+			AllowedMentions: m.AllowedMentions,
 			Flags:           discordgo.MessageFlagsEphemeral,
 		},
 	}
 }
 
-var mdEscaper = strings.NewReplacer(`\`, `\\`, `*`, `\*`, `_`, `\_`, `~`, `\~`, `|`, `\|`, "`", "\\`",
-	`[`, `\[`, `]`, `\]`, `<`, `\<`, `>`, `\>`, `#`, `\#`, "\n", " ")
-
-// searchMessage lists search results, one linked line each, as many as
-// fit in one message's content.
-func searchMessage(ans *bot.PaperAnswer) *discordgo.MessageSend {
-	var b strings.Builder
-	b.WriteString("Papers matching “" + mdEscaper.Replace(formatter.Truncate(ans.Query.Words, 200)) + "”:")
-	for i, hit := range ans.Results {
-		p := &hit.Paper
-		line := fmt.Sprintf("\n%d. ", i+1)
-		title := mdEscaper.Replace(formatter.Truncate(p.Title, 200))
-		if u := p.Link(); u != "" {
-			line += "[" + title + "](<" + strings.NewReplacer(")", "%29", " ", "%20", ">", "%3E").Replace(u) + ">)"
-		} else {
-			line += title
-		}
-		if !hit.Post.Date.IsZero() {
-			line += " · " + hit.Post.Date.Format(time.DateOnly)
-		}
-		if p.ID != "" {
-			line += " · `" + string(p.ID) + "`"
-		}
-		if formatter.Len16(b.String()+line) > formatter.DiscordMaxContent-100 {
-			break
-		}
-		b.WriteString(line)
-	}
-	b.WriteString("\n-# /paper query:<id> shows one of them.")
-	return &discordgo.MessageSend{Content: b.String(), AllowedMentions: noMentions()}
-}

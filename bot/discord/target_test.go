@@ -8,6 +8,7 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
+	"github.com/paperbot/paperbot/bot/discord/discordfake"
 	"github.com/paperbot/paperbot/formatter"
 )
 
@@ -264,6 +265,64 @@ func TestWebhookTarget(t *testing.T) {
 	if CodeOf(err) != codeBadWebhookToken || StatusOf(err) != 401 || strings.Contains(err.Error(), "other-sekret") {
 		t.Errorf("bad webhook: %v", err)
 	}
+}
+
+// TestWebhookTargetButtonsSendsSpoilers: a webhook target configured (or
+// defaulted) to buttons mode sends spoilers, since webhooks made in
+// Discord's UI drop components and the sections would be out of reach; a
+// channel target in the same mode sends the compact digest with buttons.
+func TestWebhookTargetButtonsSendsSpoilers(t *testing.T) {
+	f := newFake(t)
+	url := f.AddWebhook("300000000000000002", "sekret-token", testChannel)
+	d := exampleDigest("2025-01-02", 3, false)
+	for _, mode := range []formatter.DiscordDetails{"", formatter.DiscordButtons} {
+		f := newFake(t)
+		url = f.AddWebhook("300000000000000002", "sekret-token", testChannel)
+		tg := newTarget(t, f, TargetConfig{Name: "hook", WebhookURL: url, Details: mode})
+		if _, err := tg.Post(ctxT(t), d, key); err != nil {
+			t.Fatalf("%q: post: %v (%v)", mode, err, f.Rejects())
+		}
+		got := f.Messages(testChannel)
+		if len(got) == 0 {
+			t.Fatalf("%q: nothing sent", mode)
+		}
+		fields, spoilers := 0, 0
+		for _, m := range got {
+			if len(m.Components) != 0 {
+				t.Errorf("%q: webhook message kept components", mode)
+			}
+			for _, e := range m.Embeds {
+				for _, fl := range e.Fields {
+					fields++
+					if strings.HasPrefix(fl.Value, "||") && strings.HasSuffix(fl.Value, "||") {
+						spoilers++
+					}
+				}
+			}
+		}
+		// 3 papers x 4 sections, every one in a spoiler.
+		if fields != 12 || spoilers != fields {
+			t.Errorf("%q: %d fields, %d in spoilers; want 12 and 12", mode, fields, spoilers)
+		}
+	}
+	ch := newTarget(t, f, TargetConfig{Name: "lab", Details: formatter.DiscordButtons})
+	if _, err := ch.Post(ctxT(t), d, key); err != nil {
+		t.Fatal(err)
+	}
+	msgs := f.Messages(testChannel)
+	if last := msgs[len(msgs)-1]; len(last.Components) == 0 || strings.Contains(discordAllFields(last), "||") {
+		t.Errorf("channel target in buttons mode: components %d", len(last.Components))
+	}
+}
+
+func discordAllFields(m discordfake.Message) string {
+	var b strings.Builder
+	for _, e := range m.Embeds {
+		for _, fl := range e.Fields {
+			b.WriteString(fl.Value)
+		}
+	}
+	return b.String()
 }
 
 func TestParseWebhookURL(t *testing.T) {

@@ -195,14 +195,14 @@ func (h *Handler) handleCommand(ctx context.Context, cmd slack.SlashCommand) (*s
 		}
 	case <-timer.C:
 		h.log.Info("slow command, answering through response_url", "command", cmd.Command)
-		working := ephemeral(textMessage(workingText))
+		working := ephemeral(formatter.SlackNotice(workingText))
 		return &working, func() {
 			defer cancel()
 			var msgs []slack.Msg
 			select {
 			case msgs = <-res:
 			case <-work.Done():
-				msgs = []slack.Msg{ephemeral(textMessage("Sorry, that took too long; please try again."))}
+				msgs = []slack.Msg{ephemeral(formatter.SlackNotice("Sorry, that took too long; please try again."))}
 			}
 			h.respondAll(work, cmd.ResponseURL, msgs, true)
 		}
@@ -283,7 +283,7 @@ func (h *Handler) answer(ctx context.Context, cmd slack.SlashCommand) []slack.Ms
 		} else {
 			h.log.Info("command answered with an error", "command", cmd.Command, "text", cmd.Text, "code", code, "err", err)
 		}
-		msgs = []formatter.SlackMessage{textMessage(bot.ErrorMessage(err))}
+		msgs = []formatter.SlackMessage{formatter.SlackNotice(bot.ErrorMessage(err))}
 	}
 	out := make([]slack.Msg, len(msgs))
 	for i, m := range msgs {
@@ -296,27 +296,6 @@ func ephemeral(m formatter.SlackMessage) slack.Msg {
 	return slack.Msg{ResponseType: slack.ResponseTypeEphemeral, Text: m.Text, Blocks: slack.Blocks{BlockSet: m.Blocks}}
 }
 
-// textMessage is a one-section message; text is plain (escaped here).
-func textMessage(text string) formatter.SlackMessage {
-	esc := escape(text)
-	return formatter.SlackMessage{Text: esc, Blocks: []slack.Block{
-		slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, esc, false, false), nil, nil),
-	}}
-}
-
-var escaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
-
-// escape escapes exactly what mrkdwn needs: & < >.
-func escape(s string) string { return escaper.Replace(s) }
-
-var urlEscaper = strings.NewReplacer("&", "&amp;", "<", "%3C", ">", "%3E", "|", "%7C", " ", "%20", "\n", "%0A")
-
-func link(url, label string) string {
-	if url == "" {
-		return escape(label)
-	}
-	return "<" + urlEscaper.Replace(url) + "|" + escape(strings.ReplaceAll(label, "\n", " ")) + ">"
-}
 
 func (h *Handler) opts() formatter.SlackOptions {
 	return formatter.SlackOptions{Details: h.cfg.Details, SiteURL: h.cfg.SiteURL}
@@ -332,71 +311,14 @@ func (h *Handler) paper(ctx context.Context, cmd slack.SlashCommand) ([]formatte
 	case ans.Hit != nil:
 		card := formatter.SlackPaper(&ans.Hit.Paper, ans.Hit.Post, h.opts())
 		if pl := h.permalink(ctx, ans.Hit, cmd.ChannelID); pl != "" {
-			card = withContext(card, "Posted in this channel: "+link(pl, "open the message"))
+			card = formatter.SlackWithPermalink(card, pl)
 		}
 		return []formatter.SlackMessage{card}, nil
 	case len(ans.Results) > 0:
-		return []formatter.SlackMessage{searchResults(ans)}, nil
+		return []formatter.SlackMessage{formatter.SlackSearch(ans)}, nil
 	default:
-		return []formatter.SlackMessage{textMessage(bot.PaperHelp + "\n" + bot.DigestHelp)}, nil
+		return []formatter.SlackMessage{formatter.SlackNotice(bot.PaperHelp + "\n" + bot.DigestHelp)}, nil
 	}
-}
-
-// searchResults lists hits as linked titles with their post's date.
-func searchResults(ans *bot.PaperAnswer) formatter.SlackMessage {
-	head := fmt.Sprintf("Best matches for “%s”:", ans.Query.Words)
-	blocks := []slack.Block{slack.NewContextBlock("", slack.NewTextBlockObject(slack.MarkdownType, escape(formatter.Truncate(head, 300)), false, false))}
-	var text strings.Builder
-	text.WriteString(escape(formatter.Truncate(head, 300)))
-	for _, hit := range ans.Results {
-		line := "*" + link(hit.Paper.Link(), formatter.Truncate(hit.Paper.Title, 300)) + "*"
-		if !hit.Post.Date.IsZero() {
-			line += " · " + hit.Post.Date.Format(time.DateOnly)
-		}
-		if hit.Paper.ID != "" {
-			line += " · `" + escape(string(hit.Paper.ID)) + "`"
-		}
-		blocks = append(blocks, slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, line, false, false), nil, nil))
-		text.WriteString("\n• ")
-		text.WriteString(escape(formatter.Truncate(hit.Paper.Title, 300)))
-	}
-	return formatter.SlackMessage{Text: text.String(), Blocks: blocks}
-}
-
-// withContext adds a context line before m's trailing actions block (or at
-// the end) when m stays within the limits; otherwise m is returned as is.
-func withContext(m formatter.SlackMessage, mrkdwn string) formatter.SlackMessage {
-	ctxBlock := slack.NewContextBlock("", slack.NewTextBlockObject(slack.MarkdownType, mrkdwn, false, false))
-	blocks := make([]slack.Block, 0, len(m.Blocks)+1)
-	at := len(m.Blocks)
-	if at > 0 && m.Blocks[at-1].BlockType() == slack.MBTAction {
-		at--
-	}
-	blocks = append(blocks, m.Blocks[:at]...)
-	blocks = append(blocks, ctxBlock)
-	blocks = append(blocks, m.Blocks[at:]...)
-	out := formatter.SlackMessage{Text: m.Text, Blocks: blocks}
-	if formatter.CheckSlackMessage(out) != nil {
-		return m
-	}
-	return out
-}
-
-// withShare appends a "Share in channel" button with value to the last
-// message when it fits, else as a message of its own.
-func withShare(msgs []formatter.SlackMessage, value string) []formatter.SlackMessage {
-	btn := slack.NewButtonBlockElement(formatter.SlackActionShare, value, slack.NewTextBlockObject(slack.PlainTextType, "Share in channel", false, false))
-	actions := slack.NewActionBlock("", btn)
-	if n := len(msgs); n > 0 {
-		last := msgs[n-1]
-		cand := formatter.SlackMessage{Text: last.Text, Blocks: append(append([]slack.Block{}, last.Blocks...), actions)}
-		if formatter.CheckSlackMessage(cand) == nil {
-			out := append([]formatter.SlackMessage{}, msgs...)
-			out[n-1] = cand
-			return out
-		}
-	}
-	return append(msgs, formatter.SlackMessage{Text: "Share this digest in the channel", Blocks: []slack.Block{actions}})
 }
 
 // permalink returns a link to the message in channel that carried hit's
@@ -462,12 +384,12 @@ func messageWithPaper(msgs []formatter.SlackMessage, n int) int {
 func (h *Handler) digest(ctx context.Context, cmd slack.SlashCommand) ([]formatter.SlackMessage, error) {
 	arg := strings.TrimSpace(cmd.Text)
 	if strings.EqualFold(arg, "help") {
-		return []formatter.SlackMessage{textMessage(bot.DigestHelp)}, nil
+		return []formatter.SlackMessage{formatter.SlackNotice(bot.DigestHelp)}, nil
 	}
 	d, err := h.cfg.Commands.Digest(ctx, arg)
 	if err != nil {
 		return nil, err
 	}
 	msgs := formatter.Slack(d, h.opts())
-	return withShare(msgs, "digest:"+d.Day()), nil
+	return formatter.SlackWithShare(msgs, "digest:"+d.Day()), nil
 }

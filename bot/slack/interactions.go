@@ -83,7 +83,7 @@ func (h *Handler) interactionFailed(ctx context.Context, cb slack.InteractionCal
 	case "not_in_channel", "channel_not_found":
 		text = "I can't post in this channel: invite me first (/invite @paperbot)."
 	}
-	m := ephemeral(textMessage(text))
+	m := ephemeral(formatter.SlackNotice(text))
 	if rerr := h.respond(ctx, cb.ResponseURL, m); rerr != nil {
 		h.log.Warn("could not tell the user", "err", rerr)
 	}
@@ -187,7 +187,7 @@ func (h *Handler) toggle(ctx context.Context, cb slack.InteractionCallback, valu
 			return h.respond(ctx, cb.ResponseURL, ephemeral(card))
 		}
 		if share != "" && !slices.ContainsFunc(actionsIn(slack.Blocks{BlockSet: msg.Blocks}), func(a action) bool { return a.ActionID == formatter.SlackActionShare }) {
-			if m := withShare([]formatter.SlackMessage{msg}, share); len(m) == 1 {
+			if m := formatter.SlackWithShare([]formatter.SlackMessage{msg}, share); len(m) == 1 {
 				msg = m[0]
 			}
 		}
@@ -282,9 +282,7 @@ func (h *Handler) share(ctx context.Context, cb slack.InteractionCallback, value
 	default:
 		return bot.Errorf(bot.EINVALID, "That button is broken; try the command again.")
 	}
-	if who := cb.User.ID; who != "" {
-		msgs[0] = withContext(msgs[0], "Shared by <@"+escape(who)+">")
-	}
+	msgs[0] = formatter.SlackWithSharedBy(msgs[0], cb.User.ID)
 	channel := cb.Container.ChannelID
 	if channel == "" {
 		channel = cb.Channel.ID

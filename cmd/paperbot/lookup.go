@@ -73,18 +73,7 @@ func lookupCmd(ctx context.Context, args []string, s stdio) int {
 	case ans.Hit != nil:
 		fmt.Fprint(s.out, ensureNewline(formatter.PaperText(&ans.Hit.Paper, ans.Hit.Post)))
 	default:
-		for i, h := range ans.Results {
-			fmt.Fprintf(s.out, "%d. %s\n", i+1, h.Paper.Title)
-			var meta []string
-			if h.Paper.ID != "" {
-				meta = append(meta, "arXiv "+string(h.Paper.ID))
-			}
-			meta = append(meta, h.Post.Date.Format("2006-01-02")+" paper "+fmt.Sprint(h.Paper.Number))
-			if link := h.Paper.Link(); link != "" {
-				meta = append(meta, link)
-			}
-			fmt.Fprintf(s.out, "   %s\n", strings.Join(meta, " · "))
-		}
+		fmt.Fprint(s.out, formatter.SearchText(ans.Results))
 	}
 	return 0
 }

@@ -412,3 +412,48 @@ func TestSendCommand(t *testing.T) {
 		t.Errorf("--force did not print the digest again:\n%.400s", out)
 	}
 }
+
+// TestSendWebhookOnlyDiscord: a Discord setup of webhook targets alone
+// starts without a bot token and delivers; in the default buttons mode the
+// webhook target sends spoilers (webhooks drop components).
+func TestSendWebhookOnlyDiscord(t *testing.T) {
+	dir := t.TempDir()
+	posts := filepath.Join(dir, "posts")
+	if err := os.Mkdir(posts, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	copyExamples(t, posts)
+	dfake := discordfake.New("discord-test-token")
+	defer dfake.Close()
+	dfake.AddChannel("222")
+	hook := dfake.AddWebhook("300000000000000009", "hook-secret", "222")
+	cfgFile := filepath.Join(dir, "paperbot.yaml")
+	cfg := fmt.Sprintf("posts: {dir: posts}\ncatch_up: 1h\nstore: sqlite://data/pb.db\ndiscord:\n  api_url: %s\n  targets: [{name: hook, webhook_url: %q}]\n", dfake.URL, hook)
+	if err := os.WriteFile(cfgFile, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := paperbot(t, "send", "--config", cfgFile, "2025-10-02")
+	if code != 0 || !strings.Contains(out, "hook: sent") {
+		t.Fatalf("exit %d\nstdout: %s\nstderr: %s", code, out, errs)
+	}
+	msgs := dfake.Messages("222")
+	if len(msgs) == 0 {
+		t.Fatal("nothing reached the webhook")
+	}
+	spoilers := 0
+	for _, m := range msgs {
+		if m.WebhookID != "300000000000000009" || len(m.Components) != 0 {
+			t.Errorf("message %s: webhook %q, %d component rows", m.ID, m.WebhookID, len(m.Components))
+		}
+		for _, e := range m.Embeds {
+			for _, f := range e.Fields {
+				if strings.HasPrefix(f.Value, "||") {
+					spoilers++
+				}
+			}
+		}
+	}
+	if spoilers == 0 {
+		t.Error("the webhook target's sections are not in spoilers")
+	}
+}

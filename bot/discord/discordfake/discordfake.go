@@ -3,9 +3,11 @@
 // edit, delete), webhooks (execute with ?wait=true, edit, delete),
 // application command bulk overwrite, interaction callbacks and followups,
 // and a minimal gateway websocket (HELLO, IDENTIFY, READY, heartbeats,
-// INTERACTION_CREATE via Dispatch). It checks what Discord checks (the bot token, required fields, the
-// message limits via formatter.CheckDiscordMessage) and can be told to
-// answer 429, 5xx or slowly for the next calls.
+// INTERACTION_CREATE via Dispatch). It checks what Discord checks (the bot
+// token, required fields, the message limits by its own copy of DESIGN.md's
+// table in check.go), drops the components of a webhook message as
+// webhooks made in Discord's UI do (unless ?with_components=true), and can
+// be told to answer 429, 5xx or slowly for the next calls.
 package discordfake
 
 import (
@@ -22,8 +24,6 @@ import (
 	"time"
 
 	"github.com/bwmarrin/discordgo"
-
-	"github.com/paperbot/paperbot/formatter"
 )
 
 // BotUserID is the id of the fake's bot user, the author of its messages.
@@ -404,7 +404,7 @@ func (s *Server) create(w http.ResponseWriter, channel, webhookID string, body [
 	if b.Embeds != nil {
 		m.Embeds = *b.Embeds
 	}
-	if err := formatter.CheckDiscordMessage(&discordgo.MessageSend{Content: m.Content, Embeds: m.Embeds, Components: m.Components}); err != nil {
+	if err := checkMessage(m.Content, m.Embeds, m.Components); err != nil {
 		s.reject(w, err.Error())
 		return
 	}
@@ -482,7 +482,7 @@ func (s *Server) edit(w http.ResponseWriter, channel, id, webhookID string, body
 	if b.Components != nil {
 		next.Components = comps
 	}
-	if err := formatter.CheckDiscordMessage(&discordgo.MessageSend{Content: next.Content, Embeds: next.Embeds, Components: next.Components}); err != nil {
+	if err := checkMessage(next.Content, next.Embeds, next.Components); err != nil {
 		s.mu.Unlock()
 		s.reject(w, err.Error())
 		return
@@ -576,6 +576,11 @@ func (s *Server) webhookRoute(w http.ResponseWriter, r *http.Request, parts []st
 		apiError(w, 404, 10015, "Unknown Webhook")
 		return
 	}
+	if r.URL.Query().Get("with_components") != "true" {
+		// Webhooks made in Discord's UI ignore components (only
+		// application-owned ones take them, with ?with_components=true).
+		body = withoutComponents(body)
+	}
 	switch {
 	case len(parts) == 3 && r.Method == "POST":
 		s.create(w, wh.channel, id, body, r.URL.Query().Get("wait") == "true")
@@ -635,4 +640,22 @@ func (s *Server) putCommands(w http.ResponseWriter, app, guild string, body []by
 	s.commands[k] = cmds
 	s.mu.Unlock()
 	writeJSON(w, 200, cmds)
+}
+
+// withoutComponents drops the "components" of a JSON body; a body that is
+// not a JSON object is left for the handler to refuse.
+func withoutComponents(body []byte) []byte {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(body, &m) != nil {
+		return body
+	}
+	if _, ok := m["components"]; !ok {
+		return body
+	}
+	delete(m, "components")
+	out, err := json.Marshal(m)
+	if err != nil {
+		return body
+	}
+	return out
 }

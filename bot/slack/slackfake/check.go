@@ -7,8 +7,6 @@ import (
 	"unicode/utf16"
 
 	"github.com/slack-go/slack"
-
-	"github.com/paperbot/paperbot/formatter"
 )
 
 // Limits of DESIGN.md section 6, counted in UTF-16 code units as Slack does.
@@ -26,6 +24,13 @@ const (
 	maxButtonValue     = 2000
 	maxFallbackText    = 40000
 	maxBlockText       = 12000
+	maxBlockID         = 255
+	maxContainerTitle  = 150
+	maxContextText     = 3000
+	// rich_text: Slack takes list indents 0 to 8; it documents no text
+	// limit for the block, so the fake holds it to a section's.
+	maxRichTextIndent = 8
+	maxRichText       = 3000
 )
 
 // checkError is a limit violation, answered with Slack's error code.
@@ -39,27 +44,17 @@ func (e *checkError) Error() string { return e.code + ": " + e.reason }
 func units(s string) int { return len(utf16.Encode([]rune(s))) }
 
 // checkPayload checks a message the way Slack refuses one: text or blocks
-// required, and the limits of DESIGN.md (formatter.CheckSlackMessage, the
-// same rules the renderer keeps). blocks is the raw JSON array.
+// required, blocks Slack can decode, and the limits of DESIGN.md section 6
+// by the fake's own copy of the table above (never the renderer's code,
+// which is what the fake is there to test). blocks is the raw JSON array.
 func checkPayload(text string, blocks json.RawMessage) error {
-	if err := localCheck(text, blocks); err != nil {
-		return err
-	}
-	if len(blocks) == 0 || string(blocks) == "null" || string(blocks) == "[]" {
-		return nil
-	}
-	var bs slack.Blocks
-	if err := json.Unmarshal(blocks, &bs); err != nil {
-		return &checkError{"invalid_blocks_format", err.Error()}
-	}
-	if err := formatter.CheckSlackMessage(formatter.SlackMessage{Text: text, Blocks: bs.BlockSet}); err != nil {
-		code := "invalid_blocks"
-		if strings.Contains(err.Error(), "block text") || strings.Contains(err.Error(), "total") {
-			code = "msg_blocks_too_long"
+	if len(blocks) > 0 && string(blocks) != "null" && string(blocks) != "[]" {
+		var bs slack.Blocks
+		if err := json.Unmarshal(blocks, &bs); err != nil {
+			return &checkError{"invalid_blocks_format", err.Error()}
 		}
-		return &checkError{code, err.Error()}
 	}
-	return nil
+	return localCheck(text, blocks)
 }
 
 // localCheck is the fake's own reading of the limits, on the raw JSON
@@ -91,7 +86,10 @@ func localCheck(text string, blocks json.RawMessage) error {
 	return nil
 }
 
-type counter struct{ n, text int }
+type counter struct {
+	n, text int
+	ids     map[string]bool
+}
 
 func str(m map[string]any, k string) string {
 	s, _ := m[k].(string)
@@ -110,6 +108,18 @@ func (c *counter) blocks(bs []map[string]any, where string) error {
 	for i, b := range bs {
 		c.n++
 		at := fmt.Sprintf("%sblocks[%d]", where, i)
+		if id := str(b, "block_id"); id != "" {
+			if units(id) > maxBlockID {
+				return &checkError{"invalid_blocks", at + ": block_id too long"}
+			}
+			if c.ids == nil {
+				c.ids = map[string]bool{}
+			}
+			if c.ids[id] {
+				return &checkError{"invalid_blocks", fmt.Sprintf("%s: duplicate block_id %q", at, id)}
+			}
+			c.ids[id] = true
+		}
 		typ := str(b, "type")
 		switch typ {
 		case "":
@@ -151,6 +161,9 @@ func (c *counter) blocks(bs []map[string]any, where string) error {
 				return &checkError{"invalid_blocks", fmt.Sprintf("%s: %d context elements (1..%d)", at, len(els), maxContextElements)}
 			}
 			for _, e := range els {
+				if n := units(textOf(e)); n > maxContextText {
+					return &checkError{"invalid_blocks", fmt.Sprintf("%s: context text %d > %d", at, n, maxContextText)}
+				}
 				c.text += units(textOf(e))
 			}
 		case "actions":
@@ -176,13 +189,22 @@ func (c *counter) blocks(bs []map[string]any, where string) error {
 			if len(kids) > maxContainerBlocks {
 				return &checkError{"invalid_blocks", fmt.Sprintf("%s: %d child blocks > %d", at, len(kids), maxContainerBlocks)}
 			}
-			c.text += units(textOf(b["title"]))
+			title := textOf(b["title"])
+			if title == "" || units(title) > maxContainerTitle {
+				return &checkError{"invalid_blocks", fmt.Sprintf("%s: container title %d units (1..%d)", at, units(title), maxContainerTitle)}
+			}
+			c.text += units(title)
 			if err := c.blocks(kids, at+"."); err != nil {
 				return err
 			}
-		case "rich_text", "markdown":
-			raw, _ := json.Marshal(b)
-			c.text += units(string(raw)) / 2 // rough: markup is not text
+		case "rich_text":
+			n, err := richText(b, at)
+			if err != nil {
+				return err
+			}
+			c.text += n
+		case "markdown":
+			c.text += units(str(b, "text"))
 		default:
 			// divider, image, ...: counted as blocks only.
 		}
@@ -208,4 +230,76 @@ func (c *counter) element(m map[string]any, at string) error {
 		return &checkError{"invalid_blocks", at + ": value too long"}
 	}
 	return nil
+}
+
+// richText checks a rich_text block's structure (sections of text and
+// link elements, lists of sections with an indent Slack takes, nothing
+// empty) and returns the units of its text, link URLs included.
+func richText(b map[string]any, at string) (int, error) {
+	els, _ := b["elements"].([]any)
+	if len(els) == 0 {
+		return 0, &checkError{"invalid_blocks", at + ": rich_text without elements"}
+	}
+	n := 0
+	section := func(v any, where string) error {
+		m, _ := v.(map[string]any)
+		if str(m, "type") != "rich_text_section" {
+			return &checkError{"invalid_blocks", where + ": not a rich_text_section"}
+		}
+		runs, _ := m["elements"].([]any)
+		if len(runs) == 0 {
+			return &checkError{"invalid_blocks", where + ": empty rich_text_section"}
+		}
+		for j, r := range runs {
+			rm, _ := r.(map[string]any)
+			switch str(rm, "type") {
+			case "text":
+				if str(rm, "text") == "" {
+					return &checkError{"invalid_blocks", fmt.Sprintf("%s.elements[%d]: empty text", where, j)}
+				}
+				n += units(str(rm, "text"))
+			case "link":
+				u := strings.ToLower(str(rm, "url"))
+				if !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
+					return &checkError{"invalid_blocks", fmt.Sprintf("%s.elements[%d]: link url is not http(s)", where, j)}
+				}
+				n += units(str(rm, "text")) + units(str(rm, "url"))
+			default:
+				return &checkError{"invalid_blocks", fmt.Sprintf("%s.elements[%d]: unexpected %q", where, j, str(rm, "type"))}
+			}
+		}
+		return nil
+	}
+	for i, e := range els {
+		where := fmt.Sprintf("%s.elements[%d]", at, i)
+		m, _ := e.(map[string]any)
+		switch str(m, "type") {
+		case "rich_text_section":
+			if err := section(m, where); err != nil {
+				return 0, err
+			}
+		case "rich_text_list":
+			if s := str(m, "style"); s != "bullet" && s != "ordered" {
+				return 0, &checkError{"invalid_blocks", where + ": list style must be bullet or ordered"}
+			}
+			if ind, _ := m["indent"].(float64); ind < 0 || ind > maxRichTextIndent {
+				return 0, &checkError{"invalid_blocks", fmt.Sprintf("%s: indent %v (0..%d)", where, m["indent"], maxRichTextIndent)}
+			}
+			items, _ := m["elements"].([]any)
+			if len(items) == 0 {
+				return 0, &checkError{"invalid_blocks", where + ": empty list"}
+			}
+			for j, it := range items {
+				if err := section(it, fmt.Sprintf("%s.elements[%d]", where, j)); err != nil {
+					return 0, err
+				}
+			}
+		default:
+			return 0, &checkError{"invalid_blocks", fmt.Sprintf("%s: unexpected %q", where, str(m, "type"))}
+		}
+	}
+	if n > maxRichText {
+		return 0, &checkError{"invalid_blocks", fmt.Sprintf("%s: rich_text %d units > %d", at, n, maxRichText)}
+	}
+	return n, nil
 }
