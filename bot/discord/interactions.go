@@ -272,4 +272,3 @@ func ephemeral(text string) *discordgo.InteractionResponse {
 		},
 	}
 }
-

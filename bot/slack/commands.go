@@ -296,7 +296,6 @@ func ephemeral(m formatter.SlackMessage) slack.Msg {
 	return slack.Msg{ResponseType: slack.ResponseTypeEphemeral, Text: m.Text, Blocks: slack.Blocks{BlockSet: m.Blocks}}
 }
 
-
 func (h *Handler) opts() formatter.SlackOptions {
 	return formatter.SlackOptions{Details: h.cfg.Details, SiteURL: h.cfg.SiteURL}
 }
