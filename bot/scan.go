@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"runtime"
 	"time"
 )
 
@@ -73,23 +74,25 @@ func (e *Engine) scan(ctx context.Context) (res ScanResult, files map[string]Fil
 	res.Listed = len(listed)
 	b := &batch{e: e}
 	seen := make(map[string]bool, len(listed))
+	var jobs []scanJob
 	for _, sf := range listed {
-		if err := ctx.Err(); err != nil {
-			return res, nil, fmt.Errorf("scan: %w", err)
-		}
 		seen[sf.Path] = true
 		old, known := files[sf.Path]
 		if known && old.Size == sf.Size && old.ModTime.Equal(sf.ModTime) {
 			res.Unchanged++
 			continue
 		}
-		fs, saved, err := e.scanFile(ctx, sf, old, known, &res, b)
-		if err != nil {
-			return res, nil, err
-		}
+		jobs = append(jobs, scanJob{sf: sf, old: old, known: known})
+	}
+	err = e.readAll(ctx, jobs, func(r scanned) error {
+		fs, saved, err := e.record(ctx, r, &res, b)
 		if saved {
-			files[sf.Path] = fs
+			files[r.job.sf.Path] = fs
 		}
+		return err
+	})
+	if err != nil {
+		return res, nil, err
 	}
 	if err := b.flush(ctx); err != nil {
 		return res, nil, err
@@ -125,32 +128,128 @@ func (e *Engine) scan(ctx context.Context) (res ScanResult, files map[string]Fil
 	return res, files, nil
 }
 
-// scanFile reads one new or changed file and indexes it. Only store errors
-// are returned: a file that cannot be read or parsed is counted and logged.
-// saved tells whether fs was (or will be, in the batch) stored.
-func (e *Engine) scanFile(ctx context.Context, sf SourceFile, old FileState, known bool, res *ScanResult, b *batch) (fs FileState, saved bool, err error) {
-	src, err := e.Source.Read(ctx, sf.Path)
+// scanJob is a listed file whose stat changed since the store saw it.
+type scanJob struct {
+	sf    SourceFile
+	old   FileState
+	known bool
+}
+
+// scanned is a scanJob read and, if its content changed, parsed.
+type scanned struct {
+	job     scanJob
+	readErr error
+	fs      FileState
+	// same: the content hash is the stored one; d and parseErr are unset.
+	same     bool
+	d        *Digest
+	parseErr error
+}
+
+// read reads and parses one job; it touches no store, so that many run at
+// once.
+func (e *Engine) read(ctx context.Context, j scanJob) scanned {
+	r := scanned{job: j}
+	src, err := e.Source.Read(ctx, j.sf.Path)
 	if err != nil {
-		// Not recorded: the next tick tries again.
-		res.Failed++
-		res.Errors = append(res.Errors, fmt.Sprintf("%s: %v", sf.Path, err))
-		e.log().Warn("cannot read post", "path", sf.Path, "err", err)
-		return fs, false, nil
+		r.readErr = err
+		return r
 	}
 	sum := sha256.Sum256(src)
-	fs = FileState{Path: sf.Path, Size: sf.Size, ModTime: sf.ModTime, Hash: hex.EncodeToString(sum[:])}
-	if known && old.Hash == fs.Hash {
+	r.fs = FileState{Path: j.sf.Path, Size: j.sf.Size, ModTime: j.sf.ModTime, Hash: hex.EncodeToString(sum[:])}
+	if j.known && j.old.Hash == r.fs.Hash {
+		r.same = true
+		return r
+	}
+	r.d, r.parseErr = e.parse(j.sf.Path, src)
+	return r
+}
+
+// readAll reads and parses jobs on every core (at most GOMAXPROCS at once,
+// a bounded window ahead of the writer) and hands each to write in the
+// order of jobs, on the calling goroutine: parsing is most of a first
+// scan's work, and the store has one writer anyway. It stops at the first
+// error write returns, or when ctx ends.
+func (e *Engine) readAll(ctx context.Context, jobs []scanJob, write func(scanned) error) error {
+	workers := min(runtime.GOMAXPROCS(0), len(jobs))
+	if workers <= 1 {
+		for _, j := range jobs {
+			if err := ctx.Err(); err != nil {
+				return fmt.Errorf("scan: %w", err)
+			}
+			if err := write(e.read(ctx, j)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	// queue holds each job's result channel in job order; its capacity is
+	// how far reading may run ahead of writing.
+	queue := make(chan chan scanned, 4*workers)
+	go func() {
+		defer close(queue)
+		sem := make(chan struct{}, workers)
+		for _, j := range jobs {
+			c := make(chan scanned, 1)
+			select {
+			case queue <- c:
+			case <-ctx.Done():
+				return
+			}
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				c <- scanned{job: j, readErr: ctx.Err()}
+				return
+			}
+			go func() {
+				defer func() { <-sem }()
+				c <- e.read(ctx, j)
+			}()
+		}
+	}()
+	var err error
+	for c := range queue {
+		r := <-c
+		if err != nil {
+			continue // draining after a failure
+		}
+		if cerr := ctx.Err(); cerr != nil {
+			err = fmt.Errorf("scan: %w", cerr)
+		} else {
+			err = write(r)
+		}
+		if err != nil {
+			cancel()
+		}
+	}
+	return err
+}
+
+// record stores what read found. Only store errors are returned: a file
+// that cannot be read or parsed is counted and logged. saved tells whether
+// fs was (or will be, in the batch) stored.
+func (e *Engine) record(ctx context.Context, r scanned, res *ScanResult, b *batch) (fs FileState, saved bool, err error) {
+	sf, fs := r.job.sf, r.fs
+	switch {
+	case r.readErr != nil:
+		// Not recorded: the next tick tries again.
+		res.Failed++
+		res.Errors = append(res.Errors, fmt.Sprintf("%s: %v", sf.Path, r.readErr))
+		e.log().Warn("cannot read post", "path", sf.Path, "err", r.readErr)
+		return fs, false, nil
+	case r.same:
 		// Same bytes, new stat (a touch, a git checkout): same outcome.
-		fs.Error = old.Error
+		fs.Error = r.job.old.Error
 		if err := e.Store.SaveFile(ctx, fs); err != nil {
 			return fs, false, fmt.Errorf("scan: save %s: %w", sf.Path, err)
 		}
 		res.Touched++
 		return fs, true, nil
-	}
-	d, err := e.parse(sf.Path, src)
-	if err != nil {
-		fs.Error = err.Error()
+	case r.parseErr != nil:
+		fs.Error = r.parseErr.Error()
 		if err := e.Store.SaveFile(ctx, fs); err != nil {
 			return fs, false, fmt.Errorf("scan: save %s: %w", sf.Path, err)
 		}
@@ -159,6 +258,7 @@ func (e *Engine) scanFile(ctx context.Context, sf SourceFile, old FileState, kno
 		e.log().Warn("post skipped: " + fs.Error)
 		return fs, true, nil
 	}
+	d := r.d
 	d.Path, d.Hash = sf.Path, fs.Hash
 	res.Parsed++
 	return fs, true, b.add(ctx, d, fs)

@@ -17,6 +17,7 @@ import (
 var (
 	archivePosts  = flag.Int("archive.posts", storetest.MarkdownPosts, "posts in the benchmark archive")
 	archivePapers = flag.Int("archive.papers", storetest.MarkdownPapers, "papers per post in the benchmark archive")
+	tickPosts     = flag.Int("tick.posts", 10000, "posts in BenchmarkTick's archive")
 )
 
 // The benchmark archive is built once per test binary and shared by the
@@ -37,6 +38,9 @@ func TestMain(m *testing.M) {
 	}
 	if bench.dir != "" {
 		os.RemoveAll(bench.dir)
+	}
+	for _, a := range mdArchives {
+		os.RemoveAll(a.dir)
 	}
 	os.Exit(code)
 }
