@@ -243,6 +243,9 @@ var textDialect = &dialect{
 	code:   func(s string) string { return s },
 	math:   func(s string) string { return "$" + s + "$" },
 	link: func(url, label string) string {
+		if url = bot.WebURL(url); url == "" {
+			return label
+		}
 		if label == "" || label == url {
 			return url
 		}
@@ -302,9 +305,9 @@ func writePaperText(b *strings.Builder, p *bot.Paper) {
 		b.WriteString(l)
 		b.WriteString("\n")
 	}
-	if p.AlphaxivURL != "" {
+	if u := bot.WebURL(p.AlphaxivURL); u != "" {
 		b.WriteString("AlphaXiv: ")
-		b.WriteString(p.AlphaxivURL)
+		b.WriteString(u)
 		b.WriteString("\n")
 	}
 	for i := range p.Sections {
