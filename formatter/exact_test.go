@@ -307,7 +307,9 @@ func TestExactSlack(t *testing.T) {
 		if name == "search" {
 			continue
 		}
-		if findRun(marks, func(m mark) bool { return m.text == "AlphaXiv" && m.url == "https://www.alphaxiv.org/ko/overview/2510.01301" }) == nil {
+		if findRun(marks, func(m mark) bool {
+			return m.text == "AlphaXiv" && m.url == "https://www.alphaxiv.org/ko/overview/2510.01301"
+		}) == nil {
 			t.Errorf("%s: no clickable AlphaXiv link", name)
 		}
 		all := visible(marks)
@@ -400,7 +402,9 @@ func TestExactDiscord(t *testing.T) {
 		if name == "search" {
 			continue
 		}
-		if findRun(marks, func(m mark) bool { return m.text == "AlphaXiv" && m.url == "https://www.alphaxiv.org/ko/overview/2510.01301" }) == nil {
+		if findRun(marks, func(m mark) bool {
+			return m.text == "AlphaXiv" && m.url == "https://www.alphaxiv.org/ko/overview/2510.01301"
+		}) == nil {
 			t.Errorf("%s: no clickable AlphaXiv link", name)
 		}
 		all := visible(marks)
