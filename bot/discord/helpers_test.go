@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -150,3 +151,16 @@ func ctxT(t testing.TB) context.Context {
 	t.Cleanup(cancel)
 	return ctx
 }
+
+// counted records the error codes an adapter reports to its Metrics.
+type counted struct {
+	mu     sync.Mutex
+	errors []string
+}
+
+func (c *counted) Error(_, code string) {
+	c.mu.Lock()
+	c.errors = append(c.errors, code)
+	c.mu.Unlock()
+}
+func (c *counted) Retry(string, string) {}

@@ -32,14 +32,15 @@ const refPrefix = "ref "
 // request; Discord's maximum page).
 const recoverLimit = 100
 
-// Metrics are optional callbacks for counting what the adapter does; nil
-// fields are skipped.
-type Metrics struct {
-	// Error is called once per permanent failure with the target name and
-	// the HTTP status.
-	Error func(target string, status int)
-	// Retry is called before each retry: "ratelimited" or "transient".
-	Retry func(target, reason string)
+// Metrics counts what the adapter does; metrics.Platform implements it
+// with Prometheus series. Methods must be quick and safe for concurrent
+// use. A nil Metrics counts nothing.
+type Metrics interface {
+	// Error counts a permanent failure of the target with the HTTP status
+	// ("403").
+	Error(target, code string)
+	// Retry counts a retry with its reason: "ratelimited", "transient".
+	Retry(target, reason string)
 }
 
 // TargetConfig configures one Discord channel or webhook a digest goes to.
@@ -60,7 +61,7 @@ type TargetConfig struct {
 	Details  formatter.DiscordDetails
 	SiteURL  string
 	Retry    Retry
-	Metrics  *Metrics
+	Metrics  Metrics
 }
 
 // Target delivers digests to one Discord channel or webhook. It implements
@@ -263,7 +264,7 @@ func (m *listedMessage) nonce() string {
 
 func (t *Target) onRetry(reason string) {
 	t.log.Warn("discord call retried", "reason", reason)
-	if m := t.cfg.Metrics; m != nil && m.Retry != nil {
+	if m := t.cfg.Metrics; m != nil {
 		m.Retry(t.cfg.Name, reason)
 	}
 }
@@ -271,8 +272,8 @@ func (t *Target) onRetry(reason string) {
 func (t *Target) call(ctx context.Context, op, method, u, bucket string, body any) ([]byte, error) {
 	out, err := request(ctx, t.s, t.cfg.Retry, op, method, u, bucket, body, t.onRetry, t.token)
 	if err != nil {
-		if m := t.cfg.Metrics; m != nil && m.Error != nil {
-			m.Error(t.cfg.Name, StatusOf(err))
+		if m := t.cfg.Metrics; m != nil {
+			m.Error(t.cfg.Name, strconv.Itoa(StatusOf(err)))
 		}
 	}
 	return out, err

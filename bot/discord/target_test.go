@@ -220,15 +220,15 @@ func TestInvalidFormBodyNotRetried(t *testing.T) {
 
 func TestPartialRefsOnFailure(t *testing.T) {
 	f := newFake(t)
-	errs := 0
-	tg := newTarget(t, f, TargetConfig{Details: formatter.DiscordSpoiler, Metrics: &Metrics{Error: func(string, int) { errs++ }}})
+	m := &counted{}
+	tg := newTarget(t, f, TargetConfig{Details: formatter.DiscordSpoiler, Metrics: m})
 	d := exampleDigest("2025-01-02", 16, true)
 	// The second message is refused for good (403 Missing Access).
 	f.PassNext(1)
 	f.FailNext(1, 403)
 	got, err := tg.Post(ctxT(t), d, key)
-	if err == nil || len(got) != 1 || errs != 1 || StatusOf(err) != 403 {
-		t.Fatalf("want one ref and a 403, got %v, %v (errors counted %d)", got, err, errs)
+	if err == nil || len(got) != 1 || len(m.errors) != 1 || m.errors[0] != "403" || StatusOf(err) != 403 {
+		t.Fatalf("want one ref and a 403, got %v, %v (errors counted %v)", got, err, m.errors)
 	}
 	if len(f.Messages(testChannel)) != 1 || got[0].ID != f.Messages(testChannel)[0].ID {
 		t.Errorf("the ref does not name the message sent")

@@ -1,6 +1,10 @@
 package metrics
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
 
 // adapterMetrics count what the chat adapters report: permanent errors
 // (by Slack or Discord error code) and retries (by reason).
@@ -22,12 +26,28 @@ func newAdapterMetrics() adapterMetrics {
 	}
 }
 
-// AdapterError counts a permanent error a chat adapter reported.
-func (m *Metrics) AdapterError(platform, target, code string) {
-	m.adapter.errors.WithLabelValues(platform, target, code).Inc()
+// Platform is the metrics of one chat platform as its adapter reports
+// them (permanent errors, retries, answered commands): the one value cmd
+// hands the Slack or Discord adapter as its Metrics.
+type Platform struct {
+	m    *Metrics
+	name string
 }
 
-// AdapterRetry counts a retried chat API call.
-func (m *Metrics) AdapterRetry(platform, target, reason string) {
-	m.adapter.retries.WithLabelValues(platform, target, reason).Inc()
+// Platform returns the metrics of platform "slack" or "discord".
+func (m *Metrics) Platform(name string) Platform { return Platform{m: m, name: name} }
+
+// Error counts a permanent error the adapter reported, by error code.
+func (p Platform) Error(target, code string) {
+	p.m.adapter.errors.WithLabelValues(p.name, target, code).Inc()
+}
+
+// Retry counts a retried chat API call, by reason.
+func (p Platform) Retry(target, reason string) {
+	p.m.adapter.retries.WithLabelValues(p.name, target, reason).Inc()
+}
+
+// Command records one answered chat command (see Metrics.Command).
+func (p Platform) Command(command string, d time.Duration, err error) {
+	p.m.Command(p.name, command, d, err)
 }

@@ -93,8 +93,8 @@ func TestObserver(t *testing.T) {
 			t.Errorf("commands %v, want %v", results, want)
 		}
 	}
-	m.AdapterError("slack", "team", "channel_not_found")
-	m.AdapterRetry("discord", "lab", "ratelimited")
+	m.Platform("slack").Error("team", "channel_not_found")
+	m.Platform("discord").Retry("lab", "ratelimited")
 	got = gather(t, reg)
 	if len(got["paperbot_chat_errors_total"]) != 1 || len(got["paperbot_chat_retries_total"]) != 1 {
 		t.Errorf("adapter series: %v / %v", got["paperbot_chat_errors_total"], got["paperbot_chat_retries_total"])

@@ -54,7 +54,7 @@ type HandlerConfig struct {
 	// WorkTimeout bounds a command's or click's whole work (default
 	// DefaultWorkTimeout).
 	WorkTimeout time.Duration
-	Metrics     *Metrics
+	Metrics     Metrics
 	// Now is the clock for the signature window (nil: time.Now).
 	Now func() time.Time
 }
@@ -85,6 +85,9 @@ func NewHandler(cfg HandlerConfig, logger *slog.Logger) *Handler {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = noMetrics{}
 	}
 	if cfg.Details == "" {
 		cfg.Details = formatter.SlackContainer
@@ -270,16 +273,16 @@ func (h *Handler) answer(ctx context.Context, cmd slack.SlashCommand) []slack.Ms
 	name := strings.ToLower(strings.TrimPrefix(cmd.Command, "/"))
 	if strings.Contains(name, "digest") {
 		msgs, err = h.digest(ctx, cmd)
-		h.cfg.Metrics.command("digest", time.Since(start), err)
+		h.cfg.Metrics.Command("digest", time.Since(start), err)
 	} else {
 		msgs, err = h.paper(ctx, cmd)
-		h.cfg.Metrics.command("paper", time.Since(start), err)
+		h.cfg.Metrics.Command("paper", time.Since(start), err)
 	}
 	if err != nil {
 		code := bot.ErrorCode(err)
 		if code == bot.EINTERNAL || code == bot.EUNAVAILABLE {
 			h.log.Error("command failed", "command", cmd.Command, "text", cmd.Text, "err", err)
-			h.cfg.Metrics.error("commands", code)
+			h.cfg.Metrics.Error("commands", code)
 		} else {
 			h.log.Info("command answered with an error", "command", cmd.Command, "text", cmd.Text, "code", code, "err", err)
 		}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -77,7 +78,30 @@ func newFake(t testing.TB) *slackfake.Server {
 // fastRetry keeps retries quick in tests.
 var fastRetry = Retry{Base: 5 * time.Millisecond, Max: 20 * time.Millisecond, MinRetryAfter: 5 * time.Millisecond, CallTimeout: 2 * time.Second}
 
-func newTarget(f *slackfake.Server, details formatter.SlackDetails, m *Metrics) *Target {
+// counted records what an adapter reports to its Metrics: the error codes
+// in order, and the retries by reason.
+type counted struct {
+	mu      sync.Mutex
+	errors  []string
+	retries map[string]int
+}
+
+func (c *counted) Error(_, code string) {
+	c.mu.Lock()
+	c.errors = append(c.errors, code)
+	c.mu.Unlock()
+}
+func (c *counted) Retry(_, reason string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.retries == nil {
+		c.retries = map[string]int{}
+	}
+	c.retries[reason]++
+}
+func (c *counted) Command(string, time.Duration, error) {}
+
+func newTarget(f *slackfake.Server, details formatter.SlackDetails, m Metrics) *Target {
 	return NewTarget(f.Client(), TargetConfig{Name: "team", Channel: "C1", Details: details, Pace: -1, Retry: fastRetry, Metrics: m}, nil)
 }
 

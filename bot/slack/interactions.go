@@ -77,7 +77,7 @@ func (h *Handler) interactionFailed(ctx context.Context, cb slack.InteractionCal
 		code = c
 	}
 	h.log.Error("button failed", "action", action, "code", code, "err", err)
-	h.cfg.Metrics.error("interactions", code)
+	h.cfg.Metrics.Error("interactions", code)
 	text := bot.ErrorMessage(err)
 	switch ErrorCodeOf(err) {
 	case "not_in_channel", "channel_not_found":

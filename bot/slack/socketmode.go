@@ -71,7 +71,7 @@ func (s *SocketMode) dispatch(ctx context.Context, evt socketmode.Event) {
 		s.log.Warn("connection error", "err", evt.Data)
 	case socketmode.EventTypeInvalidAuth:
 		s.log.Error("invalid app token (slack.app_token)")
-		s.h.cfg.Metrics.error("socket_mode", "invalid_auth")
+		s.h.cfg.Metrics.Error("socket_mode", "invalid_auth")
 	case socketmode.EventTypeSlashCommand:
 		cmd, ok := evt.Data.(slack.SlashCommand)
 		if !ok || evt.Request == nil {

@@ -30,37 +30,27 @@ const (
 	recoverAge      = 7 * 24 * time.Hour
 )
 
-// Metrics are optional callbacks for counting what the adapter does; nil
-// fields are skipped.
-type Metrics struct {
-	// Error is called once per permanent failure with the target name (or
-	// "commands") and Slack's error code ("channel_not_found").
-	Error func(target, code string)
-	// Retry is called before each retry with the reason: "ratelimited",
-	// "transient".
-	Retry func(target, reason string)
-	// Command is called once per answered slash command ("paper",
-	// "digest") with its duration and error (nil, or a domain error).
-	Command func(command string, d time.Duration, err error)
+// Metrics counts what the adapter does; metrics.Platform implements it
+// with Prometheus series. Methods must be quick and safe for concurrent
+// use. A nil Metrics counts nothing.
+type Metrics interface {
+	// Error counts a permanent failure of the target (or "commands",
+	// "interactions", "socket_mode") with Slack's error code
+	// ("channel_not_found").
+	Error(target, code string)
+	// Retry counts a retry with its reason: "ratelimited", "transient".
+	Retry(target, reason string)
+	// Command counts an answered slash command ("paper", "digest") with
+	// its duration and error (nil, or a domain error).
+	Command(command string, d time.Duration, err error)
 }
 
-func (m *Metrics) command(name string, d time.Duration, err error) {
-	if m != nil && m.Command != nil {
-		m.Command(name, d, err)
-	}
-}
+// noMetrics is the nil Metrics.
+type noMetrics struct{}
 
-func (m *Metrics) error(target, code string) {
-	if m != nil && m.Error != nil {
-		m.Error(target, code)
-	}
-}
-
-func (m *Metrics) retry(target, reason string) {
-	if m != nil && m.Retry != nil {
-		m.Retry(target, reason)
-	}
-}
+func (noMetrics) Error(string, string)                 {}
+func (noMetrics) Retry(string, string)                 {}
+func (noMetrics) Command(string, time.Duration, error) {}
 
 // TargetConfig configures one Slack channel a digest is delivered to.
 type TargetConfig struct {
@@ -80,7 +70,7 @@ type TargetConfig struct {
 	// target's own.
 	Pacer   *Pacer
 	Retry   Retry
-	Metrics *Metrics
+	Metrics Metrics
 }
 
 // Target delivers digests to one Slack channel. It implements bot.Target
@@ -109,6 +99,9 @@ func NewTarget(client *slack.Client, cfg TargetConfig, logger *slog.Logger) *Tar
 		cfg.Pacer = NewPacer()
 	}
 	cfg.Retry = withDefaults(cfg.Retry)
+	if cfg.Metrics == nil {
+		cfg.Metrics = noMetrics{}
+	}
 	return &Target{api: client, cfg: cfg, log: logger.With("target", cfg.Name, "channel", cfg.Channel)}
 }
 
@@ -272,7 +265,7 @@ func (t *Target) do(ctx context.Context, op string, call func(context.Context) e
 		switch kind {
 		case rateLimited:
 			wait = max(wait, r.MinRetryAfter)
-			t.cfg.Metrics.retry(t.cfg.Name, "ratelimited")
+			t.cfg.Metrics.Retry(t.cfg.Name, "ratelimited")
 			t.log.Warn("slack rate limit, waiting", "op", op, "retry_after", wait)
 			// The channel's pacer waits too, so other targets of the channel
 			// hold back as Slack asked.
@@ -286,7 +279,7 @@ func (t *Target) do(ctx context.Context, op string, call func(context.Context) e
 				return fmt.Errorf("%s: %w", op, err)
 			}
 			wait = r.Delay(attempt)
-			t.cfg.Metrics.retry(t.cfg.Name, "transient")
+			t.cfg.Metrics.Retry(t.cfg.Name, "transient")
 			t.log.Warn("slack call failed, retrying", "op", op, "attempt", attempt+1, "wait", wait, "err", err)
 		default:
 			if ctx.Err() != nil {
@@ -297,7 +290,7 @@ func (t *Target) do(ctx context.Context, op string, call func(context.Context) e
 			if code == "" {
 				code = "unknown"
 			}
-			t.cfg.Metrics.error(t.cfg.Name, code)
+			t.cfg.Metrics.Error(t.cfg.Name, code)
 			t.log.Error("slack call failed permanently", "op", op, "code", code, "err", perr)
 			return perr
 		}

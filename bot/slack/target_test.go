@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -40,9 +39,8 @@ func checkDelivered(t *testing.T, f *slackfake.Server, refs []bot.MessageRef, wa
 
 func TestPostOnceThrough429And500(t *testing.T) {
 	f := newFake(t)
-	var mu sync.Mutex
-	retries := map[string]int{}
-	tg := newTarget(f, formatter.SlackContainer, &Metrics{Retry: func(_, reason string) { mu.Lock(); retries[reason]++; mu.Unlock() }})
+	m := &counted{}
+	tg := newTarget(f, formatter.SlackContainer, m)
 	d := exampleDigest("2025-10-01", 16, true)
 	want := len(formatter.Slack(d, formatter.SlackOptions{}))
 	if want < 2 {
@@ -57,8 +55,8 @@ func TestPostOnceThrough429And500(t *testing.T) {
 		t.Fatalf("Post: %v", err)
 	}
 	checkDelivered(t, f, refs, want, "key-1")
-	if retries["ratelimited"] != 2 || retries["transient"] != 3 {
-		t.Errorf("retries = %v, want 2 ratelimited and 3 transient", retries)
+	if m.retries["ratelimited"] != 2 || m.retries["transient"] != 3 {
+		t.Errorf("retries = %v, want 2 ratelimited and 3 transient", m.retries)
 	}
 }
 
@@ -265,8 +263,8 @@ func TestPermanentErrorsNotRetried(t *testing.T) {
 	for _, code := range []string{"invalid_auth", "channel_not_found", "not_in_channel", "is_archived", "msg_too_long", "invalid_blocks"} {
 		t.Run(code, func(t *testing.T) {
 			f := newFake(t)
-			var got []string
-			tg := newTarget(f, formatter.SlackContainer, &Metrics{Error: func(_, c string) { got = append(got, c) }})
+			m := &counted{}
+			tg := newTarget(f, formatter.SlackContainer, m)
 			if code == "invalid_auth" {
 				f.Token = "xoxb-other"
 			} else {
@@ -289,8 +287,8 @@ func TestPermanentErrorsNotRetried(t *testing.T) {
 			if n := len(f.Calls("chat.postMessage")); n != 1 {
 				t.Errorf("chat.postMessage called %d times, want 1", n)
 			}
-			if len(got) != 1 || got[0] != code {
-				t.Errorf("metrics %v", got)
+			if len(m.errors) != 1 || m.errors[0] != code {
+				t.Errorf("metrics %v", m.errors)
 			}
 		})
 	}

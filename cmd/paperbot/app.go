@@ -189,7 +189,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 			Commands:      commands,
 			Details:       set.SlackDetails,
 			SiteURL:       cfg.Posts.SiteURL,
-			Metrics:       slackMetrics(obs),
+			Metrics:       obs.Platform("slack"),
 		}, m.Logger)
 		if cfg.Slack.SigningSecret != "" {
 			m.Web.Handle("POST /slack/commands", m.slackHandler.CommandsHandler())
@@ -376,7 +376,7 @@ func (m *Main) targets(obs *metrics.Metrics) ([]bot.Target, error) {
 				Pace:     m.Timing.SlackPace,
 				Pacer:    pacer,
 				Retry:    m.Timing.CallRetry,
-				Metrics:  slackMetrics(obs),
+				Metrics:  obs.Platform("slack"),
 			}, m.Logger.With("component", "slack")))
 		}
 	}
@@ -386,18 +386,6 @@ func (m *Main) targets(obs *metrics.Metrics) ([]bot.Target, error) {
 	}
 	targets = append(targets, dts...)
 	return targets, nil
-}
-
-// slackMetrics counts the Slack adapter's permanent errors and retries on
-// the shared registry.
-func slackMetrics(obs *metrics.Metrics) *slack.Metrics {
-	return &slack.Metrics{
-		Error: func(target, code string) { obs.AdapterError("slack", target, code) },
-		Retry: func(target, reason string) { obs.AdapterRetry("slack", target, reason) },
-		Command: func(command string, d time.Duration, err error) {
-			obs.Command("slack", command, d, err)
-		},
-	}
 }
 
 // links gives the status page a link to each sent message where the

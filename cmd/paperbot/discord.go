@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"strconv"
 
 	"github.com/bwmarrin/discordgo"
 
@@ -53,10 +52,7 @@ func (m *Main) discordTargets(obs *metrics.Metrics) ([]bot.Target, error) {
 			Details:    m.settings.DiscordDetails,
 			SiteURL:    m.Config.Posts.SiteURL,
 			Retry:      m.Timing.CallRetry,
-			Metrics: &discord.Metrics{
-				Error: func(target string, status int) { obs.AdapterError("discord", target, strconv.Itoa(status)) },
-				Retry: func(target, reason string) { obs.AdapterRetry("discord", target, reason) },
-			},
+			Metrics:    obs.Platform("discord"),
 		}, m.Logger.With("component", "discord"))
 		if err != nil {
 			return nil, fmt.Errorf("config: discord.targets[%d]: %w", i, err)
