@@ -628,6 +628,9 @@ func (e *Engine) Retry(ctx context.Context, post, target string) error {
 		w.poke()
 		return nil
 	}
+	// Outside Run, one lease holder at a time in this process.
+	e.tickMu.Lock()
+	defer e.tickMu.Unlock()
 	lease, done, err := e.holdLease(ctx)
 	if err != nil {
 		return fmt.Errorf("retry: take lease: %w", err)

@@ -941,3 +941,55 @@ func TestManyDuePostsInDateOrder(t *testing.T) {
 		t.Errorf("a: %d Post calls, want %d (no draft, no repeat)", got, n)
 	}
 }
+
+// TestRunWorkersOwnClock: under Run each target's worker retries by itself
+// on its backoff (no tick needed) while the other target is done, and the
+// engine reports its role, schedule and health.
+func TestRunWorkersOwnClock(t *testing.T) {
+	h := newHarness(t)
+	h.clk = &clock{t: time.Now()}
+	e := h.engine(func(e *Engine) {
+		e.RetryMin, e.RetryMax = 20*time.Millisecond, 40*time.Millisecond
+		e.LeaseTTL = time.Second
+	})
+	if !e.NextRun().IsZero() || e.IsSender() {
+		t.Fatal("NextRun or IsSender before Run")
+	}
+	h.a.failPosts = 3
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- e.Run(ctx, "0 0 1 1 *") }()
+	waitFor(t, "the start tick", func() bool { return e.Ready() && e.IsSender() })
+	if e.NextRun().Before(time.Now()) || e.LastScanError() != "" {
+		t.Errorf("NextRun %v, LastScanError %q", e.NextRun(), e.LastScanError())
+	}
+	h.src.put("a.md", post(h.clk.Now().Add(-time.Minute), "A"))
+	e.Trigger()
+	waitFor(t, "b to get the post", func() bool { return len(h.b.live("a.md")) == 1 })
+	sawWait := false
+	waitFor(t, "a to get the post by its own retries", func() bool {
+		if hs := e.Health(); !hs[0].NextAttempt.IsZero() {
+			sawWait = true
+		}
+		return len(h.a.live("a.md")) == 1
+	})
+	if !sawWait {
+		t.Error("Health never showed a next attempt while a was held")
+	}
+	if n := h.a.count("post"); n != 4 {
+		t.Errorf("a: %d Post calls, want 4 (3 failures, then through)", n)
+	}
+	if hs := e.Health(); hs[0].Failures != 0 || !hs[0].NextAttempt.IsZero() || hs[0].LastSuccess.IsZero() {
+		t.Errorf("health after recovery: %+v", hs[0])
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if e.IsSender() {
+		t.Error("still the sender after Run")
+	}
+	if ok, _ := h.store.Lease(context.Background(), SenderLease, "other", time.Minute); !ok {
+		t.Error("Run did not release the lease")
+	}
+}
