@@ -61,3 +61,12 @@ func TestHTML(t *testing.T) {
 		}
 	}
 }
+
+// TestHTMLSpoiler: in spoiler mode the drawing's spoilers take focus, so a
+// click reveals them without scripts.
+func TestHTMLSpoiler(t *testing.T) {
+	got := HTMLDrawing(sampleDigest(), SlackOptions{}, DiscordOptions{Details: DiscordSpoiler})
+	if !strings.Contains(got, `<span class="spoiler" tabindex="0">`) {
+		t.Errorf("no focusable spoiler in %s", got)
+	}
+}

@@ -451,19 +451,22 @@ func (s *Server) timeView(t, now time.Time) timeView {
 	return timeView{Text: s.fmtTime(t), ISO: t.In(s.loc).Format(time.RFC3339), Rel: relative(t.Sub(now))}
 }
 
-// relative is d in words, to the minute: "in 3 h 5 min", "12 min ago".
+// relative is d in words: "in 3 h 5 min", "12 min ago", "in 40 s".
 func relative(d time.Duration) string {
 	ago := d < 0
 	if ago {
 		d = -d
 	}
 	var out string
-	switch d = d.Round(time.Minute); {
-	case d < time.Minute:
+	switch {
+	case d < time.Second:
 		return "now"
+	case d < time.Minute:
+		out = fmt.Sprintf("%d s", int(d.Seconds()))
 	case d < time.Hour:
-		out = fmt.Sprintf("%d min", int(d.Minutes()))
+		out = fmt.Sprintf("%d min", int(d.Round(time.Minute).Minutes()))
 	case d < 48*time.Hour:
+		d = d.Round(time.Minute)
 		out = fmt.Sprintf("%d h %d min", int(d.Hours()), int(d.Minutes())%60)
 	default:
 		out = fmt.Sprintf("%d days", int(d.Hours())/24)

@@ -30,7 +30,7 @@ a{color:var(--link)}h1{font-size:1.6rem;margin:.5rem 0}h2{font-size:1.2rem;margi
 dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:.35rem 1.25rem;margin:0}dl.facts dt{font-weight:600}dl.facts dd{margin:0}
 table{border-collapse:collapse;width:100%;margin:.5rem 0}caption{text-align:left;color:var(--muted);padding:.25rem 0}
 th,td{border-bottom:1px solid var(--line);padding:.4rem .5rem;text-align:left;vertical-align:top}thead th{font-size:.85rem;color:var(--muted);font-weight:600}
-td.path{word-break:break-all;max-width:22rem}td.err{max-width:30rem;overflow-wrap:anywhere}
+td.path{min-width:14rem;max-width:24rem;overflow-wrap:anywhere}td.err{max-width:30rem;overflow-wrap:anywhere}
 .state{font-weight:700;white-space:nowrap}
 .s-sent,.ok{color:var(--ok)}.s-failed,.bad,.s-overdue{color:var(--bad)}.s-retrying,.s-sending,.s-due{color:var(--warn)}.s-waiting{color:var(--info)}.s-skipped,.s-not-expected{color:var(--muted)}.s-arrived{color:var(--ok)}
 pre{background:var(--panel);border:1px solid var(--line);padding:.75rem;overflow:auto;max-height:40rem}
@@ -55,7 +55,7 @@ const deliveryRows = `{{define "deliveries"}}<table>
 {{- else if eq (print .State) "failed"}}{{.Detail}}{{if .Attempts}} <span class="note">(after {{.Attempts}} attempt{{if ne .Attempts 1}}s{{end}}; not retried automatically)</span>{{end}}
 {{- else if eq (print .State) "sending"}}attempt {{.Attempts}}: {{.Detail}}
 {{- else}}{{.Detail}}{{end}}</td>
-<td>{{template "time" .Updated}}</td>
+<td>{{if .Updated.Text}}{{template "time" .Updated}}{{else}}<span class="note">no record yet</span>{{end}}</td>
 <td>{{if .Retryable}}{{if not .Day}}<span class="note">no date in the file name: retry with paperbot send</span>{{else if and $.Admin.Admin $.Admin.CanRetry}}<form method="post" action="/posts/{{.Day}}/retry">
 <input type="hidden" name="csrf" value="{{$.Admin.CSRF}}"><input type="hidden" name="post" value="{{.Post}}"><input type="hidden" name="target" value="{{.Target}}"><input type="hidden" name="back" value="{{$.Admin.Back}}">
 <button type="submit">Retry now</button></form>{{else if $.Admin.Admin}}<span class="note">retrying needs the engine</span>{{else}}<span class="note">retrying needs the admin token</span>{{end}}{{end}}</td>
@@ -110,7 +110,7 @@ var postTmpl = template.Must(template.New("post").Funcs(funcs).Parse(pageHead + 
 {{if .Deliveries}}{{template "deliveries" (rows $.AdminState .Deliveries false)}}{{else}}<p class="note">No delivery recorded for this post.</p>{{end}}
 </section>
 <section><h2>As each chat shows it</h2>
-<p class="note">Click a folded section to open it; Discord spoilers show on hover.</p>
+<p class="note">Drawn in the configured folding modes. Click a folded section to open it, a Discord spoiler to reveal it.</p>
 <div class="drawing">{{.Drawing}}</div>
 <details class="raw"><summary>Slack payloads (JSON)</summary><pre>{{.Slack}}</pre></details>
 <details class="raw"><summary>Discord payloads (JSON)</summary><pre>{{.Discord}}</pre></details>

@@ -1,0 +1,347 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/chromedp"
+
+	"github.com/paperbot/paperbot/bot"
+	"github.com/paperbot/paperbot/bot/backoff"
+	"github.com/paperbot/paperbot/bot/discord/discordfake"
+	"github.com/paperbot/paperbot/bot/slack/slackfake"
+	"github.com/paperbot/paperbot/config"
+)
+
+// chromium finds Debian's chromium (PAPERBOT_CHROMIUM overrides). Without
+// it the browser test skips, saying so, except in CI, where .ci/run
+// installs it and its absence is a failure.
+func chromium(t *testing.T) string {
+	t.Helper()
+	for _, p := range []string{os.Getenv("PAPERBOT_CHROMIUM"), "/usr/bin/chromium"} {
+		if p == "" {
+			continue
+		}
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	if p, err := exec.LookPath("chromium"); err == nil {
+		return p
+	}
+	msg := "chromium not found at /usr/bin/chromium or on PATH (apt-get install chromium fonts-noto-cjk, or set PAPERBOT_CHROMIUM)"
+	if os.Getenv("CI") == "true" {
+		t.Fatal(msg)
+	}
+	t.Skip(msg)
+	return ""
+}
+
+// artifacts is where the browser test leaves its screenshots:
+// $PAPERBOT_ARTIFACTS, else .artifacts/browser at the repository root
+// (git-ignored).
+func artifacts(t *testing.T) string {
+	t.Helper()
+	dir := os.Getenv("PAPERBOT_ARTIFACTS")
+	if dir == "" {
+		dir = filepath.Join("..", "..", ".artifacts")
+	}
+	dir = filepath.Join(dir, "browser")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	abs, _ := filepath.Abs(dir)
+	return abs
+}
+
+// statusPosts is a posts folder for the browser test: a post of
+// 2025-09-30 (the shared real fixture when ../shared is there, else
+// testdata/statuspage's own), a draft and a post that fails to parse.
+func statusPosts(t *testing.T) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "_posts")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	src := filepath.Join("testdata", "statuspage")
+	entries, err := os.ReadDir(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		from := filepath.Join(src, e.Name())
+		if e.Name() == "2025-09-30-daily-papers.md" {
+			if shared := filepath.Join(fixtureDir, e.Name()); fileExists(shared) {
+				from = shared
+			}
+		}
+		b, err := os.ReadFile(from)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, e.Name()), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
+
+// TestBrowserStatusPage runs the whole bot on fake Slack and Discord
+// servers, Discord answering 500 to every message, and reads its pages in
+// headless Chromium as an operator would: / must say that Slack got the
+// post and Discord is failing and why, with the schedule and the next run;
+// /posts/2025-09-30 must draw every paper in both chats, with folded
+// sections that open on click. Screenshots of both pages, light and dark,
+// go to artifacts(t).
+func TestBrowserStatusPage(t *testing.T) {
+	browser := chromium(t)
+	out := artifacts(t)
+
+	fake := slackfake.New("xoxb-test")
+	defer fake.Close()
+	dfake := discordfake.New("discord-test-token")
+	defer dfake.Close()
+	dfake.AddChannel("111")
+
+	dir := t.TempDir()
+	cfg := config.Default()
+	cfg.Posts.Dir = statusPosts(t)
+	cfg.Store = "sqlite://" + filepath.Join(dir, "paperbot.db")
+	cfg.DataDir = filepath.Join(dir, "data")
+	cfg.Timezone = "Asia/Seoul"
+	cfg.CatchUp = 100 * 365 * 24 * time.Hour // the 2025 post counts as new
+	cfg.Schedule = "CRON_TZ=Asia/Seoul 30 9 * * *"
+	cfg.ExpectBy = "10:00 Mon-Fri"
+	cfg.HTTP.Listen = "127.0.0.1:0"
+	cfg.HTTP.AdminToken = "browser-admin-token"
+	no := false
+	cfg.Console = &no
+	cfg.Slack.BotToken = "xoxb-test"
+	cfg.Slack.SigningSecret = "test-signing-secret"
+	cfg.Slack.APIURL = fake.APIURL()
+	cfg.Slack.Targets = []config.SlackTarget{{Name: "team", Channel: "C0TEAM"}}
+	cfg.Discord.BotToken = "discord-test-token"
+	cfg.Discord.APIURL = dfake.URL
+	cfg.Discord.ApplicationID = "999"
+	cfg.Discord.PublicKey = strings.Repeat("ab", 32)
+	cfg.Discord.Targets = []config.DiscordTarget{{Name: "lab", Channel: "111"}}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if testing.Verbose() {
+		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	}
+	m := NewMain(cfg, io.Discard, logger)
+	// Calls retry within milliseconds; the engine's redelivery waits
+	// seconds, so the page shows a next attempt still ahead.
+	m.Timing = Timing{
+		SlackPace:    time.Millisecond,
+		CallRetry:    backoff.Policy{Base: time.Millisecond, Max: 5 * time.Millisecond, MinRetryAfter: time.Millisecond, CallTimeout: 10 * time.Second},
+		RedeliverMin: 20 * time.Second,
+		RedeliverMax: time.Minute,
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := m.Open(ctx); err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	// A call to Discord retries its 500s for 2 s, not a minute, before the
+	// engine records the failure (set before Run starts the engine).
+	m.Engine.CallTimeout = 2 * time.Second
+	// Commands are registered; from now on Discord fails every call.
+	dfake.FailNext(1_000_000, 500)
+	done := make(chan error, 1)
+	go func() { done <- m.Run(ctx) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+		if err := m.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	}()
+
+	start := time.Now()
+	const post = "2025-09-30-daily-papers.md"
+	waitFor(t, "Slack sent, Discord retrying", 60*time.Second, func() bool {
+		ds, err := m.Store.Deliveries(context.Background(), "")
+		if err != nil {
+			return false
+		}
+		var sent, retrying bool
+		for _, d := range ds {
+			if strings.HasSuffix(d.Post, post) {
+				sent = sent || d.Target == "team" && d.State == bot.DeliverySent
+				retrying = retrying || d.Target == "lab" && (d.State == bot.DeliveryRetrying || d.State == bot.DeliveryFailed) && d.LastError != ""
+			}
+		}
+		return sent && retrying
+	})
+	t.Logf("%s: Slack sent, Discord retrying", time.Since(start).Round(time.Millisecond))
+	digests, err := m.Store.PostsOn(context.Background(), "2025-09-30")
+	if err != nil || len(digests) != 1 {
+		t.Fatalf("posts of 2025-09-30: %v %v", digests, err)
+	}
+	digest := digests[0]
+
+	// The browser, as the brief of this test allows on this machine: no
+	// sandbox (root in a container), no network beyond the bot.
+	actx, acancel := chromedp.NewExecAllocator(ctx,
+		chromedp.ExecPath(browser),
+		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 900),
+	)
+	defer acancel()
+	bctx, bcancel := chromedp.NewContext(actx)
+	defer bcancel()
+	bctx, tcancel := context.WithTimeout(bctx, 90*time.Second)
+	defer tcancel()
+	base := "http://" + m.Addr()
+
+	// The status page, as a loopback visitor sees it.
+	if err := chromedp.Do(bctx, chromedp.Navigate(base+"/")); err != nil {
+		t.Fatalf("open /: %v", err)
+	}
+	t.Logf("%s: / open", time.Since(start).Round(time.Millisecond))
+	facts := eval[map[string]string](t, bctx, `Object.fromEntries([...document.querySelectorAll("dl.facts dt")].map(dt => [dt.innerText.trim(), dt.nextElementSibling.innerText.trim()]))`)
+	if facts["Schedule"] != cfg.Schedule {
+		t.Errorf("schedule shown as %q", facts["Schedule"])
+	}
+	if !regexp.MustCompile(`^\d{4}-\d\d-\d\d 09:30:00 KST \(in `).MatchString(facts["Next run"]) {
+		t.Errorf("next run shown as %q", facts["Next run"])
+	}
+	for _, k := range []string{"Last scan", "This replica", "Expected post"} {
+		if facts[k] == "" {
+			t.Errorf("%s not shown (facts: %q)", k, facts)
+		}
+	}
+	rows := eval[[][]string](t, bctx, `[...document.querySelectorAll("section[aria-labelledby=h-deliveries] tbody tr")].map(tr => [...tr.cells].map(c => c.innerText.trim()))`)
+	var slackRow, discordRow []string
+	for _, r := range rows {
+		if len(r) < 4 || !strings.HasSuffix(r[0], post) {
+			continue
+		}
+		switch r[1] {
+		case "team":
+			slackRow = r
+		case "lab":
+			discordRow = r
+		}
+	}
+	if slackRow == nil || slackRow[2] != "sent" {
+		t.Errorf("Slack row of %s: %q (all rows: %q)", post, slackRow, rows)
+	}
+	if discordRow == nil || (discordRow[2] != "retrying" && discordRow[2] != "failed") || !strings.Contains(discordRow[3], "500") {
+		t.Errorf("Discord row of %s: %q, want retrying or failed with the HTTP 500", post, discordRow)
+	}
+	targets := eval[string](t, bctx, `document.querySelector("section[aria-labelledby=h-targets]").innerText`)
+	if !strings.Contains(targets, "failing") || !strings.Contains(targets, "500") {
+		t.Errorf("targets section does not say Discord is failing and why:\n%s", targets)
+	}
+	broken := eval[string](t, bctx, `(document.querySelector("section[aria-labelledby=h-broken]") || {innerText: ""}).innerText`)
+	if !strings.Contains(broken, "2025-10-02-broken.md:") {
+		t.Errorf("the post that fails to parse is not listed:\n%s", broken)
+	}
+	shots(t, bctx, out, "status")
+
+	// The post page: every title in both chat drawings.
+	if err := chromedp.Do(bctx, chromedp.Navigate(base+"/posts/2025-09-30")); err != nil {
+		t.Fatalf("open /posts/2025-09-30: %v", err)
+	}
+	t.Logf("%s: /posts open", time.Since(start).Round(time.Millisecond))
+	slackText := eval[string](t, bctx, `document.querySelector(".pb-chats section.slack").innerText`)
+	discordText := eval[string](t, bctx, `document.querySelector(".pb-chats section.discord").innerText`)
+	if len(digest.Papers) == 0 {
+		t.Fatal("the post has no papers")
+	}
+	for _, p := range digest.Papers {
+		if !strings.Contains(slackText, p.Title) {
+			t.Errorf("Slack drawing lacks %q", p.Title)
+		}
+		if !strings.Contains(discordText, p.Title) {
+			t.Errorf("Discord drawing lacks %q", p.Title)
+		}
+	}
+	if h1 := eval[string](t, bctx, `document.querySelector("h1").innerText`); h1 != digest.Title {
+		t.Errorf("h1 %q, want %q", h1, digest.Title)
+	}
+	// A folded section opens on click, and its text becomes visible.
+	const fold = `document.querySelector(".pb-chats section.slack details")`
+	if open := eval[bool](t, bctx, fold+`.open`); open {
+		t.Fatal("the first folded section is open before any click")
+	}
+	const content = `(() => { const d = ` + fold + `; const c = [...d.children].find(e => e.tagName !== "SUMMARY"); return c ? c.checkVisibility() : null })()`
+	if visible := eval[*bool](t, bctx, content); visible == nil || *visible {
+		t.Fatalf("the folded section's content is visible (or missing) before the click: %v", visible)
+	}
+	if err := chromedp.Do(bctx, chromedp.Click(chromedp.CSS(".pb-chats section.slack details > summary"))); err != nil {
+		t.Fatalf("click: %v", err)
+	}
+	if open := eval[bool](t, bctx, fold+`.open`); !open {
+		t.Error("the folded section did not open on click")
+	}
+	if visible := eval[*bool](t, bctx, content); visible == nil || !*visible {
+		t.Error("the folded section's content is not visible after the click")
+	}
+	shots(t, bctx, out, "post")
+	t.Logf("%s: screenshots in %s", time.Since(start).Round(time.Millisecond), out)
+}
+
+// eval evaluates a JavaScript expression in the page (the pages have no
+// scripts of their own; this is the test reading the DOM) and decodes it.
+func eval[T any](t *testing.T, ctx context.Context, expr string) T {
+	t.Helper()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr))
+	if err != nil {
+		t.Fatalf("evaluate %s: %v", expr, err)
+	}
+	return v
+}
+
+// shots saves full-page screenshots of the current page in the light and
+// the dark scheme, checking that the page follows the preference.
+func shots(t *testing.T, ctx context.Context, dir, name string) {
+	t.Helper()
+	for _, scheme := range []string{"light", "dark"} {
+		if _, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+			Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: scheme}},
+		}); err != nil {
+			t.Fatalf("emulate %s: %v", scheme, err)
+		}
+		bg := eval[string](t, ctx, `getComputedStyle(document.documentElement).backgroundColor`)
+		if want := map[string]string{"light": "rgb(255, 255, 255)", "dark": "rgb(13, 17, 23)"}[scheme]; bg != want {
+			t.Errorf("%s page in %s: background %s, want %s", name, scheme, bg, want)
+		}
+		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		if err != nil {
+			t.Fatalf("screenshot: %v", err)
+		}
+		p := filepath.Join(dir, fmt.Sprintf("%s-%s.png", name, scheme))
+		if err := os.WriteFile(p, png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
