@@ -1,0 +1,6 @@
+package bot
+
+// NewMemStore lets the external test package run the store conformance
+// suite against the engine tests' in-memory Store (storetest imports bot,
+// so only an external test can import it).
+func NewMemStore() Store { return newMemStore() }
