@@ -338,6 +338,11 @@ func (e *Engine) duePosts(ctx context.Context, w *worker, paths []string, snap *
 // needsWork tells from the record and the file state alone whether a
 // (post, target) pair may need a call, so that done posts are not loaded.
 func needsWork(r *Delivery, fs FileState) bool {
+	if fs.Draft && fs.Error == "" {
+		// A draft waits (and keeps what it had) until it is published,
+		// which changes the file: no need to load it every pass.
+		return false
+	}
 	if r == nil {
 		return true
 	}

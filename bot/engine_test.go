@@ -178,6 +178,17 @@ func TestDraftsAndFuturePostsWait(t *testing.T) {
 			t.Errorf("%s has a record %+v; waiting posts must have none", p, r)
 		}
 	}
+	// The file states say the draft is one: later passes do not load it.
+	h.store.mu.Lock()
+	reads := h.store.reads["2025-09-30-draft.md"]
+	h.store.mu.Unlock()
+	h.tick(e)
+	h.tick(e)
+	h.store.mu.Lock()
+	if n := h.store.reads["2025-09-30-draft.md"] - reads; n != 0 {
+		t.Errorf("the draft was loaded %d times by two more ticks", n)
+	}
+	h.store.mu.Unlock()
 	// Its time comes: sent (the next day's tick, inside the window).
 	h.clk.Set(day(1))
 	h.tick(e)

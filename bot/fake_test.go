@@ -24,6 +24,7 @@ type memStore struct {
 	meta       map[string]string
 	failPut    func(d *Delivery) error
 	puts       int
+	reads      map[string]int // Post calls by path
 }
 
 type memLease struct {
@@ -76,6 +77,10 @@ func (s *memStore) DeleteFile(ctx context.Context, path string) error {
 func (s *memStore) Post(ctx context.Context, path string) (*Digest, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.reads == nil {
+		s.reads = map[string]int{}
+	}
+	s.reads[path]++
 	d, ok := s.posts[path]
 	if !ok {
 		return nil, Errorf(ENOTFOUND, "no post %s", path)

@@ -242,14 +242,15 @@ func (e *Engine) record(ctx context.Context, r scanned, res *ScanResult, b *batc
 		return fs, false, nil
 	case r.same:
 		// Same bytes, new stat (a touch, a git checkout): same outcome.
-		fs.Error = r.job.old.Error
+		fs.Error, fs.Draft = r.job.old.Error, r.job.old.Draft
 		if err := e.Store.SaveFile(ctx, fs); err != nil {
 			return fs, false, fmt.Errorf("scan: save %s: %w", sf.Path, err)
 		}
 		res.Touched++
 		return fs, true, nil
 	case r.parseErr != nil:
-		fs.Error = r.parseErr.Error()
+		// The post indexed before, if any, stays: so does its draft flag.
+		fs.Error, fs.Draft = r.parseErr.Error(), r.job.old.Draft
 		if err := e.Store.SaveFile(ctx, fs); err != nil {
 			return fs, false, fmt.Errorf("scan: save %s: %w", sf.Path, err)
 		}
@@ -260,6 +261,7 @@ func (e *Engine) record(ctx context.Context, r scanned, res *ScanResult, b *batc
 	}
 	d := r.d
 	d.Path, d.Hash = sf.Path, fs.Hash
+	fs.Draft = d.Draft
 	res.Parsed++
 	return fs, true, b.add(ctx, d, fs)
 }

@@ -21,6 +21,9 @@ type FileState struct {
 	Hash    string
 	// Error is the last parse error of the file ("file:line: reason"), or "".
 	Error string
+	// Draft: the post indexed from the file is a draft (published: false),
+	// so a delivery pass need not load it to learn that it waits.
+	Draft bool
 }
 
 // PostRef names the post a paper appeared in.

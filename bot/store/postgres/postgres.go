@@ -168,7 +168,7 @@ func fromNanos(n *int64) time.Time {
 
 // Files returns every known file's state.
 func (s *Store) Files(ctx context.Context) (map[string]bot.FileState, error) {
-	rs, err := s.pool.Query(ctx, `SELECT path, size, mod_time_ns, hash, error FROM files`)
+	rs, err := s.pool.Query(ctx, `SELECT path, size, mod_time_ns, hash, error, draft FROM files`)
 	if err != nil {
 		return nil, fmt.Errorf("list files: %w", err)
 	}
@@ -177,7 +177,7 @@ func (s *Store) Files(ctx context.Context) (map[string]bot.FileState, error) {
 	for rs.Next() {
 		var fs bot.FileState
 		var mt *int64
-		if err := rs.Scan(&fs.Path, &fs.Size, &mt, &fs.Hash, &fs.Error); err != nil {
+		if err := rs.Scan(&fs.Path, &fs.Size, &mt, &fs.Hash, &fs.Error, &fs.Draft); err != nil {
 			return nil, fmt.Errorf("list files: %w", err)
 		}
 		fs.ModTime = fromNanos(mt)
@@ -189,15 +189,16 @@ func (s *Store) Files(ctx context.Context) (map[string]bot.FileState, error) {
 	return out, nil
 }
 
-const upsertFile = `INSERT INTO files (path, size, mod_time_ns, hash, error) VALUES ($1, $2, $3, $4, $5)
-	ON CONFLICT (path) DO UPDATE SET size = excluded.size, mod_time_ns = excluded.mod_time_ns, hash = excluded.hash, error = excluded.error`
+const upsertFile = `INSERT INTO files (path, size, mod_time_ns, hash, error, draft) VALUES ($1, $2, $3, $4, $5, $6)
+	ON CONFLICT (path) DO UPDATE SET size = excluded.size, mod_time_ns = excluded.mod_time_ns, hash = excluded.hash, error = excluded.error,
+	draft = excluded.draft`
 
 // SaveFile records a file's state.
 func (s *Store) SaveFile(ctx context.Context, fs bot.FileState) error {
 	if fs.Path == "" {
 		return bot.Errorf(bot.EINVALID, "a file needs a path")
 	}
-	if _, err := s.pool.Exec(ctx, upsertFile, fs.Path, fs.Size, nanos(fs.ModTime), fs.Hash, fs.Error); err != nil {
+	if _, err := s.pool.Exec(ctx, upsertFile, fs.Path, fs.Size, nanos(fs.ModTime), fs.Hash, fs.Error, fs.Draft); err != nil {
 		return fmt.Errorf("save file %s: %w", fs.Path, err)
 	}
 	return nil
@@ -295,7 +296,7 @@ func savePosts(ctx context.Context, tx pgx.Tx, posts []*bot.Digest, files []bot.
 			if fs.Path == "" {
 				fs.Path = d.Path
 			}
-			batch.Queue(upsertFile, fs.Path, fs.Size, nanos(fs.ModTime), fs.Hash, fs.Error)
+			batch.Queue(upsertFile, fs.Path, fs.Size, nanos(fs.ModTime), fs.Hash, fs.Error, fs.Draft)
 		}
 		key := next[los[i]]
 		if key+int64(len(d.Papers))-1 > his[i] {

@@ -303,7 +303,7 @@ func upgrade3(ctx context.Context, tx *sql.Tx) error {
 	return nil
 }
 
-const filesSQL = `SELECT path, size, mod_time, hash, error FROM files`
+const filesSQL = `SELECT path, size, mod_time, hash, error, draft FROM files`
 
 // Files returns every known file's state.
 func (s *Store) Files(ctx context.Context) (map[string]bot.FileState, error) {
@@ -316,7 +316,7 @@ func (s *Store) Files(ctx context.Context) (map[string]bot.FileState, error) {
 	for rs.Next() {
 		var fs bot.FileState
 		var mt string
-		if err := rs.Scan(&fs.Path, &fs.Size, &mt, &fs.Hash, &fs.Error); err != nil {
+		if err := rs.Scan(&fs.Path, &fs.Size, &mt, &fs.Hash, &fs.Error, &fs.Draft); err != nil {
 			return nil, fmt.Errorf("list files: %w", err)
 		}
 		if fs.ModTime, err = parseTime(mt); err != nil {
@@ -335,9 +335,7 @@ type execer interface {
 }
 
 func saveFile(ctx context.Context, db execer, fs bot.FileState) error {
-	_, err := db.ExecContext(ctx, `INSERT INTO files (path, size, mod_time, hash, error) VALUES (?, ?, ?, ?, ?)
-		ON CONFLICT (path) DO UPDATE SET size = excluded.size, mod_time = excluded.mod_time, hash = excluded.hash, error = excluded.error`,
-		fs.Path, fs.Size, fmtTime(fs.ModTime), fs.Hash, fs.Error)
+	_, err := db.ExecContext(ctx, saveSQL[len(saveSQL)-1], fs.Path, fs.Size, fmtTime(fs.ModTime), fs.Hash, fs.Error, fs.Draft)
 	if err != nil {
 		return fmt.Errorf("save file %s: %w", fs.Path, err)
 	}
@@ -456,8 +454,9 @@ var saveSQL = []string{
 	`SELECT COALESCE(MAX(key) + 1, ?1) FROM papers WHERE key BETWEEN ?1 AND ?2`,
 	`INSERT INTO papers (key, post, idx, draft, date, id, paper) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 	`INSERT INTO papers_fts (rowid, tokens) VALUES (?, ?)`,
-	`INSERT INTO files (path, size, mod_time, hash, error) VALUES (?, ?, ?, ?, ?)
-		ON CONFLICT (path) DO UPDATE SET size = excluded.size, mod_time = excluded.mod_time, hash = excluded.hash, error = excluded.error`,
+	`INSERT INTO files (path, size, mod_time, hash, error, draft) VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT (path) DO UPDATE SET size = excluded.size, mod_time = excluded.mod_time, hash = excluded.hash, error = excluded.error,
+		draft = excluded.draft`,
 }
 
 // saveStmts are saveSQL prepared in a transaction.
@@ -465,7 +464,9 @@ type saveStmts struct {
 	oldPost, delIndex, delPapers, upPost, nextKey, insPaper, insIndex, upFile *sql.Stmt
 }
 
-func prepareSave(ctx context.Context, tx *sql.Tx) (*saveStmts, func(), error) {
+// prepareSave prepares saveSQL, the files statement only withFiles: the
+// upgrade to migration 3 saves posts before the files table is current.
+func prepareSave(ctx context.Context, tx *sql.Tx, withFiles bool) (*saveStmts, func(), error) {
 	st := make([]*sql.Stmt, len(saveSQL))
 	closeAll := func() {
 		for _, s := range st {
@@ -475,6 +476,9 @@ func prepareSave(ctx context.Context, tx *sql.Tx) (*saveStmts, func(), error) {
 		}
 	}
 	for i, q := range saveSQL {
+		if i == len(saveSQL)-1 && !withFiles {
+			break
+		}
 		var err error
 		if st[i], err = tx.PrepareContext(ctx, q); err != nil {
 			closeAll()
@@ -512,7 +516,7 @@ func (st *saveStmts) forgetPapers(ctx context.Context, path string) error {
 
 // savePosts writes posts and, unless files is nil, their files' states.
 func savePosts(ctx context.Context, tx *sql.Tx, posts []*bot.Digest, enc []encodedPost, files []bot.FileState) error {
-	st, closeAll, err := prepareSave(ctx, tx)
+	st, closeAll, err := prepareSave(ctx, tx, files != nil)
 	if err != nil {
 		return fmt.Errorf("save posts: %w", err)
 	}
@@ -555,7 +559,7 @@ func savePosts(ctx context.Context, tx *sql.Tx, posts []*bot.Digest, enc []encod
 		if fs.Path == "" {
 			fs.Path = d.Path
 		}
-		if _, err := st.upFile.ExecContext(ctx, fs.Path, fs.Size, fmtTime(fs.ModTime), fs.Hash, fs.Error); err != nil {
+		if _, err := st.upFile.ExecContext(ctx, fs.Path, fs.Size, fmtTime(fs.ModTime), fs.Hash, fs.Error, fs.Draft); err != nil {
 			return fmt.Errorf("save file %s: %w", fs.Path, err)
 		}
 	}
@@ -569,7 +573,7 @@ func (s *Store) DeleteFile(ctx context.Context, path string) error {
 		return fmt.Errorf("delete file %s: %w", path, err)
 	}
 	defer tx.Rollback()
-	st, closeAll, err := prepareSave(ctx, tx)
+	st, closeAll, err := prepareSave(ctx, tx, false)
 	if err != nil {
 		return fmt.Errorf("delete file %s: %w", path, err)
 	}

@@ -738,6 +738,7 @@ func testFiles(t *testing.T, s bot.Store) {
 	mt := time.Date(2025, 9, 30, 8, 15, 1, 987654321, seoul)
 	want := map[string]bot.FileState{
 		"a.md":      {Path: "a.md", Size: 10, ModTime: mt, Hash: "ha"},
+		"draft.md":  {Path: "draft.md", Size: 10, ModTime: mt, Hash: "hd", Draft: true},
 		"b/c.md":    {Path: "b/c.md", Size: 0, ModTime: mt.Add(time.Nanosecond), Hash: "hb", Error: "b/c.md:3: no title"},
 		"zero.md":   {Path: "zero.md"},
 		"한글.md":     {Path: "한글.md", Size: 1 << 40, ModTime: mt, Hash: "hk"},
