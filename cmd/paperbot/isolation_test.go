@@ -273,3 +273,82 @@ func startBotTiming(t *testing.T, cfg *config.Config, timing Timing) *runningBot
 	defer func() { fastTiming = saved }()
 	return startBot(t, cfg, nil)
 }
+
+// TestPathologicalPostFailsAlone is the first report end to end: a
+// post whose Method is a list nested 3,400 levels deep (7 KB), between two
+// good ones. The parser flattens it, so it is stored and read back: the
+// digest API answers for its day and check finds no problem. Whatever
+// becomes of it in the chat (sent, or refused by Slack and failed with the
+// reason), the good posts around it are delivered, in date order.
+func TestPathologicalPostFailsAlone(t *testing.T) {
+	dir := t.TempDir()
+	posts := filepath.Join(dir, "_posts")
+	if err := os.Mkdir(posts, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for i := 3; i >= 1; i-- {
+		day := time.Now().AddDate(0, 0, -i).Format(time.DateOnly)
+		body := fmt.Sprintf(newPost, day, 20+i)
+		if i == 2 {
+			// "- - - ... deep": one line, a list in a list 3,400 times.
+			deep := strings.Repeat("- ", 3400) + "deep"
+			body = strings.Replace(body, "Write the file, trigger a tick, count the messages.", deep, 1)
+		}
+		name := day + "-daily.md"
+		names = append(names, name)
+		if err := os.WriteFile(filepath.Join(posts, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fake := slackfake.New("xoxb-test")
+	defer fake.Close()
+	cfg := config.Default()
+	cfg.Posts.Dir = posts
+	cfg.Store = "sqlite://" + filepath.Join(dir, "paperbot.db")
+	cfg.DataDir = filepath.Join(dir, "data")
+	cfg.CatchUp = 100 * 365 * 24 * time.Hour
+	cfg.Schedule = "0 0 1 1 *"
+	cfg.HTTP.Listen = "127.0.0.1:0"
+	cfg.Slack.BotToken = "xoxb-test"
+	cfg.Slack.SigningSecret = "test-signing-secret"
+	cfg.Slack.APIURL = fake.APIURL()
+	cfg.Slack.Targets = []config.SlackTarget{{Name: "team", Channel: "C0TEAM"}}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	b := startBot(t, cfg, nil)
+	ctx := context.Background()
+	var deep *bot.Delivery
+	waitFor(t, "every post done", 20*time.Second, func() bool {
+		r, err := b.m.Store.Delivery(ctx, names[1], "team")
+		if err != nil || (r.State != bot.DeliverySent && r.State != bot.DeliveryFailed) {
+			return false
+		}
+		deep = r
+		last, err := b.m.Store.Delivery(ctx, names[2], "team")
+		return err == nil && last.State == bot.DeliverySent
+	})
+	want := keysOf("team", names)
+	if deep.State == bot.DeliveryFailed {
+		if deep.LastError == "" {
+			t.Error("the deep post failed without a reason")
+		}
+		t.Logf("the deep post failed alone: %s", deep.LastError)
+		want = []string{want[0], want[2]}
+	}
+	if got := slackOrder(fake, "C0TEAM"); !slices.Equal(got, want) {
+		t.Errorf("chat got %v, want %v", got, want)
+	}
+	resp, err := http.Get("http://" + b.m.Addr() + "/api/digests/" + strings.TrimSuffix(names[1], "-daily.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Errorf("digest API for the deep post's day: %d", resp.StatusCode)
+	}
+	if code, out, errOut := paperbot(t, "check", "--posts", posts); code != 0 {
+		t.Errorf("check: exit %d\n%s%s", code, out, errOut)
+	}
+}
