@@ -18,10 +18,13 @@ type postView struct {
 	Date   timeView
 	// Drawing is formatter.HTMLDrawing's markup: both chats as they will
 	// show the post.
-	Drawing    template.HTML
-	Slack      string
-	Discord    string
-	Deliveries []deliveryRow
+	Drawing template.HTML
+	// Spoilers and Buttons: the drawing has some, so the page says how
+	// they behave here.
+	Spoilers, Buttons bool
+	Slack             string
+	Discord           string
+	Deliveries        []deliveryRow
 }
 
 type postsView struct {
@@ -81,6 +84,8 @@ func (s *Server) handlePost(w http.ResponseWriter, r *http.Request) {
 			// keeps http(s) links only.
 			Drawing: template.HTML(formatter.HTMLDrawing(d, s.cfg.Slack, s.cfg.Discord)),
 		}
+		pv.Spoilers = strings.Contains(string(pv.Drawing), `class="spoiler"`)
+		pv.Buttons = strings.Contains(string(pv.Drawing), `<button>`)
 		sl, err := formatter.SlackJSON(formatter.Slack(d, s.cfg.Slack))
 		if err != nil {
 			s.writeError(w, r, err)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/paperbot/paperbot/bot"
+	"github.com/paperbot/paperbot/formatter"
 )
 
 const (
@@ -272,7 +273,7 @@ func TestPostPage(t *testing.T) {
 		// Both chats drawn by formatter.HTMLDrawing, every title escaped.
 		`<section class="col slack" aria-label="Slack">`, `<section class="col discord" aria-label="Discord">`,
 		"Sparse Attention &lt;Fast&gt; &amp; Good", "An old-style paper", "A blog post without an id",
-		"<details><summary>", `<button>Details 1</button>`,
+		"<details><summary>", `<button>Details 1</button>`, "Buttons act in the chat only.",
 		// The raw payloads fold away.
 		`<details class="raw"><summary>Slack payloads (JSON)</summary>`, `&#34;blocks&#34;`,
 		`<details class="raw"><summary>Discord payloads (JSON)</summary>`, `&#34;embeds&#34;`,
@@ -291,6 +292,12 @@ func TestPostPage(t *testing.T) {
 		if !strings.Contains(body, want) {
 			t.Errorf("2025-09-30 lacks %q", want)
 		}
+	}
+	// In spoiler mode the Discord drawing's spoilers reveal on click.
+	g := newFixture(t, func(c *Config) { c.Discord = formatter.DiscordOptions{Details: formatter.DiscordSpoiler} })
+	body = g.do(t, req{target: "/posts/2025-09-29", header: bearer}).Body.String()
+	if !strings.Contains(body, `<span class="spoiler" tabindex="0">`) || !strings.Contains(body, "a Discord spoiler to reveal it") {
+		t.Error("spoiler mode: no focusable spoilers, or no word on them")
 	}
 	body = f.do(t, req{target: "/posts/2025-10-01", remote: "127.0.0.1:1"}).Body.String()
 	for _, want := range []string{"(draft: not sent until published)", "a draft (published: false)", "Secret sparse draft"} {

@@ -35,7 +35,7 @@ td.path{min-width:14rem;max-width:24rem;overflow-wrap:anywhere}td.err{max-width:
 .s-sent,.ok{color:var(--ok)}.s-failed,.bad,.s-overdue{color:var(--bad)}.s-retrying,.s-sending,.s-due{color:var(--warn)}.s-waiting{color:var(--info)}.s-skipped,.s-not-expected{color:var(--muted)}.s-arrived{color:var(--ok)}
 pre{background:var(--panel);border:1px solid var(--line);padding:.75rem;overflow:auto;max-height:40rem}
 details.raw{margin:.5rem 0}details.raw>summary{cursor:pointer;color:var(--link)}
-form{margin:0}button{font:inherit;padding:.15rem .7rem;border:1px solid var(--line);border-radius:6px;background:var(--panel);color:var(--fg);cursor:pointer}
+form{margin:0}button{font:inherit;white-space:nowrap;padding:.15rem .7rem;border:1px solid var(--line);border-radius:6px;background:var(--panel);color:var(--fg);cursor:pointer}
 nav.pages{display:flex;gap:1.5rem;margin:.75rem 0}
 .drawing{border:1px solid var(--line);border-radius:8px;overflow:hidden;margin:.5rem 0}
 ` + formatter.HTMLStyle + `
@@ -110,7 +110,7 @@ var postTmpl = template.Must(template.New("post").Funcs(funcs).Parse(pageHead + 
 {{if .Deliveries}}{{template "deliveries" (rows $.AdminState .Deliveries false)}}{{else}}<p class="note">No delivery recorded for this post.</p>{{end}}
 </section>
 <section><h2>As each chat shows it</h2>
-<p class="note">Drawn in the configured folding modes. Click a folded section to open it, a Discord spoiler to reveal it.</p>
+<p class="note">Drawn in the configured folding modes. Click a folded section to open it{{if .Spoilers}}, a Discord spoiler to reveal it{{end}}.{{if .Buttons}} Buttons act in the chat only.{{end}}</p>
 <div class="drawing">{{.Drawing}}</div>
 <details class="raw"><summary>Slack payloads (JSON)</summary><pre>{{.Slack}}</pre></details>
 <details class="raw"><summary>Discord payloads (JSON)</summary><pre>{{.Discord}}</pre></details>

@@ -149,13 +149,13 @@ func TestBrowserStatusPage(t *testing.T) {
 		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	}
 	m := NewMain(cfg, io.Discard, logger)
-	// Calls retry within milliseconds; the engine's redelivery waits
-	// seconds, so the page shows a next attempt still ahead.
+	// Calls retry within a fraction of a second; the engine's redelivery
+	// waits minutes, so the page shows a next attempt still ahead.
 	m.Timing = Timing{
 		SlackPace:    time.Millisecond,
 		CallRetry:    backoff.Policy{Base: 200 * time.Millisecond, Max: 400 * time.Millisecond, MinRetryAfter: time.Millisecond, CallTimeout: 10 * time.Second},
-		RedeliverMin: 20 * time.Second,
-		RedeliverMax: time.Minute,
+		RedeliverMin: 2 * time.Minute, // the next attempt by itself: 1-2 min away
+		RedeliverMax: 4 * time.Minute,
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -282,7 +282,53 @@ func TestBrowserStatusPage(t *testing.T) {
 	if !strings.Contains(broken, "2025-10-02-broken.md:") {
 		t.Errorf("the post that fails to parse is not listed:\n%s", broken)
 	}
+	if n := eval[int](t, bctx, `document.querySelectorAll("form").length`); n != 0 {
+		t.Errorf("a loopback visitor without the token sees %d retry forms", n)
+	}
+
+	// The admin: ?token= becomes a cookie, and the retry button retries
+	// the Discord delivery now, through the engine, from a real browser
+	// (same origin, CSRF token in the form).
+	if err := chromedp.Do(bctx, chromedp.Navigate(base+"/?token="+cfg.HTTP.AdminToken)); err != nil {
+		t.Fatalf("log in: %v", err)
+	}
+	if u := eval[string](t, bctx, `location.pathname + location.search`); u != "/" {
+		t.Errorf("after logging in the address is %q, want / (the token dropped)", u)
+	}
+	const button = `form[action="/posts/2025-09-30/retry"] button`
+	if n := eval[int](t, bctx, `document.querySelectorAll('`+button+`').length`); n != 1 {
+		t.Fatalf("the admin sees %d retry buttons for 2025-09-30, want 1 (Discord's)", n)
+	}
 	shots(t, bctx, out, "status")
+	before, err := m.Store.Delivery(context.Background(), digestPath(t, m), "lab")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Run(bctx, chromedp.Evaluate[bool](`window.beforeRetry = true`)); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(bctx, chromedp.Click(chromedp.CSS(button))); err != nil {
+		t.Fatalf("click retry: %v", err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		if eval[bool](t, bctx, `!window.beforeRetry && document.readyState === "complete"`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the retry button did not lead back to a page")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if u := eval[string](t, bctx, `location.pathname`); u != "/" {
+		t.Errorf("after the retry the browser is at %q, want /", u)
+	}
+	// The next attempt was a minute or more away; the button makes it now
+	// (an attempt that first asks Discord what went out, and records that
+	// answer: another 500).
+	waitFor(t, "the retried attempt", 15*time.Second, func() bool {
+		r, err := m.Store.Delivery(context.Background(), before.Post, "lab")
+		return err == nil && r.UpdatedAt.After(before.UpdatedAt)
+	})
 
 	// The post page: every title in both chat drawings.
 	if err := chromedp.Do(bctx, chromedp.Navigate(base+"/posts/2025-09-30")); err != nil {
