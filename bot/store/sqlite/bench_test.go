@@ -2,6 +2,7 @@ package sqlite_test
 
 import (
 	"context"
+	"database/sql"
 	"flag"
 	"os"
 	"path/filepath"
@@ -69,15 +70,22 @@ func benchStore(b *testing.B) (*sqlite.Store, *storetest.Archive) {
 	return bench.store, bench.archive
 }
 
-// storeBytes is the size of the database: its file and its write-ahead log.
+// storeBytes is the size the database file has once its write-ahead log is
+// checkpointed (pages in use, as a reader sees them).
 func storeBytes(b *testing.B) int64 {
-	var n int64
-	for _, f := range []string{"bench.db", "bench.db-wal"} {
-		if st, err := os.Stat(filepath.Join(bench.dir, f)); err == nil {
-			n += st.Size()
-		}
+	db, err := sql.Open("sqlite", filepath.Join(bench.dir, "bench.db")+"?_pragma=query_only(1)")
+	if err != nil {
+		b.Fatal(err)
 	}
-	return n
+	defer db.Close()
+	var pages, size int64
+	if err := db.QueryRow(`PRAGMA page_count`).Scan(&pages); err != nil {
+		b.Fatal(err)
+	}
+	if err := db.QueryRow(`PRAGMA page_size`).Scan(&size); err != nil {
+		b.Fatal(err)
+	}
+	return pages * size
 }
 
 // BenchmarkStoreSize reports the database's size against the markdown it

@@ -57,7 +57,7 @@ type Store struct {
 	log *slog.Logger
 
 	// Hot reads, prepared once: parsing SQL costs more than running these.
-	paperStmt, filesStmt, searchStmt *sql.Stmt
+	paperStmt, filesStmt, searchStmt, termsStmt *sql.Stmt
 }
 
 var _ bot.Store = (*Store)(nil)
@@ -125,6 +125,7 @@ func Open(ctx context.Context, path string, logger *slog.Logger) (*Store, error)
 		{&s.paperStmt, paperSQL},
 		{&s.filesStmt, filesSQL},
 		{&s.searchStmt, searchSQL},
+		{&s.termsStmt, termsSQL},
 	} {
 		if *p.stmt, err = s.r.PrepareContext(ctx, p.sql); err != nil {
 			s.Close()
@@ -167,7 +168,7 @@ func withParams(path, params string) string {
 // Close closes the database.
 func (s *Store) Close() error {
 	var err error
-	for _, st := range []*sql.Stmt{s.paperStmt, s.filesStmt, s.searchStmt} {
+	for _, st := range []*sql.Stmt{s.paperStmt, s.filesStmt, s.searchStmt, s.termsStmt} {
 		if st != nil {
 			err = errors.Join(err, st.Close())
 		}
@@ -359,6 +360,7 @@ func (s *Store) SavePost(ctx context.Context, d *bot.Digest, fs bot.FileState) e
 type encodedPost struct {
 	doc    string // the digest's JSON, without its papers
 	papers []encodedPaper
+	terms  []string // the distinct index tokens of all its papers
 }
 
 type encodedPaper struct {
@@ -374,13 +376,22 @@ func encodePost(d *bot.Digest) (encodedPost, error) {
 		return encodedPost{}, fmt.Errorf("save post %s: encode: %w", d.Path, err)
 	}
 	e := encodedPost{doc: string(doc), papers: make([]encodedPaper, len(d.Papers))}
+	seen := map[string]struct{}{}
 	for j := range d.Papers {
 		p := &d.Papers[j]
 		if e.papers[j].packed, err = rows.PackPaper(p); err != nil {
 			return encodedPost{}, fmt.Errorf("save post %s: %w", d.Path, err)
 		}
-		if !d.Draft {
-			e.papers[j].tokens = strings.Join(rows.IndexTokens(rows.SearchText(p)), " ")
+		if d.Draft {
+			continue
+		}
+		toks := rows.IndexTokens(rows.SearchText(p))
+		e.papers[j].tokens = strings.Join(toks, " ")
+		for _, t := range toks {
+			if _, ok := seen[t]; !ok {
+				seen[t] = struct{}{}
+				e.terms = append(e.terms, t)
+			}
 		}
 	}
 	return e, nil
@@ -454,6 +465,7 @@ var saveSQL = []string{
 	`SELECT COALESCE(MAX(key) + 1, ?1) FROM papers WHERE key BETWEEN ?1 AND ?2`,
 	`INSERT INTO papers (key, post, idx, draft, date, id, paper) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 	`INSERT INTO papers_fts (rowid, tokens) VALUES (?, ?)`,
+	`INSERT OR IGNORE INTO terms (term) VALUES (?)`,
 	`INSERT INTO files (path, size, mod_time, hash, error, draft) VALUES (?, ?, ?, ?, ?, ?)
 		ON CONFLICT (path) DO UPDATE SET size = excluded.size, mod_time = excluded.mod_time, hash = excluded.hash, error = excluded.error,
 		draft = excluded.draft`,
@@ -461,12 +473,13 @@ var saveSQL = []string{
 
 // saveStmts are saveSQL prepared in a transaction.
 type saveStmts struct {
-	oldPost, delIndex, delPapers, upPost, nextKey, insPaper, insIndex, upFile *sql.Stmt
+	oldPost, delIndex, delPapers, upPost, nextKey, insPaper, insIndex, insTerm, upFile *sql.Stmt
 }
 
-// prepareSave prepares saveSQL, the files statement only withFiles: the
-// upgrade to migration 3 saves posts before the files table is current.
-func prepareSave(ctx context.Context, tx *sql.Tx, withFiles bool) (*saveStmts, func(), error) {
+// prepareSave prepares saveSQL, the terms and files statements only
+// withLater: the upgrade to migration 3 saves posts before those tables are
+// current.
+func prepareSave(ctx context.Context, tx *sql.Tx, withLater bool) (*saveStmts, func(), error) {
 	st := make([]*sql.Stmt, len(saveSQL))
 	closeAll := func() {
 		for _, s := range st {
@@ -476,7 +489,7 @@ func prepareSave(ctx context.Context, tx *sql.Tx, withFiles bool) (*saveStmts, f
 		}
 	}
 	for i, q := range saveSQL {
-		if i == len(saveSQL)-1 && !withFiles {
+		if i >= len(saveSQL)-2 && !withLater {
 			break
 		}
 		var err error
@@ -485,7 +498,7 @@ func prepareSave(ctx context.Context, tx *sql.Tx, withFiles bool) (*saveStmts, f
 			return nil, nil, fmt.Errorf("prepare: %w", err)
 		}
 	}
-	return &saveStmts{st[0], st[1], st[2], st[3], st[4], st[5], st[6], st[7]}, closeAll, nil
+	return &saveStmts{st[0], st[1], st[2], st[3], st[4], st[5], st[6], st[7], st[8]}, closeAll, nil
 }
 
 // forgetPapers deletes the papers of the post at path, and their index
@@ -521,6 +534,20 @@ func savePosts(ctx context.Context, tx *sql.Tx, posts []*bot.Digest, enc []encod
 		return fmt.Errorf("save posts: %w", err)
 	}
 	defer closeAll()
+	if files != nil {
+		seen := map[string]struct{}{}
+		for i := range enc {
+			for _, t := range enc[i].terms {
+				if _, ok := seen[t]; ok {
+					continue
+				}
+				seen[t] = struct{}{}
+				if _, err := st.insTerm.ExecContext(ctx, t); err != nil {
+					return fmt.Errorf("save posts: terms: %w", err)
+				}
+			}
+		}
+	}
 	for i, d := range posts {
 		e := enc[i]
 		if err := st.forgetPapers(ctx, d.Path); err != nil {
@@ -774,11 +801,43 @@ const searchSQL = `SELECT p.key, p.idx, p.date, ` + hitColumns + ` FROM
 // query in their title or text, best first (see rows.Search): more words in
 // the title, then newer. Score is 1 plus the number of words in the title.
 func (s *Store) SearchPapers(ctx context.Context, query string, limit int) ([]bot.PaperHit, error) {
-	hs, err := rows.Search(ctx, rows.ParseQuery(query), limit, rows.FTS5, s.fetch)
+	q := rows.ParseQuery(query)
+	if q.Empty() || limit <= 0 {
+		return nil, nil
+	}
+	if err := q.Expand(ctx, s.terms); err != nil {
+		return nil, fmt.Errorf("search papers: %w", err)
+	}
+	hs, err := rows.Search(ctx, q, limit, rows.FTS5, s.fetch)
 	if err != nil {
 		return nil, fmt.Errorf("search papers: %w", err)
 	}
 	return hs, nil
+}
+
+const termsSQL = `SELECT term FROM terms WHERE term >= ?1 AND term < ?1 || char(1114111) LIMIT ?2`
+
+// terms lists the index terms that start with prefix (rows.Expander).
+func (s *Store) terms(ctx context.Context, prefix string, max int) ([]string, bool, error) {
+	rs, err := s.termsStmt.QueryContext(ctx, prefix, max+1)
+	if err != nil {
+		return nil, false, err
+	}
+	defer rs.Close()
+	var out []string
+	for rs.Next() {
+		var t string
+		if err := rs.Scan(&t); err != nil {
+			return nil, false, err
+		}
+		if strings.HasPrefix(t, prefix) {
+			out = append(out, t)
+		}
+	}
+	if err := rs.Err(); err != nil {
+		return nil, false, err
+	}
+	return out, len(out) <= max, nil
 }
 
 func (s *Store) fetch(ctx context.Context, expr string, before int64, n int) ([]rows.Candidate, error) {

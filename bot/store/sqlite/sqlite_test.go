@@ -176,7 +176,7 @@ func testUpgrade(t *testing.T, from int) {
 		t.Fatal(err)
 	}
 	db.QueryRow(`SELECT COUNT(*) FROM sqlite_master WHERE name = 'papers_v2'`).Scan(&old)
-	if version != 4 || old != 0 {
+	if version != 5 || old != 0 {
 		t.Errorf("after the upgrade: schema version %d, old papers table left: %v", version, old != 0)
 	}
 }

@@ -1,6 +1,7 @@
 package rows
 
 import (
+	"context"
 	"reflect"
 	"strings"
 	"testing"
@@ -105,5 +106,42 @@ func TestPackPaper(t *testing.T) {
 		if err := UnpackPaper(bad, &got); err == nil {
 			t.Errorf("UnpackPaper(%x) succeeded", bad)
 		}
+	}
+}
+
+func TestExpand(t *testing.T) {
+	vocab := []string{"확산", "확산을", "확산의", "¶확산", "sparse", "sparsely"}
+	terms := func(ctx context.Context, prefix string, max int) ([]string, bool, error) {
+		var out []string
+		for _, v := range vocab {
+			if strings.HasPrefix(v, prefix) {
+				out = append(out, v)
+			}
+		}
+		return out, len(out) <= max, nil
+	}
+	for _, tc := range []struct {
+		q    string
+		s    int
+		want string
+	}{
+		{"확산", 0, `(("확산" OR "확산을" OR "확산의") NOT "¶확산")`},
+		{"확산", 1, `"¶확산"`},
+		{"sparse", 1, `"§none"`},
+		{"zzz", 0, `("§none" NOT "§none")`},
+	} {
+		q := ParseQuery(tc.q)
+		if err := q.Expand(context.Background(), terms); err != nil {
+			t.Fatal(err)
+		}
+		if got := q.Level(FTS5, tc.s); got != tc.want {
+			t.Errorf("Level(%q, %d) = %s, want %s", tc.q, tc.s, got, tc.want)
+		}
+	}
+	// Too many terms: the prefix query stays.
+	q := ParseQuery("s")
+	q.Expand(context.Background(), func(ctx context.Context, prefix string, max int) ([]string, bool, error) { return nil, false, nil })
+	if got := q.Level(FTS5, 0); got != `("s"* NOT "¶s"*)` {
+		t.Errorf("unexpanded Level = %s", got)
 	}
 }
