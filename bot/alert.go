@@ -7,8 +7,8 @@ import (
 	"time"
 )
 
-// AlertTitle is the title of the missing-post notice for day at deadline.
-func AlertTitle(day string, deadline time.Time) string {
+// alertTitle is the title of the missing-post notice for day at deadline.
+func alertTitle(day string, deadline time.Time) string {
 	return fmt.Sprintf("No Daily Papers post for %s by %s", day, deadline.Format("15:04"))
 }
 
@@ -16,7 +16,7 @@ func AlertTitle(day string, deadline time.Time) string {
 // (in Location) is an expected day, its deadline has passed and no post
 // that is not a draft is dated today, it logs a warning and tells the
 // Observer (once per day in this process), and the sender posts one notice
-// to Alerts: a Digest with AlertTitle as its title and no papers, under
+// to Alerts: a Digest with alertTitle as its title and no papers, under
 // the key "pb-alert-YYYYMMDD". MetaAlertPrefix+day records the notice so
 // it goes out once per day across restarts and replicas. The record is
 // written after the notice is posted: a crash in between may repeat a
@@ -80,7 +80,7 @@ func (e *Engine) checkMissing(ctx context.Context) error {
 	y, m, dd := now.Date()
 	notice := &Digest{
 		Date:  time.Date(y, m, dd, 0, 0, 0, 0, loc),
-		Title: AlertTitle(day, deadline),
+		Title: alertTitle(day, deadline),
 		Path:  "alert/" + day,
 	}
 	key := "pb-alert-" + strings.ReplaceAll(day, "-", "")

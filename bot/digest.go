@@ -88,18 +88,18 @@ func (p *Paper) Goal() string {
 	// convention (Goal, Motivation, Contribution in that order).
 	for _, b := range sec.Blocks {
 		if b.Kind == ListBlock && len(b.Items) > 0 {
-			return FirstSentence(strings.TrimSpace(PlainText(b.Items[0])))
+			return firstSentence(strings.TrimSpace(PlainText(b.Items[0])))
 		}
 		if b.Kind == ParagraphBlock {
 			break
 		}
 	}
-	return FirstSentence(strings.TrimSpace(PlainText(sec.Blocks)))
+	return firstSentence(strings.TrimSpace(PlainText(sec.Blocks)))
 }
 
-// FirstSentence returns s up to and including its first sentence end
+// firstSentence returns s up to and including its first sentence end
 // ('.', '!', '?' or '。' followed by a space or the end), or its first line.
-func FirstSentence(s string) string {
+func firstSentence(s string) string {
 	if i := strings.IndexByte(s, '\n'); i >= 0 {
 		s = s[:i]
 	}

@@ -98,9 +98,9 @@ type Engine struct {
 
 // Meta keys the engine keeps in the store.
 const (
-	// MetaLastScan holds the time (RFC 3339, nanoseconds) of the last
+	// metaLastScan holds the time (RFC 3339, nanoseconds) of the last
 	// successful scan.
-	MetaLastScan = "last_scan"
+	metaLastScan = "last_scan"
 	// MetaAlertPrefix + "2006-01-02" records that the missing-post alert of
 	// that day was raised, so it goes out once even across restarts.
 	MetaAlertPrefix = "alert:"
@@ -110,7 +110,7 @@ const (
 
 // Observer receives the engine's events for metrics. Implementations must
 // be quick and safe for concurrent use; the web/cmd layer backs it with
-// Prometheus. NopObserver is the do-nothing default.
+// Prometheus. nopObserver is the do-nothing default.
 type Observer interface {
 	// Scanned reports a scan: its counts, its duration and its error (nil
 	// for a successful scan).
@@ -130,12 +130,12 @@ type FailureObserver interface {
 	DeliveryFailed(target, kind string)
 }
 
-// NopObserver ignores every event.
-type NopObserver struct{}
+// nopObserver ignores every event.
+type nopObserver struct{}
 
-func (NopObserver) Scanned(ScanResult, time.Duration, error) {}
-func (NopObserver) Sent(string, time.Duration, error)        {}
-func (NopObserver) MissingPost(string)                       {}
+func (nopObserver) Scanned(ScanResult, time.Duration, error) {}
+func (nopObserver) Sent(string, time.Duration, error)        {}
+func (nopObserver) MissingPost(string)                       {}
 
 func (e *Engine) init() {
 	e.initOnce.Do(func() {
@@ -171,7 +171,7 @@ func (e *Engine) obs() Observer {
 	if e.Observer != nil {
 		return e.Observer
 	}
-	return NopObserver{}
+	return nopObserver{}
 }
 
 func (e *Engine) loc() *time.Location {

@@ -614,7 +614,7 @@ func TestScanIsIncremental(t *testing.T) {
 	if _, err := e.Scan(ctx); err != nil || h.parser.calls.Load() != parses {
 		t.Errorf("broken file re-parsed: %v", err)
 	}
-	if v, _ := h.store.Meta(ctx, MetaLastScan); v != t0.Format(time.RFC3339Nano) {
+	if v, _ := h.store.Meta(ctx, metaLastScan); v != t0.Format(time.RFC3339Nano) {
 		t.Errorf("last_scan = %q", v)
 	}
 }
@@ -677,8 +677,8 @@ func TestMissingPostAlert(t *testing.T) {
 	if len(alerts.msgs) != 1 {
 		t.Errorf("%d alert messages, want still 1", len(alerts.msgs))
 	}
-	if got := AlertTitle("2025-09-30", t0.Add(30*time.Minute)); got != "No Daily Papers post for 2025-09-30 by 10:00" {
-		t.Errorf("AlertTitle = %q", got)
+	if got := alertTitle("2025-09-30", t0.Add(30*time.Minute)); got != "No Daily Papers post for 2025-09-30 by 10:00" {
+		t.Errorf("alertTitle = %q", got)
 	}
 }
 

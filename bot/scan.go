@@ -34,7 +34,7 @@ type ScanResult struct {
 // the ones whose content hash changed are parsed. A post that fails to
 // parse is logged as `file:line: reason` and recorded with its error while
 // the rest go on; its last good version stays indexed. On success the scan
-// time is stored as MetaLastScan and the engine becomes Ready.
+// time is stored as metaLastScan and the engine becomes Ready.
 func (e *Engine) Scan(ctx context.Context) (ScanResult, error) {
 	e.init()
 	e.tickMu.Lock()
@@ -108,7 +108,7 @@ func (e *Engine) scan(ctx context.Context) (res ScanResult, files map[string]Fil
 		res.Deleted++
 		e.log().Info("post removed from the source", "path", path)
 	}
-	if err := e.Store.SetMeta(ctx, MetaLastScan, start.UTC().Format(time.RFC3339Nano)); err != nil {
+	if err := e.Store.SetMeta(ctx, metaLastScan, start.UTC().Format(time.RFC3339Nano)); err != nil {
 		return res, nil, fmt.Errorf("scan: record scan time: %w", err)
 	}
 	e.mu.Lock()
@@ -343,11 +343,11 @@ func (e *Engine) parse(path string, src []byte) (d *Digest, err error) {
 	return d, err
 }
 
-// storedScan reads MetaLastScan; zero when there was none.
+// storedScan reads metaLastScan; zero when there was none.
 func (e *Engine) storedScan(ctx context.Context) (time.Time, error) {
-	v, err := e.Store.Meta(ctx, MetaLastScan)
+	v, err := e.Store.Meta(ctx, metaLastScan)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("read %s: %w", MetaLastScan, err)
+		return time.Time{}, fmt.Errorf("read %s: %w", metaLastScan, err)
 	}
 	if v == "" {
 		return time.Time{}, nil

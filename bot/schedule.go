@@ -9,7 +9,7 @@ import (
 	"github.com/robfig/cron/v3"
 )
 
-// ParseSchedule parses a robfig/cron spec: the standard five fields, an
+// parseSchedule parses a robfig/cron spec: the standard five fields, an
 // optional CRON_TZ= (or TZ=) prefix, or a descriptor such as @daily or
 // @every 1h. A spec without a zone is read in the zone of the time given to
 // Next (cron.WithLocation decides it for a cron.Cron); ParseScheduleIn pins
@@ -19,7 +19,7 @@ import (
 // removes (02:30 in New York on 2025-03-09) and runs twice one whose time
 // the fall-back repeats; both are harmless for paperbot's idempotent scans
 // (schedule_test.go pins them).
-func ParseSchedule(spec string) (sched cron.Schedule, err error) {
+func parseSchedule(spec string) (sched cron.Schedule, err error) {
 	spec = strings.TrimSpace(spec)
 	if spec == "" {
 		return nil, fmt.Errorf("schedule %q: empty spec", spec)
@@ -49,11 +49,11 @@ func ParseSchedule(spec string) (sched cron.Schedule, err error) {
 	return sched, nil
 }
 
-// ParseScheduleIn is ParseSchedule with a default zone: a spec without a
+// ParseScheduleIn is parseSchedule with a default zone: a spec without a
 // CRON_TZ= prefix runs in loc (nil: UTC) whatever zone the caller's clock
 // reports. An explicit prefix wins.
 func ParseScheduleIn(spec string, loc *time.Location) (cron.Schedule, error) {
-	sched, err := ParseSchedule(spec)
+	sched, err := parseSchedule(spec)
 	if err != nil {
 		return nil, err
 	}

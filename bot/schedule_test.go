@@ -77,9 +77,9 @@ func TestScheduleNext(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			sched, err := ParseSchedule(tt.spec)
+			sched, err := parseSchedule(tt.spec)
 			if err != nil {
-				t.Fatalf("ParseSchedule(%q): %v", tt.spec, err)
+				t.Fatalf("parseSchedule(%q): %v", tt.spec, err)
 			}
 			at := utc(tt.from)
 			for i, w := range tt.want {
@@ -107,13 +107,13 @@ func TestParseScheduleErrors(t *testing.T) {
 		"@every banana",
 		"CRON_TZ= 0 9 * * *",
 	} {
-		sched, err := ParseSchedule(spec)
+		sched, err := parseSchedule(spec)
 		if err == nil {
-			t.Errorf("ParseSchedule(%q) = %v, want an error", spec, sched)
+			t.Errorf("parseSchedule(%q) = %v, want an error", spec, sched)
 			continue
 		}
 		if want := strings.TrimSpace(spec); !strings.Contains(err.Error(), want) {
-			t.Errorf("ParseSchedule(%q) error %q does not name the spec", spec, err)
+			t.Errorf("parseSchedule(%q) error %q does not name the spec", spec, err)
 		}
 	}
 }
@@ -310,9 +310,9 @@ func FuzzParseSchedule(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		sched, err := ParseSchedule(s) // must not panic
+		sched, err := parseSchedule(s) // must not panic
 		if err == nil && sched == nil {
-			t.Fatalf("ParseSchedule(%q) = nil, nil", s)
+			t.Fatalf("parseSchedule(%q) = nil, nil", s)
 		}
 	})
 }

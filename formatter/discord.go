@@ -463,7 +463,7 @@ func discordMessages(d *bot.Digest, opt DiscordOptions, embeds [][]*discordgo.Me
 			if d.Draft {
 				content += " · draft"
 			}
-			if u := PostURL(opt.SiteURL, d.Path, d.Date, d.Categories); u != "" && Len16(u) <= 1000 {
+			if u := postURL(opt.SiteURL, d.Path, d.Date, d.Categories); u != "" && Len16(u) <= 1000 {
 				content += " · " + discordLink(u, "Read the post")
 			}
 			if len(embeds) > 1 {
@@ -612,7 +612,7 @@ func DiscordPaper(p *bot.Paper, post bot.PostRef, opt DiscordOptions) *discordgo
 	if !post.Date.IsZero() {
 		content = append(content, post.Date.Format("2006-01-02"))
 	}
-	if u := PostURL(opt.SiteURL, post.Path, post.Date, nil); u != "" && Len16(u) <= 1000 {
+	if u := postURL(opt.SiteURL, post.Path, post.Date, nil); u != "" && Len16(u) <= 1000 {
 		content = append(content, discordLink(u, "Read the post"))
 	}
 	m.Content = strings.Join(content, " · ")

@@ -625,8 +625,8 @@ func TestPostURL(t *testing.T) {
 		{"https://t.github.io", "2025-09-30-daily-papers.md", []string{"AI", "papers"}, "https://t.github.io/ai/papers/2025/09/30/daily-papers.html"},
 	}
 	for _, tt := range tests {
-		if got := PostURL(tt.site, tt.path, day, tt.cats); got != tt.want {
-			t.Errorf("PostURL(%q, %q) = %q, want %q", tt.site, tt.path, got, tt.want)
+		if got := postURL(tt.site, tt.path, day, tt.cats); got != tt.want {
+			t.Errorf("postURL(%q, %q) = %q, want %q", tt.site, tt.path, got, tt.want)
 		}
 	}
 }

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/paperbot/paperbot/bot"
-	"github.com/paperbot/paperbot/bot/gcfloor"
+	"github.com/paperbot/paperbot/cmd/internal/gcfloor"
 	"github.com/paperbot/paperbot/config"
 )
 

@@ -1,8 +1,8 @@
-// Command loadserve is the server side of the web API load test: it builds
+// Command paperbot-loadserve is the server side of the web API load test: it builds
 // an SQLite store of a large synthetic archive (by default 10,000 posts of
 // 16 papers: 160,000 papers) in a temporary folder, serves web.Server on a
 // loopback port, prints the address and the file of paper ids to request,
-// and runs until interrupted. Pair it with internal/loadgen, which must run
+// and runs until interrupted. Pair it with paperbot-loadgen, which must run
 // as a second process so client and server do not share a runtime.
 package main
 
@@ -26,9 +26,9 @@ import (
 	"time"
 
 	"github.com/paperbot/paperbot/bot"
-	"github.com/paperbot/paperbot/bot/gcfloor"
 	"github.com/paperbot/paperbot/bot/store/sqlite"
 	"github.com/paperbot/paperbot/bot/web"
+	"github.com/paperbot/paperbot/cmd/internal/gcfloor"
 )
 
 func main() {

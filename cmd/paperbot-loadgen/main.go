@@ -1,4 +1,4 @@
-// Command loadgen measures the web API's latency under load from a process
+// Command paperbot-loadgen measures the web API's latency under load from a process
 // of its own. Paced mode is open-loop: c workers share a schedule of rate
 // requests per second (worker w sends at start + (w + k*c)/rate), and
 // latency counts from the scheduled instant, so a slow server cannot slow
