@@ -10,9 +10,62 @@ import (
 
 // deepListPost is a post whose Introduction is a list nested levels deep
 // ("- - - ... x" on one line: two bytes a level).
-func deepListPost(levels int) []byte {
+func deepListPost(levels int) []byte { return deepPost(strings.Repeat("- ", levels)) }
+
+// deepPost is a post whose Introduction is one line opening the
+// containers of prefix, and whose Method nests bold and italics deeply.
+func deepPost(prefix string) []byte {
 	return []byte("---\ntitle: deep\ndate: 2025-10-01\n---\n# 1. [Deep](https://arxiv.org/abs/2510.00001)\n\n## Introduction\n\n" +
-		strings.Repeat("- ", levels) + "x\n\n## Method\n\n" + strings.Repeat("* **b _i **b _i ", 40) + "x\n")
+		prefix + "x\n\n## Method\n\n" + strings.Repeat("**b _i **b _i ", 40) + "x\n")
+}
+
+// TestDeepNestingShapes: lists, numbered lists, quotes and mixes nested
+// 5,000 deep on one line parse and render in every mode within 50 MB, and
+// the model's lists nest at most MaxListDepth.
+func TestDeepNestingShapes(t *testing.T) {
+	for name, prefix := range map[string]string{
+		"bullets":  strings.Repeat("- ", 5000),
+		"numbered": strings.Repeat("1. ", 5000),
+		"quotes":   strings.Repeat("> ", 5000),
+		"mixed":    strings.Repeat("* > 2) + ", 1250),
+	} {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		d, err := (&Parser{}).Parse("2025-10-01-deep.md", deepPost(prefix))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		renderAll(d)
+		runtime.ReadMemStats(&after)
+		if got := listDepth(d.Papers[0].Sections[0].Blocks); got > MaxListDepth {
+			t.Errorf("%s: lists nest %d deep in the model", name, got)
+		}
+		if !strings.Contains(d.Papers[0].Sections[0].Text(), "x") {
+			t.Errorf("%s: the innermost text was lost", name)
+		}
+		if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 50<<20 {
+			t.Errorf("%s: %d MB allocated, want < 50", name, alloc>>20)
+		}
+	}
+}
+
+// TestCapLineNestingLeavesRealLinesAlone: only a line opening more than
+// maxLineNesting containers changes, and only by one backslash.
+func TestCapLineNestingLeavesRealLinesAlone(t *testing.T) {
+	src := []byte("- a\n  - b\n    1. c\n> - > quote\n- - - x\n2025-10-01 is a date\n")
+	if got := capLineNesting(src); &got[0] != &src[0] {
+		t.Errorf("a real post was copied or changed: %q", got)
+	}
+	deep := strings.Repeat("- ", 70) + "x"
+	got := string(capLineNesting([]byte("a\n" + deep + "\nb")))
+	want := "a\n" + strings.Repeat("- ", 64) + "\\" + strings.Repeat("- ", 6) + "x\nb"
+	if got != want {
+		t.Errorf("capLineNesting =\n%q\nwant\n%q", got, want)
+	}
+	if got := string(capLineNesting([]byte(strings.Repeat("1. ", 65) + "x"))); !strings.HasPrefix(got[64*3:], "1\\. x") {
+		t.Errorf("numbered: %q", got[64*3:])
+	}
 }
 
 // listDepth is how deeply lists nest in blocks.

@@ -1,6 +1,7 @@
 package formatter
 
 import (
+	"sort"
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -159,37 +160,33 @@ func Truncate(s string, max int) string {
 type span struct{ start, end int }
 
 // insideSpan reports whether a cut at byte offset i would fall strictly
-// inside one of spans (sorted by start).
+// inside one of spans (sorted by start, not overlapping).
 func insideSpan(spans []span, i int) bool {
-	for _, sp := range spans {
-		if sp.start >= i {
-			return false
-		}
-		if i < sp.end {
-			return true
-		}
-	}
-	return false
+	// The last span starting before i is the only one that can hold it.
+	k := sort.Search(len(spans), func(k int) bool { return spans[k].start >= i })
+	return k > 0 && i < spans[k-1].end
 }
 
 // splitText splits s into pieces of at most max UTF-16 units, cutting at the
 // best boundary it finds: a blank line, a line end, a sentence end, a space,
 // and only as a last resort anywhere (never inside a rune, and not inside a
 // protected span if that can be helped). The whitespace at a cut is dropped;
-// no other character is lost. spans may be nil.
+// no other character is lost. spans may be nil. The spans are found once,
+// so the work is linear in the length of s however many pieces it makes.
 func splitText(s string, max int, spansOf func(string) []span) []string {
 	if max < 8 {
 		max = 8
 	}
 	var out []string
+	var spans []span
+	if spansOf != nil && len(s) > max {
+		spans = spansOf(s)
+	}
+	base := 0 // offset of s in the text spans were found in
 	// A text no longer in bytes than max is within it in UTF-16 units too.
 	for len(s) > max && Len16(s) > max {
-		var spans []span
-		if spansOf != nil {
-			spans = spansOf(s)
-		}
 		lim := prefix16(s, max)
-		cut, next := bestCut(s, lim, spans)
+		cut, next := bestCut(s, lim, spans, base)
 		piece := strings.TrimRight(s[:cut], " \t\n")
 		if piece == "" {
 			// Only whitespace before the cut: take the hard cut instead.
@@ -199,7 +196,9 @@ func splitText(s string, max int, spansOf func(string) []span) []string {
 		out = append(out, piece)
 		// Keep the indentation of a nested list line that starts the
 		// next piece; drop only the line breaks.
-		s = strings.TrimLeft(s[next:], "\n")
+		rest := strings.TrimLeft(s[next:], "\n")
+		base += len(s) - len(rest)
+		s = rest
 	}
 	if len(out) > 0 {
 		s = strings.TrimRight(s, " \t\n")
@@ -212,9 +211,9 @@ func splitText(s string, max int, spansOf func(string) []span) []string {
 
 // bestCut finds where to end a piece of s that may be at most lim bytes
 // long: it returns the end of the piece and where the rest starts.
-func bestCut(s string, lim int, spans []span) (cut, next int) {
+func bestCut(s string, lim int, spans []span, base int) (cut, next int) {
 	head := s[:lim]
-	ok := func(i int) bool { return i > 0 && !insideSpan(spans, i) }
+	ok := func(i int) bool { return i > 0 && !insideSpan(spans, base+i) }
 	// A boundary must keep at least this much in the piece, or pieces get
 	// silly-short; a third of the limit reads well.
 	min := lim / 3
@@ -249,7 +248,7 @@ func bestCut(s string, lim int, spans []span) (cut, next int) {
 	// No boundary: cut at the limit, backing off out of a span when that
 	// leaves something in the piece.
 	for i := lim; i > 0; i-- {
-		if utf8.RuneStart(s[i]) && !insideSpan(spans, i) {
+		if utf8.RuneStart(s[i]) && !insideSpan(spans, base+i) {
 			return i, i
 		}
 	}

@@ -95,6 +95,7 @@ func (p *Parser) Parse(path string, src []byte) (d *bot.Digest, err error) {
 		perr.Path = path
 		return nil, perr
 	}
+	text = capLineNesting(text)
 	if perr := checkFrontMatterClosed(text); perr != nil {
 		perr.Path = path
 		return nil, perr
@@ -165,6 +166,89 @@ func normalize(src []byte) ([]byte, *bot.PostError) {
 		out = append(out, c)
 	}
 	return out, nil
+}
+
+// maxLineNesting is how many list markers and quote markers one line may
+// open ("- - - - x"). goldmark rescans the rest of the line for every
+// container it opens there, so a 10,000-level line costs quadratic time;
+// past this many, the markers are kept as text (the nesting is flattened
+// further, to MaxListDepth, in the model anyway).
+const maxLineNesting = 64
+
+// capLineNesting backslash-escapes the marker that would open container
+// number maxLineNesting+1 on a line, so the rest of the line is read as
+// text. Only pathological lines are touched (a real post nests a few
+// levels); src is returned as it is when none is.
+func capLineNesting(src []byte) []byte {
+	var out []byte // nil until a line needs the escape
+	start := 0
+	for start < len(src) {
+		end := bytes.IndexByte(src[start:], '\n')
+		if end < 0 {
+			end = len(src)
+		} else {
+			end += start
+		}
+		if at := nestingCut(src[start:end]); at >= 0 {
+			if out == nil {
+				out = make([]byte, 0, len(src)+16)
+				out = append(out, src[:start]...)
+			}
+			out = append(out, src[start:start+at]...)
+			out = append(out, '\\')
+			out = append(out, src[start+at:end]...)
+		} else if out != nil {
+			out = append(out, src[start:end]...)
+		}
+		if end < len(src) && out != nil {
+			out = append(out, '\n')
+		}
+		start = end + 1
+	}
+	if out == nil {
+		return src
+	}
+	return out
+}
+
+// nestingCut returns the offset in line of the character to escape so
+// that the line opens at most maxLineNesting containers, or -1.
+func nestingCut(line []byte) int {
+	n, i := 0, 0
+	for i < len(line) {
+		for i < len(line) && (line[i] == ' ' || line[i] == '\t') {
+			i++
+		}
+		if i >= len(line) {
+			return -1
+		}
+		mark, next := -1, 0
+		switch c := line[i]; {
+		case c == '>':
+			mark, next = i, i+1
+		case c == '-' || c == '*' || c == '+':
+			if i+1 == len(line) || line[i+1] == ' ' || line[i+1] == '\t' {
+				mark, next = i, i+1
+			}
+		case c >= '0' && c <= '9':
+			j := i
+			for j < len(line) && j-i < 9 && line[j] >= '0' && line[j] <= '9' {
+				j++
+			}
+			if j < len(line) && (line[j] == '.' || line[j] == ')') && (j+1 == len(line) || line[j+1] == ' ' || line[j+1] == '\t') {
+				mark, next = j, j+1 // the "." or ")" is what an escape disarms
+			}
+		}
+		if mark < 0 {
+			return -1
+		}
+		if n == maxLineNesting {
+			return mark
+		}
+		n++
+		i = next
+	}
+	return -1
 }
 
 // lineOf is the 1-based line of byte offset off.
@@ -495,6 +579,17 @@ func (c *converter) blocks(n ast.Node, out []bot.Block) []bot.Block {
 			out = append(out, bot.Block{Kind: bot.ParagraphBlock, Inlines: ins})
 		}
 	case *ast.List:
+		if c.lists >= MaxListDepth {
+			// A list this deep that is not an item's own sublist (it sits
+			// in a quote in an item): its items' text joins the blocks
+			// around it.
+			for item := v.FirstChild(); item != nil; item = item.NextSibling() {
+				for ch := item.FirstChild(); ch != nil; ch = ch.NextSibling() {
+					out = c.blocks(ch, out)
+				}
+			}
+			return out
+		}
 		b := bot.Block{Kind: bot.ListBlock, Ordered: v.IsOrdered(), Items: make([][]bot.Block, 0, v.ChildCount())}
 		if v.IsOrdered() {
 			b.Start = v.Start
