@@ -44,6 +44,11 @@ func TestFakeChecks(t *testing.T) {
 		{"too long", path, "Bot tok", `{"content":"` + strings.Repeat("x", 2001) + `"}`, 400, 50035},
 		{"long nonce", path, "Bot tok", `{"content":"hi","nonce":"` + strings.Repeat("n", 26) + `"}`, 400, 50035},
 		{"bad json", path, "Bot tok", `{`, 400, 50035},
+		// Checked by the fake's own copy of the limits.
+		{"script embed url", path, "Bot tok", `{"embeds":[{"title":"t","url":"javascript:alert(1)"}]}`, 400, 50035},
+		{"embeds over 6000", path, "Bot tok", `{"embeds":[{"description":"` + strings.Repeat("d", 4000) + `"},{"description":"` + strings.Repeat("d", 2001) + `"}]}`, 400, 50035},
+		{"field value 1025", path, "Bot tok", `{"embeds":[{"fields":[{"name":"n","value":"` + strings.Repeat("v", 1025) + `"}]}]}`, 400, 50035},
+		{"six buttons a row", path, "Bot tok", `{"content":"c","components":[{"type":1,"components":[` + strings.TrimSuffix(strings.Repeat(`{"type":2,"style":2,"label":"b","custom_id":"X"},`, 6), ",") + `]}]}`, 400, 50035},
 	}
 	for _, c := range cases {
 		resp, m := post(t, s, c.path, c.auth, c.body)
@@ -53,6 +58,23 @@ func TestFakeChecks(t *testing.T) {
 		if c.code != 0 && m["code"] != c.code {
 			t.Errorf("%s: code %v, want %v", c.name, m["code"], c.code)
 		}
+	}
+}
+
+// TestFakeWebhookDropsComponents: like a webhook made in Discord's UI,
+// the fake keeps a webhook message's embeds and drops its components
+// unless ?with_components=true.
+func TestFakeWebhookDropsComponents(t *testing.T) {
+	s := New("tok")
+	defer s.Close()
+	s.AddChannel("1")
+	s.AddWebhook("7", "wt", "1")
+	body := `{"content":"c","components":[{"type":1,"components":[{"type":2,"style":2,"label":"b","custom_id":"x"}]}]}`
+	post(t, s, "/api/webhooks/7/wt?wait=true", "", body)
+	post(t, s, "/api/webhooks/7/wt?wait=true&with_components=true", "", body)
+	msgs := s.Messages("1")
+	if len(msgs) != 2 || len(msgs[0].Components) != 0 || len(msgs[1].Components) != 1 {
+		t.Fatalf("components kept: %d messages", len(msgs))
 	}
 }
 

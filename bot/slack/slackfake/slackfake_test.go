@@ -15,6 +15,8 @@ func section(text string) slack.Block {
 	return slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, text, false, false), nil, nil)
 }
 
+func rich(els ...slack.RichTextElement) slack.Block { return slack.NewRichTextBlock("", els...) }
+
 func TestChecks(t *testing.T) {
 	s := New("xoxb-ok")
 	defer s.Close()
@@ -42,6 +44,11 @@ func TestChecks(t *testing.T) {
 		{"51 blocks", s.Client(), "C1", []slack.MsgOption{slack.MsgOptionText("hi", false), slack.MsgOptionBlocks(many...)}, "invalid_blocks"},
 		{"too much text", s.Client(), "C1", []slack.MsgOption{slack.MsgOptionText("hi", false), slack.MsgOptionBlocks(long...)}, "msg_blocks_too_long"},
 		{"section over 3000", s.Client(), "C1", []slack.MsgOption{slack.MsgOptionText("hi", false), slack.MsgOptionBlocks(section(strings.Repeat("😀", 1501)))}, "invalid_blocks"},
+		// rich_text, checked by the fake's own reading of it.
+		{"rich_text indent 9", s.Client(), "C1", []slack.MsgOption{slack.MsgOptionText("hi", false), slack.MsgOptionBlocks(rich(slack.NewRichTextList(slack.RTEListBullet, 9, slack.NewRichTextSection(slack.NewRichTextSectionTextElement("x", nil)))))}, "invalid_blocks"},
+		{"rich_text script link", s.Client(), "C1", []slack.MsgOption{slack.MsgOptionText("hi", false), slack.MsgOptionBlocks(rich(slack.NewRichTextSection(slack.NewRichTextSectionLinkElement("JavaScript:alert(1)", "x", nil))))}, "invalid_blocks"},
+		{"rich_text empty section", s.Client(), "C1", []slack.MsgOption{slack.MsgOptionText("hi", false), slack.MsgOptionBlocks(rich(slack.NewRichTextSection()))}, "invalid_blocks"},
+		{"rich_text over 3000", s.Client(), "C1", []slack.MsgOption{slack.MsgOptionText("hi", false), slack.MsgOptionBlocks(rich(slack.NewRichTextSection(slack.NewRichTextSectionTextElement(strings.Repeat("😀", 1501), nil))))}, "invalid_blocks"},
 	}
 	for _, tc := range cases {
 		_, _, err := tc.client.PostMessageContext(ctx, tc.ch, tc.opts...)
