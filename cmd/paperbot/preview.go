@@ -22,7 +22,7 @@ import (
 func previewCmd(ctx context.Context, args []string, s stdio) int {
 	fs := newFlagSet("preview")
 	format := fs.String("format", "slack", "`slack`, discord, text, or html (a page mimicking both chats)")
-	details := fs.String("details", "", "how sections fold: slack container (default), buttons, thread, inline; discord spoiler (default), buttons, inline")
+	details := fs.String("details", "", "how sections fold: slack container (default), buttons, thread, inline; discord buttons (default), spoiler, inline")
 	siteURL := fs.String("site-url", "", "the blog's `URL`, to link each digest to its post")
 	tz := fs.String("timezone", "", "the time `ZONE` dates without a zone are read in (default Asia/Seoul)")
 	cfgFile := fs.String("config", "", "take details, site_url and timezone from this config `FILE` (flags win)")
