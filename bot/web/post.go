@@ -108,6 +108,7 @@ func (s *Server) handlePost(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		slices.SortFunc(pv.Deliveries, func(a, b deliveryRow) int { return strings.Compare(a.Target, b.Target) })
+		s.show(pv.Deliveries, now)
 		s.linkRows(ctx, pv.Deliveries, sentRefs(recs))
 		v.Posts = append(v.Posts, pv)
 	}

@@ -2,8 +2,13 @@ package web
 
 import (
 	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/paperbot/paperbot/bot"
 	"github.com/paperbot/paperbot/bot/store/sqlite"
@@ -55,5 +60,52 @@ func TestSQLiteGolden(t *testing.T) {
 	}
 	if w := f.do(t, req{target: "/posts/2025-09-29", remote: "127.0.0.1:1"}); w.Code != 200 {
 		t.Errorf("preview on sqlite: %d %s", w.Code, w.Body)
+	}
+}
+
+// BenchmarkStatusPage serves GET / from SQLite over an archive of 2,000
+// posts (five years of daily posts) delivered to two targets: every
+// record is read on each view, so this is the page's cost as it grows.
+func BenchmarkStatusPage(b *testing.B) {
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "paperbot.db"), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	const n = 2000
+	ds := make([]*bot.Digest, n)
+	files := make([]bot.FileState, n)
+	start := time.Date(2020, 1, 1, 8, 0, 0, 0, seoul)
+	for i := range ds {
+		day := start.AddDate(0, 0, i)
+		ds[i] = &bot.Digest{Date: day, Title: "Daily Papers " + day.Format(time.DateOnly),
+			Path: "_posts/" + day.Format(time.DateOnly) + "-daily-papers.md", Hash: fmt.Sprint(i),
+			Papers: []bot.Paper{{Number: 1, Title: "A paper", ID: "2509.11111", URL: "https://arxiv.org/abs/2509.11111"}}}
+		files[i] = bot.FileState{Path: ds[i].Path, Hash: ds[i].Hash}
+	}
+	if err := st.SavePosts(ctx, ds, files); err != nil {
+		b.Fatal(err)
+	}
+	for i, d := range ds {
+		for _, t := range []string{"team", "lab"} {
+			if err := st.PutDelivery(ctx, &bot.Delivery{Post: d.Path, Target: t, Key: bot.DeliveryKey(t, d.Path), State: bot.DeliverySent,
+				Hash: d.Hash, Attempts: 1, UpdatedAt: d.Date.Add(time.Duration(i) * time.Second),
+				Refs: []bot.MessageRef{{Channel: "C1", ID: fmt.Sprint(i)}}}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	f := newFixture(b, func(c *Config) { c.Store = st; c.Logger = slog.New(slog.DiscardHandler) })
+	h := f.srv.Handler()
+	r := httptest.NewRequest(http.MethodGet, "/", nil)
+	r.RemoteAddr = "127.0.0.1:1"
+	b.ReportAllocs()
+	for b.Loop() {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code != 200 {
+			b.Fatal(w.Code, w.Body)
+		}
 	}
 }

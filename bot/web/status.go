@@ -40,7 +40,17 @@ type deliveryRow struct {
 	// Retryable: failed or retrying, so the retry button applies.
 	Retryable bool
 	sortDay   string
-	sortAt    time.Time
+	// sortAt is the last update and nextAt the next attempt: turned into
+	// Updated and Next (show) only for the rows a page shows.
+	sortAt, nextAt time.Time
+}
+
+// show fills in the rows' times for display.
+func (s *Server) show(rows []deliveryRow, now time.Time) {
+	for i := range rows {
+		rows[i].Updated = s.timeView(rows[i].sortAt, now)
+		rows[i].Next = s.timeView(rows[i].nextAt, now)
+	}
 }
 
 type linkView struct {
@@ -201,6 +211,7 @@ func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
 	}
 	v.Page = page
 	v.Rows = rows[(page-1)*pageSize : min(page*pageSize, len(rows))]
+	s.show(v.Rows, now)
 	s.linkRows(ctx, v.Rows, sentRefs(recs))
 	s.render(w, r, statusTmpl, v)
 }
@@ -281,7 +292,7 @@ func (s *Server) rows(ctx context.Context, candidates []string, recs []bot.Deliv
 	}
 	rows := make([]deliveryRow, 0, len(recs))
 	for _, d := range recs {
-		row := s.recordRow(d, next[d.Target], now)
+		row := s.recordRow(d, next[d.Target])
 		if d.State == bot.DeliveryQueued {
 			row.Detail = heldBehind(holding[d.Target])
 		}
@@ -350,14 +361,13 @@ func postOrder(a, b string) int {
 	return cmp.Or(strings.Compare(fileDate(a), fileDate(b)), strings.Compare(a, b))
 }
 
-func (s *Server) recordRow(d bot.Delivery, next time.Time, now time.Time) deliveryRow {
+func (s *Server) recordRow(d bot.Delivery, next time.Time) deliveryRow {
 	row := deliveryRow{
 		Post:     d.Post,
 		Day:      fileDate(d.Post),
 		Target:   d.Target,
 		State:    d.State,
 		Attempts: d.Attempts,
-		Updated:  s.timeView(d.UpdatedAt, now),
 		sortDay:  fileDate(d.Post),
 		sortAt:   d.UpdatedAt,
 	}
@@ -366,7 +376,7 @@ func (s *Server) recordRow(d bot.Delivery, next time.Time, now time.Time) delive
 		row.Messages = len(d.Refs)
 	case bot.DeliveryRetrying:
 		row.Detail = d.LastError
-		row.Next = s.timeView(next, now)
+		row.nextAt = next
 		row.Retryable = true
 	case bot.DeliveryFailed:
 		row.Detail = d.LastError
