@@ -18,6 +18,7 @@ import (
 	"github.com/paperbot/paperbot/bot"
 	"github.com/paperbot/paperbot/bot/discord/discordfake"
 	"github.com/paperbot/paperbot/bot/slack/slackfake"
+	"github.com/paperbot/paperbot/bot/store"
 	"github.com/paperbot/paperbot/config"
 )
 
@@ -350,5 +351,66 @@ func TestPathologicalPostFailsAlone(t *testing.T) {
 	}
 	if code, out, errOut := paperbot(t, "check", "--posts", posts); code != 0 {
 		t.Errorf("check: exit %d\n%s%s", code, out, errOut)
+	}
+}
+
+// TestGatewayOnlyOnTheSender: a replica that is not the sender keeps the
+// Discord gateway closed (every open session would answer each command);
+// it opens it when it becomes the sender.
+func TestGatewayOnlyOnTheSender(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	posts := filepath.Join(dir, "_posts")
+	if err := os.Mkdir(posts, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	dfake := discordfake.New("discord-test-token")
+	defer dfake.Close()
+	dfake.AddChannel("111")
+	dbPath := filepath.Join(dir, "paperbot.db")
+	other, err := store.Open(ctx, "sqlite://"+dbPath, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	if ok, err := other.Lease(ctx, bot.SenderLease, "another-replica", time.Hour); err != nil || !ok {
+		t.Fatalf("lease: %v %v", ok, err)
+	}
+	cfg := config.Default()
+	cfg.Posts.Dir = posts
+	cfg.Store = "sqlite://" + dbPath
+	cfg.DataDir = filepath.Join(dir, "data")
+	cfg.Schedule = "0 0 1 1 *"
+	cfg.HTTP.Listen = "127.0.0.1:0"
+	cfg.Discord.BotToken = "discord-test-token"
+	cfg.Discord.APIURL = dfake.URL
+	cfg.Discord.ApplicationID = "999"
+	cfg.Discord.Targets = []config.DiscordTarget{{Name: "lab", Channel: "111"}}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	timing := fastTiming
+	timing.LeaseTTL = time.Second
+	b := startBotTiming(t, cfg, timing)
+	waitFor(t, "the first scan", 10*time.Second, b.m.Engine.Ready)
+	select {
+	case <-dfake.GatewayReady():
+		t.Fatal("a replica that is not the sender opened the gateway")
+	case <-time.After(1500 * time.Millisecond):
+	}
+	if b.m.Engine.IsSender() {
+		t.Fatal("sender while another replica holds the lease")
+	}
+	// The other replica goes away: this one takes over and opens it.
+	if err := other.ReleaseLease(ctx, bot.SenderLease, "another-replica"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-dfake.GatewayReady():
+	case <-time.After(10 * time.Second):
+		t.Fatal("the new sender did not open the gateway")
+	}
+	if !b.m.Engine.IsSender() {
+		t.Error("gateway open but not the sender")
 	}
 }
