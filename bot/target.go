@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"errors"
+	"fmt"
 )
 
 // MessageRef identifies one chat message a target posted: a Slack channel and
@@ -94,4 +95,16 @@ func IsPermanent(err error) bool {
 func IsNotSent(err error) bool {
 	var se *SendError
 	return errors.As(err, &se) && se.NotSent
+}
+
+// Rendered runs render (a target drawing post path as its messages) and
+// turns a panic into a permanent failure of that post: a post the renderer
+// cannot draw fails alone, and nothing was sent.
+func Rendered[T any](path string, render func() T) (out T, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = Permanent(fmt.Errorf("%s cannot be rendered: %v", path, r))
+		}
+	}()
+	return render(), nil
 }

@@ -282,7 +282,10 @@ func (t *Target) call(ctx context.Context, op, method, u, bucket string, body an
 // Post sends d as new messages in order and returns their refs; on an
 // error, the refs of the messages that did go out.
 func (t *Target) Post(ctx context.Context, d *bot.Digest, key string) ([]bot.MessageRef, error) {
-	msgs := t.render(d, key)
+	msgs, err := bot.Rendered(d.Path, func() []*discordgo.MessageSend { return t.render(d, key) })
+	if err != nil {
+		return nil, err
+	}
 	refs := make([]bot.MessageRef, 0, len(msgs))
 	for i, m := range msgs {
 		ref, err := t.postOne(ctx, m, Nonce(key, i))
@@ -387,7 +390,10 @@ func (t *Target) Recover(ctx context.Context, key string) ([]bot.MessageRef, err
 // deletes surplus messages. On an error it returns the edited refs
 // followed by the old ones not reached yet, so no message is forgotten.
 func (t *Target) Edit(ctx context.Context, d *bot.Digest, key string, refs []bot.MessageRef) ([]bot.MessageRef, error) {
-	msgs := t.render(d, key)
+	msgs, err := bot.Rendered(d.Path, func() []*discordgo.MessageSend { return t.render(d, key) })
+	if err != nil {
+		return refs, err
+	}
 	out := make([]bot.MessageRef, 0, max(len(msgs), len(refs)))
 	rest := func(from int) []bot.MessageRef {
 		if from < len(refs) {

@@ -3,6 +3,7 @@ package slack
 import (
 	"context"
 	"net"
+	"strings"
 	"testing"
 	"time"
 
@@ -81,4 +82,16 @@ func deadURL(t *testing.T) string {
 	addr := ln.Addr().String()
 	ln.Close()
 	return "http://" + addr + "/api/"
+}
+
+// TestRenderPanicFailsThePostAlone: a post the renderer cannot draw is a
+// permanent failure of that post, and nothing is sent.
+func TestRenderPanicFailsThePostAlone(t *testing.T) {
+	_, err := bot.Rendered("p.md", func() []formatter.SlackMessage { panic("boom") })
+	if !bot.IsPermanent(err) || !strings.Contains(err.Error(), "p.md cannot be rendered: boom") {
+		t.Errorf("Rendered = %v", err)
+	}
+	if got, err := bot.Rendered("p.md", func() int { return 7 }); got != 7 || err != nil {
+		t.Errorf("Rendered = %v, %v", got, err)
+	}
 }

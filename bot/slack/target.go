@@ -134,7 +134,10 @@ func msgOptions(m formatter.SlackMessage, key string, part int) []slack.MsgOptio
 
 // Post sends d as new messages, part by part, and returns their refs.
 func (t *Target) Post(ctx context.Context, d *bot.Digest, key string) ([]bot.MessageRef, error) {
-	msgs := t.render(d)
+	msgs, err := bot.Rendered(d.Path, func() []formatter.SlackMessage { return t.render(d) })
+	if err != nil {
+		return nil, err
+	}
 	refs, err := t.postFrom(ctx, msgs, key, 0, nil)
 	if err != nil {
 		return refs, fmt.Errorf("slack target %s: post %s: %w", t.cfg.Name, d.Path, err)
@@ -435,7 +438,10 @@ func partOf(md slack.SlackMetadata, key string) (int, bool) {
 // move between the channel and a thread cannot be updated: it and all after
 // it are deleted and posted again.
 func (t *Target) Edit(ctx context.Context, d *bot.Digest, key string, refs []bot.MessageRef) ([]bot.MessageRef, error) {
-	msgs := t.render(d)
+	msgs, err := bot.Rendered(d.Path, func() []formatter.SlackMessage { return t.render(d) })
+	if err != nil {
+		return refs, err
+	}
 	out := make([]bot.MessageRef, 0, len(msgs))
 	fail := func(err error) ([]bot.MessageRef, error) {
 		return out, fmt.Errorf("slack target %s: edit %s: %w", t.cfg.Name, d.Path, err)
@@ -468,7 +474,7 @@ func (t *Target) Edit(ctx context.Context, d *bot.Digest, key string, refs []bot
 			return out, fmt.Errorf("slack target %s: edit %s: delete %s: %w", t.cfg.Name, d.Path, ref.ID, err)
 		}
 	}
-	out, err := t.postFrom(ctx, msgs, key, i, out)
+	out, err = t.postFrom(ctx, msgs, key, i, out)
 	if err != nil {
 		return fail(err)
 	}
