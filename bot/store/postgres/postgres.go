@@ -18,6 +18,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -35,6 +36,14 @@ var migrations embed.FS
 type Store struct {
 	pool *pgxpool.Pool
 	log  *slog.Logger
+
+	// The planner needs statistics to read a common word's papers newest
+	// first (0.6 ms) rather than all of them (0.9 s on 40,000 papers), and
+	// autovacuum comes too late after a first index: SavePosts analyzes
+	// each time the papers this process wrote double.
+	statsMu  sync.Mutex
+	written  int64 // papers written since the last ANALYZE
+	analyzed int64 // papers written when it ran
 }
 
 var _ bot.Store = (*Store)(nil)
@@ -232,6 +241,23 @@ func (s *Store) SavePosts(ctx context.Context, posts []*bot.Digest, files []bot.
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return fmt.Errorf("save posts: commit: %w", err)
+	}
+	n := 0
+	for _, d := range posts {
+		n += len(d.Papers)
+	}
+	s.statsMu.Lock()
+	s.written += int64(n)
+	due := s.written >= max(2000, s.analyzed)
+	if due {
+		s.analyzed += s.written
+		s.written = 0
+	}
+	s.statsMu.Unlock()
+	if due {
+		if _, err := s.pool.Exec(ctx, `ANALYZE papers, posts`); err != nil {
+			s.log.Warn("analyze after indexing", "err", err)
+		}
 	}
 	return nil
 }
@@ -510,9 +536,41 @@ func (s *Store) SearchPapers(ctx context.Context, query string, limit int) ([]bo
 	return hs, nil
 }
 
+// probeRows is how many of the newest papers fetch checks one by one before
+// it asks the GIN index: enough for a common word's first results, few
+// enough to stay cheap when the word is rare.
+const probeRows = 256
+
+// fetch runs an index query in two bounded ways, because the planner cannot
+// tell a common word from a rare one in a tsquery (it guessed 180 papers
+// for a word no paper has, and read all 40,000 newest first, 3.4 s): first
+// it checks the probeRows newest papers below before; if they hold fewer
+// than n matches, it takes every match from the GIN index (few, for a word
+// that rare) and sorts them.
 func (s *Store) fetch(ctx context.Context, expr string, before int64, n int) ([]rows.Candidate, error) {
-	rs, err := s.pool.Query(ctx, `SELECT p.key, p.idx, p.date, `+hitColumns+` FROM papers p JOIN posts ON posts.path = p.post
+	out, err := s.fetchQuery(ctx, s.pool, `SELECT p.key, p.idx, p.date, `+hitColumns+` FROM
+		(SELECT key FROM papers WHERE NOT draft AND key < $2 ORDER BY key DESC LIMIT `+strconv.Itoa(probeRows)+`) newest
+		JOIN papers p ON p.key = newest.key JOIN posts ON posts.path = p.post
+		WHERE p.tokens @@ $1::tsquery ORDER BY p.key DESC LIMIT $3`, expr, before, n)
+	if err != nil || len(out) == n {
+		return out, err
+	}
+	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, `SET LOCAL enable_indexscan = off`); err != nil {
+		return nil, err
+	}
+	return s.fetchQuery(ctx, tx, `SELECT p.key, p.idx, p.date, `+hitColumns+` FROM papers p JOIN posts ON posts.path = p.post
 		WHERE NOT p.draft AND p.tokens @@ $1::tsquery AND p.key < $2 ORDER BY p.key DESC LIMIT $3`, expr, before, n)
+}
+
+func (s *Store) fetchQuery(ctx context.Context, db interface {
+	Query(context.Context, string, ...any) (pgx.Rows, error)
+}, q string, args ...any) ([]rows.Candidate, error) {
+	rs, err := db.Query(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
