@@ -2,10 +2,8 @@ package discord
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -13,8 +11,8 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/paperbot/paperbot/bot"
+	"github.com/paperbot/paperbot/bot/bottest"
 	"github.com/paperbot/paperbot/bot/discord/discordfake"
-	"github.com/paperbot/paperbot/bot/store"
 	"github.com/paperbot/paperbot/formatter"
 )
 
@@ -23,36 +21,17 @@ const (
 	testChannel = "200000000000000001"
 )
 
-func para(s string) []bot.Block {
-	return []bot.Block{{Kind: bot.ParagraphBlock, Inlines: []bot.Inline{{Kind: bot.TextInline, Text: s}}}}
-}
+func para(s string) []bot.Block { return bottest.Para(s) }
 
-// exampleDigest is a made-up post of n papers with four sections each;
-// long makes the sections long so the digest needs several messages.
+// exampleDigest is a made-up post of n papers with four sections each,
+// with the characters Discord markdown must escape; long makes the
+// sections long so the digest needs several messages.
 func exampleDigest(day string, n int, long bool) *bot.Digest {
-	date, _ := time.Parse(time.DateOnly, day)
-	d := &bot.Digest{Date: date.Add(8 * time.Hour), Title: "Daily Papers " + day, Path: "_posts/" + day + "-daily-papers.md", Hash: "h-" + day}
-	body := "A short note about the method and its *limits*."
+	body, repeat := "A short note about the method and its *limits*.", 1
 	if long {
-		body = strings.Repeat("This paragraph explains the method in some detail, with numbers 1.5x and a caveat. ", 10)
+		body, repeat = "This paragraph explains the method in some detail, with numbers 1.5x and a caveat. ", 10
 	}
-	for i := 1; i <= n; i++ {
-		p := bot.Paper{
-			Number: i,
-			Title:  fmt.Sprintf("Paper %d: sparse attention_and friends", i),
-			ID:     bot.ArxivID(fmt.Sprintf("2509.%05d", 10000+i)),
-		}
-		p.URL = p.ID.AbsURL()
-		for _, name := range []string{"Introduction", "Method", "Results", "Limitations"} {
-			text := body
-			if name == "Introduction" {
-				text = fmt.Sprintf("Goal: make model %d faster. ", i) + body
-			}
-			p.Sections = append(p.Sections, bot.Section{Name: name, Blocks: para(text)})
-		}
-		d.Papers = append(d.Papers, p)
-	}
-	return d
+	return bottest.Digest(day, n, "Paper %d: sparse attention_and friends", body, repeat)
 }
 
 func newFake(t testing.TB) *discordfake.Server {
@@ -131,20 +110,7 @@ func fixtureStore(t testing.TB) (bot.Store, []*bot.Digest) {
 	return st, posts
 }
 
-func memStore(t testing.TB, posts ...*bot.Digest) bot.Store {
-	t.Helper()
-	st, err := store.Open(context.Background(), ":memory:", nil)
-	if err != nil {
-		t.Fatalf("store: %v", err)
-	}
-	t.Cleanup(func() { st.Close() })
-	for _, d := range posts {
-		if err := st.SavePost(context.Background(), d, bot.FileState{Path: d.Path, Size: 1, ModTime: d.Date, Hash: d.Hash}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return st
-}
+func memStore(t testing.TB, posts ...*bot.Digest) bot.Store { return bottest.Store(t, posts...) }
 
 func ctxT(t testing.TB) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)

@@ -1,16 +1,14 @@
 package slack
 
 import (
-	"context"
-	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/paperbot/paperbot/bot"
+	"github.com/paperbot/paperbot/bot/bottest"
 	"github.com/paperbot/paperbot/bot/slack/slackfake"
 	"github.com/paperbot/paperbot/bot/store/sqlite"
 	"github.com/paperbot/paperbot/formatter"
@@ -19,53 +17,21 @@ import (
 const testToken = "xoxb-test-token"
 
 // para is a one-paragraph block list.
-func para(s string) []bot.Block {
-	return []bot.Block{{Kind: bot.ParagraphBlock, Inlines: []bot.Inline{{Kind: bot.TextInline, Text: s}}}}
-}
+func para(s string) []bot.Block { return bottest.Para(s) }
 
-// exampleDigest is a made-up post of n papers with four sections each;
-// long makes every section long so the digest needs several messages.
+// exampleDigest is a made-up post of n papers with four sections each,
+// with the characters mrkdwn must escape; long makes every section long so
+// the digest needs several messages.
 func exampleDigest(day string, n int, long bool) *bot.Digest {
-	date, _ := time.Parse(time.DateOnly, day)
-	d := &bot.Digest{Date: date.Add(8 * time.Hour), Title: "Daily Papers " + day, Path: "_posts/" + day + "-daily-papers.md", Hash: "h-" + day}
-	body := "A short note about the method & its <limits>."
+	body, repeat := "A short note about the method & its <limits>.", 1
 	if long {
-		body = strings.Repeat("This paragraph explains the method in some detail, with numbers 1.5x and a caveat. ", 25)
+		body, repeat = "This paragraph explains the method in some detail, with numbers 1.5x and a caveat. ", 25
 	}
-	for i := 1; i <= n; i++ {
-		p := bot.Paper{
-			Number: i,
-			Title:  fmt.Sprintf("Paper %d: sparse attention & friends <%d>", i, i),
-			ID:     bot.ArxivID(fmt.Sprintf("2509.%05d", 10000+i)),
-		}
-		p.URL = p.ID.AbsURL()
-		for _, name := range []string{"Introduction", "Method", "Results", "Limitations"} {
-			text := body
-			if name == "Introduction" {
-				text = fmt.Sprintf("Goal: make model %d faster. ", i) + body
-			}
-			p.Sections = append(p.Sections, bot.Section{Name: name, Blocks: para(text)})
-		}
-		d.Papers = append(d.Papers, p)
-	}
-	return d
+	return bottest.Digest(day, n, "Paper %d: sparse attention & friends <%d>", body, repeat)
 }
 
 // newStore opens an in-memory SQLite store holding posts.
-func newStore(t testing.TB, posts ...*bot.Digest) *sqlite.Store {
-	t.Helper()
-	s, err := sqlite.Open(context.Background(), ":memory:", nil)
-	if err != nil {
-		t.Fatalf("open store: %v", err)
-	}
-	t.Cleanup(func() { s.Close() })
-	for _, d := range posts {
-		if err := s.SavePost(context.Background(), d, bot.FileState{Path: d.Path, Size: 1, ModTime: d.Date, Hash: d.Hash}); err != nil {
-			t.Fatalf("save %s: %v", d.Path, err)
-		}
-	}
-	return s
-}
+func newStore(t testing.TB, posts ...*bot.Digest) *sqlite.Store { return bottest.Store(t, posts...) }
 
 // newFake starts a fake Slack for the test.
 func newFake(t testing.TB) *slackfake.Server {

@@ -1,0 +1,66 @@
+// Package bottest holds what the chat adapters' tests share: a made-up
+// digest of any size and an in-memory SQLite store holding posts. It is for
+// tests only; the program never imports it.
+package bottest
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/paperbot/paperbot/bot"
+	"github.com/paperbot/paperbot/bot/store/sqlite"
+)
+
+// Para is a one-paragraph block list.
+func Para(s string) []bot.Block {
+	return []bot.Block{{Kind: bot.ParagraphBlock, Inlines: []bot.Inline{{Kind: bot.TextInline, Text: s}}}}
+}
+
+// Digest is a made-up post of day ("2006-01-02") with n papers of four
+// sections each (Introduction with a Goal line, Method, Results,
+// Limitations). title is a fmt pattern given the paper's number (every %d
+// gets it); body is every section's text, repeated times over so that
+// long digests need several messages.
+func Digest(day string, n int, title, body string, repeat int) *bot.Digest {
+	date, _ := time.Parse(time.DateOnly, day)
+	d := &bot.Digest{Date: date.Add(8 * time.Hour), Title: "Daily Papers " + day, Path: "_posts/" + day + "-daily-papers.md", Hash: "h-" + day}
+	body = strings.Repeat(body, max(repeat, 1))
+	verbs := strings.Count(title, "%d")
+	for i := 1; i <= n; i++ {
+		args := make([]any, verbs)
+		for k := range args {
+			args[k] = i
+		}
+		p := bot.Paper{Number: i, Title: fmt.Sprintf(title, args...), ID: bot.ArxivID(fmt.Sprintf("2509.%05d", 10000+i))}
+		p.URL = p.ID.AbsURL()
+		for _, name := range []string{"Introduction", "Method", "Results", "Limitations"} {
+			text := body
+			if name == "Introduction" {
+				text = fmt.Sprintf("Goal: make model %d faster. ", i) + body
+			}
+			p.Sections = append(p.Sections, bot.Section{Name: name, Blocks: Para(text)})
+		}
+		d.Papers = append(d.Papers, p)
+	}
+	return d
+}
+
+// Store is an in-memory SQLite store holding posts, closed when the test
+// ends.
+func Store(t testing.TB, posts ...*bot.Digest) *sqlite.Store {
+	t.Helper()
+	s, err := sqlite.Open(context.Background(), ":memory:", nil)
+	if err != nil {
+		t.Fatalf("open store: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	for _, d := range posts {
+		if err := s.SavePost(context.Background(), d, bot.FileState{Path: d.Path, Size: 1, ModTime: d.Date, Hash: d.Hash}); err != nil {
+			t.Fatalf("save %s: %v", d.Path, err)
+		}
+	}
+	return s
+}
