@@ -15,14 +15,8 @@ type adapterMetrics struct {
 
 func newAdapterMetrics() adapterMetrics {
 	return adapterMetrics{
-		errors: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "paperbot_chat_errors_total",
-			Help: "Permanent errors from a chat platform, by platform, target and error code (channel_not_found, invalid_auth, ...).",
-		}, []string{"platform", "target", "code"}),
-		retries: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "paperbot_chat_retries_total",
-			Help: "Retried chat API calls, by platform, target and reason (ratelimited, transient).",
-		}, []string{"platform", "target", "reason"}),
+		errors:  counterVec("paperbot_chat_errors_total", "Permanent errors from a chat platform, by platform, target and error code (channel_not_found, invalid_auth, ...).", "platform", "target", "code"),
+		retries: counterVec("paperbot_chat_retries_total", "Retried chat API calls, by platform, target and reason (ratelimited, transient).", "platform", "target", "reason"),
 	}
 }
 

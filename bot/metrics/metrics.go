@@ -48,39 +48,18 @@ func New(reg prometheus.Registerer) (*Metrics, error) {
 		reg = prometheus.NewRegistry()
 	}
 	m := &Metrics{
-		scans: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "paperbot_scans_total",
-			Help: "Scans of the posts source, by result (ok or error).",
-		}, []string{"result"}),
+		scans: counterVec("paperbot_scans_total", "Scans of the posts source, by result (ok or error).", "result"),
 		scanDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "paperbot_scan_duration_seconds",
 			Help:    "Time a scan of the posts source took.",
 			Buckets: []float64{.01, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60},
 		}),
-		lastScan: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "paperbot_last_successful_scan_timestamp_seconds",
-			Help: "Unix time of the last successful scan (0: none yet in this process).",
-		}),
-		postsListed: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "paperbot_posts",
-			Help: "Dated post files the source listed at the last scan.",
-		}),
-		postsParsed: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "paperbot_posts_seen_total",
-			Help: "Post files parsed and indexed because they were new or edited.",
-		}),
-		postsFailed: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "paperbot_posts_failed_total",
-			Help: "Post files that could not be read or parsed, counted per scan.",
-		}),
-		postsDeleted: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "paperbot_posts_deleted_total",
-			Help: "Post files that disappeared from the source.",
-		}),
-		deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "paperbot_deliveries_total",
-			Help: "Calls to a target to post or edit a digest, by target and result (sent or failed).",
-		}, []string{"target", "result"}),
+		lastScan:     gauge("paperbot_last_successful_scan_timestamp_seconds", "Unix time of the last successful scan (0: none yet in this process)."),
+		postsListed:  gauge("paperbot_posts", "Dated post files the source listed at the last scan."),
+		postsParsed:  counter("paperbot_posts_seen_total", "Post files parsed and indexed because they were new or edited."),
+		postsFailed:  counter("paperbot_posts_failed_total", "Post files that could not be read or parsed, counted per scan."),
+		postsDeleted: counter("paperbot_posts_deleted_total", "Post files that disappeared from the source."),
+		deliveries:   counterVec("paperbot_deliveries_total", "Calls to a target to post or edit a digest, by target and result (sent or failed).", "target", "result"),
 		sendDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "paperbot_send_duration_seconds",
 			Help: "Time one delivery call to a target took, retries included.",
@@ -88,25 +67,16 @@ func New(reg prometheus.Registerer) (*Metrics, error) {
 			// seconds to minutes are normal here.
 			Buckets: []float64{.05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 120},
 		}, []string{"target"}),
-		commands: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "paperbot_commands_total",
-			Help: "Chat commands answered, by platform, command and result (ok, not_found, invalid, error).",
-		}, []string{"platform", "command", "result"}),
+		commands: counterVec("paperbot_commands_total", "Chat commands answered, by platform, command and result (ok, not_found, invalid, error).", "platform", "command", "result"),
 		commandTime: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "paperbot_command_duration_seconds",
 			Help: "Time to answer a chat command, by platform and command.",
 			// Slack wants an answer within 3 s.
 			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
 		}, []string{"platform", "command"}),
-		missingAlerts: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "paperbot_missing_post_alerts_total",
-			Help: "Days whose post was not there by the expect_by deadline.",
-		}),
+		missingAlerts: counter("paperbot_missing_post_alerts_total", "Days whose post was not there by the expect_by deadline."),
 	}
-	m.failures = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "paperbot_delivery_failures_total",
-		Help: "Failed delivery attempts, by target and kind: transient (retried by itself, holds later posts), permanent (refused or unrenderable: failed alone) or unreadable (the stored post cannot be read back).",
-	}, []string{"target", "kind"})
+	m.failures = counterVec("paperbot_delivery_failures_total", "Failed delivery attempts, by target and kind: transient (retried by itself, holds later posts), permanent (refused or unrenderable: failed alone) or unreadable (the stored post cannot be read back).", "target", "kind")
 	m.sender = prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "paperbot_sender",
 		Help: "1 while this replica holds the sender lease (it delivers and runs the Discord gateway), else 0.",
@@ -185,4 +155,18 @@ func commandResult(err error) string {
 		return e.Code
 	}
 	return "error"
+}
+
+// counterVec, counter and gauge make the plain series; the histograms keep
+// their own buckets where they are made.
+func counterVec(name, help string, labels ...string) *prometheus.CounterVec {
+	return prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: help}, labels)
+}
+
+func counter(name, help string) prometheus.Counter {
+	return prometheus.NewCounter(prometheus.CounterOpts{Name: name, Help: help})
+}
+
+func gauge(name, help string) prometheus.Gauge {
+	return prometheus.NewGauge(prometheus.GaugeOpts{Name: name, Help: help})
 }
