@@ -39,7 +39,7 @@ func BenchmarkFormatSlack(b *testing.B) {
 
 // BenchmarkFormatDiscord does the same for Discord's spoiler mode.
 func BenchmarkFormatDiscord(b *testing.B) {
-	benchRender(b, func(d *bot.Digest) { _ = Discord(d, DiscordOptions{}) })
+	benchRender(b, func(d *bot.Digest) { _ = Discord(d, DiscordOptions{Details: DiscordSpoiler}) })
 }
 
 // benchRender times render over every post of the archive, reporting time

@@ -28,20 +28,38 @@ const SlackMaxRichText = 3000
 // (Slack: 0 to 8); the parser's MaxListDepth keeps lists within it.
 const SlackMaxRichTextIndent = 8
 
+// rtStyles are the styles runs can have, shared by every element of that
+// style (a post has thousands of runs and only these eight styles; the
+// values are never changed after they are made). Index: bold 1, italic 2,
+// code 4; 0 is no style (nil).
+var rtStyles = func() (t [8]*slack.RichTextSectionTextStyle) {
+	for i := 1; i < len(t); i++ {
+		t[i] = &slack.RichTextSectionTextStyle{Bold: i&1 != 0, Italic: i&2 != 0, Code: i&4 != 0}
+	}
+	return t
+}()
+
 var (
-	rtBold   = &slack.RichTextSectionTextStyle{Bold: true}
-	rtItalic = &slack.RichTextSectionTextStyle{Italic: true}
-	rtCode   = &slack.RichTextSectionTextStyle{Code: true}
+	rtBold   = rtStyles[1]
+	rtItalic = rtStyles[2]
+	rtCode   = rtStyles[4]
 )
 
 // rtStyle is the style of a run: the marks around it.
 type rtStyle struct{ bold, italic bool }
 
 func (s rtStyle) with(code bool) *slack.RichTextSectionTextStyle {
-	if !s.bold && !s.italic && !code {
-		return nil
+	i := 0
+	if s.bold {
+		i |= 1
 	}
-	return &slack.RichTextSectionTextStyle{Bold: s.bold, Italic: s.italic, Code: code}
+	if s.italic {
+		i |= 2
+	}
+	if code {
+		i |= 4
+	}
+	return rtStyles[i]
 }
 
 // rtBuilder writes rich text into rich_text blocks of at most max UTF-16
