@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"path"
 	"slices"
 	"strconv"
 	"strings"
@@ -435,16 +434,11 @@ func sentRefs(recs []bot.Delivery) map[[2]string][]bot.MessageRef {
 // linkBudget bounds the time one page spends asking for message links.
 const linkBudget = 2 * time.Second
 
-// fileDate is the YYYY-MM-DD a post's file name starts with, or "".
+// fileDate is the YYYY-MM-DD of a post's file name (bot.PostName's rule),
+// or "".
 func fileDate(p string) string {
-	base := path.Base(p)
-	if len(base) < 10 {
-		return ""
-	}
-	if _, err := time.Parse(time.DateOnly, base[:10]); err != nil {
-		return ""
-	}
-	return base[:10]
+	day, _, _ := bot.PostName(p)
+	return day
 }
 
 func (s *Server) fmtTime(t time.Time) string {
