@@ -1,12 +1,15 @@
-// Package bottest holds what the chat adapters' tests share: a made-up
-// digest of any size and an in-memory SQLite store holding posts. It is for
-// tests only; the program never imports it.
+// Package bottest holds what several packages' tests share: a made-up
+// digest of any size, an in-memory SQLite store holding posts, and a
+// buffer safe to write from the bot and read from the test. It is for tests
+// only; the program never imports it.
 package bottest
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -63,4 +66,23 @@ func Store(t testing.TB, posts ...*bot.Digest) *sqlite.Store {
 		}
 	}
 	return s
+}
+
+// Buffer is a bytes.Buffer safe for one side to write (a logger, the
+// console target) while the test reads it.
+type Buffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *Buffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *Buffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -18,30 +17,15 @@ import (
 	"time"
 
 	"github.com/paperbot/paperbot/bot/backoff"
+	"github.com/paperbot/paperbot/bot/bottest"
 	"github.com/paperbot/paperbot/bot/discord/discordfake"
 	"github.com/paperbot/paperbot/bot/slack"
 	"github.com/paperbot/paperbot/bot/slack/slackfake"
 	"github.com/paperbot/paperbot/config"
 )
 
-// syncBuffer is the console target's stdout: written by the engine, read
-// by the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer is written by the bot and read by the test.
+type syncBuffer = bottest.Buffer
 
 // fastTiming runs the bot on milliseconds: a Slack pace, backoff and
 // 429 floor short enough that a retry storm takes no noticeable time.
