@@ -3,6 +3,7 @@ package web
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -292,6 +293,11 @@ func (s *Server) rows(ctx context.Context, candidates []string, recs []bot.Deliv
 	rows := make([]deliveryRow, 0, len(recs))
 	for _, d := range recs {
 		row := s.recordRow(d, next[d.Target])
+		if _, known := next[d.Target]; !known && health != nil && row.Retryable {
+			// History of a target since removed from the config.
+			row.Retryable = false
+			row.Detail += " (target no longer configured)"
+		}
 		if d.State == bot.DeliveryQueued {
 			row.Detail = heldBehind(holding[d.Target])
 		}
@@ -311,8 +317,8 @@ func (s *Server) rows(ctx context.Context, candidates []string, recs []bot.Deliv
 	slices.Sort(paths)
 	for _, p := range paths {
 		d, err := s.cfg.Store.Post(ctx, p)
-		if bot.ErrorCode(err) == bot.ENOTFOUND {
-			continue
+		if bot.ErrorCode(err) == bot.ENOTFOUND || errors.Is(err, bot.ErrUnreadable) {
+			continue // gone since, or damaged: the engine records it failed
 		}
 		if err != nil {
 			return nil, fmt.Errorf("status: post %s: %w", p, err)

@@ -74,7 +74,7 @@ var statusTmpl = template.Must(template.New("status").Funcs(funcs).Parse(pageHea
 <dt>Ready</dt><dd>{{if .Ready}}yes: the posts are indexed and lookups answer{{else}}<strong>not yet</strong>: the first scan is running{{end}}</dd>
 <dt>This replica</dt><dd>{{if .Sender}}<strong>the sender</strong>: it delivers the posts{{else}}<strong>standby</strong>: another replica holds the sender lease; this one answers commands and pages{{end}}</dd>
 <dt>Expected post</dt><dd>{{if .ExpectBy.Set}}expect_by <code>{{.ExpectBy.Rule}}</code>: <span class="state s-{{.ExpectBy.State}}">{{.ExpectBy.Text}}</span>{{with .ExpectBy.Deadline.Text}} {{template "time" $.ExpectBy.Deadline}}{{end}}{{else}}{{.ExpectBy.Text}}{{end}}</dd>
-<dt>Post files</dt><dd>{{.Files}} indexed{{with .Broken}}, <a href="#h-broken">{{len .}} fail to parse</a>{{end}}</dd>
+<dt>Post files</dt><dd>{{.Files}} seen{{with .Broken}}, <a href="#h-broken">{{len .}} fail to parse</a>{{end}}</dd>
 </dl>{{else}}<p>No delivery engine runs in this process.</p>{{end}}
 </section>
 {{if .HasEngine}}<section aria-labelledby="h-targets"><h2 id="h-targets">Targets</h2>
