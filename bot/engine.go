@@ -58,6 +58,11 @@ type Engine struct {
 	// due post failed transiently (doubling, with jitter) under Run.
 	// 0: 5 seconds and 5 minutes.
 	RetryMin, RetryMax time.Duration
+	// SweepEvery is how often a scan reads the stored file states again
+	// and, when the source is watched, lists the source even though no
+	// event said it changed: the safety net for missed events and for
+	// writes by another process. 0: 10 minutes.
+	SweepEvery time.Duration
 	// Alerts is where missing-post notices go (optional).
 	Alerts Target
 	// ExpectBy enables the missing-post alert (optional).
@@ -79,6 +84,16 @@ type Engine struct {
 	leaseCtx    context.Context
 	leaseCancel context.CancelFunc
 	renewedAt   time.Time
+
+	// files are the stored file states as the last scan left them (nil:
+	// read them from the store), and lastSweep when they were read; both
+	// under tickMu. watching is set while a Watcher reports changes, and
+	// dirty when it reported one since the last listing.
+	files     map[string]FileState
+	lastSweep time.Time
+	watching  atomic.Bool
+	dirty     atomic.Bool
+	rescan    chan struct{}
 
 	mu       sync.Mutex
 	ready    bool
@@ -140,6 +155,7 @@ func (nopObserver) MissingPost(string)                       {}
 func (e *Engine) init() {
 	e.initOnce.Do(func() {
 		e.trigger = make(chan struct{}, 1)
+		e.rescan = make(chan struct{}, 1)
 		if e.Holder == "" {
 			host, err := os.Hostname()
 			if err != nil || host == "" {
@@ -309,7 +325,19 @@ func (e *Engine) Run(ctx context.Context, spec string) error {
 	for _, w := range e.workers {
 		workers.Go(func() { w.loop(ctx) })
 	}
+	var watch sync.WaitGroup
+	if wt, ok := e.Source.(Watcher); ok {
+		if err := wt.Watch(ctx, e.sourceChanged); err != nil {
+			e.log().Warn("cannot watch the source; listing it at every tick", "err", err)
+		} else {
+			e.dirty.Store(true)
+			e.watching.Store(true)
+			watch.Go(func() { e.rescanLoop(ctx) })
+		}
+	}
 	defer func() {
+		e.watching.Store(false)
+		watch.Wait()
 		workers.Wait()
 		stopKeeper()
 		keeper.Wait()
@@ -383,6 +411,51 @@ func (e *Engine) runTick(ctx context.Context, why string) {
 	}
 	e.log().Debug("tick", "reason", why)
 	_ = e.Tick(ctx) // errors are logged inside
+}
+
+// sourceChanged is the Watcher's callback: the next scan lists the source,
+// and one runs soon.
+func (e *Engine) sourceChanged(lost bool) {
+	e.dirty.Store(true)
+	if lost && e.watching.Swap(false) {
+		e.log().Warn("the source watch broke; listing the source at every tick")
+	}
+	select {
+	case e.rescan <- struct{}{}:
+	default:
+	}
+}
+
+// rescanDelay gathers the events of one save (editors write, rename and
+// chmod) into one scan.
+const rescanDelay = 100 * time.Millisecond
+
+// rescanLoop indexes what the watcher reported, between ticks: only a scan,
+// so lookups see a new post at once while the schedule still decides when
+// it is sent.
+func (e *Engine) rescanLoop(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-e.rescan:
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(rescanDelay):
+		}
+		if _, err := e.Scan(ctx); err != nil && ctx.Err() == nil {
+			e.log().Error("scan after a source change failed", "err", err)
+		}
+	}
+}
+
+func (e *Engine) sweepEvery() time.Duration {
+	if e.SweepEvery > 0 {
+		return e.SweepEvery
+	}
+	return 10 * time.Minute
 }
 
 // cronLogger adapts slog to cron.Logger; cron's chatter is debug level.

@@ -1004,3 +1004,51 @@ func TestRunWorkersOwnClock(t *testing.T) {
 		t.Error("Run did not release the lease")
 	}
 }
+
+// TestWatchedScans: with a watcher reporting changes, a scan lists the
+// source only after a change was reported or when the sweep is due, and the
+// file states stay in memory between scans (the store is read at a sweep).
+func TestWatchedScans(t *testing.T) {
+	h := newHarness(t)
+	h.src.put("2025-09-30-a.md", post(t0.Add(-time.Hour), "A"))
+	e := h.engine(func(e *Engine) { e.SweepEvery = time.Hour })
+	h.tick(e) // lists: nothing is known yet
+	e.watching.Store(true)
+	lists := func() int {
+		h.src.mu.Lock()
+		defer h.src.mu.Unlock()
+		return h.src.lists
+	}
+	n := lists()
+	res, err := e.Scan(context.Background())
+	if err != nil || lists() != n || res.Unchanged != 1 {
+		t.Errorf("idle watched scan: %+v, %v; lists %d -> %d", res, err, n, lists())
+	}
+	h.src.put("2025-09-30-b.md", post(t0.Add(-time.Minute), "B"))
+	e.sourceChanged(false)
+	res, err = e.Scan(context.Background())
+	if err != nil || lists() != n+1 || res.Parsed != 1 {
+		t.Errorf("scan after a change: %+v, %v; lists %d -> %d", res, err, n, lists())
+	}
+	// A lost watch lists at every scan again.
+	e.sourceChanged(true)
+	e.Scan(context.Background())
+	e.Scan(context.Background())
+	if lists() != n+3 {
+		t.Errorf("after a lost watch: %d lists, want %d", lists(), n+3)
+	}
+	// The sweep reads the store again: a file state changed behind the
+	// engine's back is seen then, not before.
+	e.watching.Store(true)
+	e.dirty.Store(false)
+	h.store.mu.Lock()
+	delete(h.store.files, "2025-09-30-b.md")
+	h.store.mu.Unlock()
+	if res, _ := e.Scan(context.Background()); res.Parsed != 0 {
+		t.Errorf("a scan before the sweep re-read the store: %+v", res)
+	}
+	e.lastSweep = time.Now().Add(-2 * time.Hour)
+	if res, _ := e.Scan(context.Background()); res.Parsed != 1 || lists() != n+4 {
+		t.Errorf("the sweep: %+v, lists %d", res, lists())
+	}
+}

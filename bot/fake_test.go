@@ -265,6 +265,7 @@ type fakeSource struct {
 	mu    sync.Mutex
 	files map[string]fakeFile
 	reads int
+	lists int
 	clock int64
 }
 
@@ -301,6 +302,7 @@ func (s *fakeSource) remove(path string) {
 func (s *fakeSource) List(ctx context.Context) ([]SourceFile, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.lists++
 	out := make([]SourceFile, 0, len(s.files))
 	for p, f := range s.files {
 		out = append(out, SourceFile{Path: p, Size: int64(len(f.data)), ModTime: f.modTime})

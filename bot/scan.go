@@ -63,10 +63,32 @@ func (e *Engine) scan(ctx context.Context) (res ScanResult, files map[string]Fil
 	if err != nil {
 		return res, nil, err
 	}
-	files, err = e.Store.Files(ctx)
-	if err != nil {
-		return res, nil, fmt.Errorf("scan: stored files: %w", err)
+	// The file states stay in memory between scans (this engine writes
+	// them); the store is read again at a sweep, and after a failed scan.
+	sweep := e.files == nil || time.Since(e.lastSweep) >= e.sweepEvery()
+	if sweep {
+		if e.files, err = e.Store.Files(ctx); err != nil {
+			e.files = nil
+			return res, nil, fmt.Errorf("scan: stored files: %w", err)
+		}
+		e.lastSweep = time.Now()
 	}
+	files = e.files
+	defer func() {
+		if err != nil {
+			e.files = nil // it may hold states the store did not take
+		}
+	}()
+	// A watched source is listed only when it reported a change (or at a
+	// sweep): an idle tick then costs no system call per post.
+	if !sweep && e.watching.Load() && !e.dirty.Swap(false) {
+		res.Listed, res.Unchanged = len(files), len(files)
+		if err := e.finishScan(ctx, start, prev); err != nil {
+			return res, nil, err
+		}
+		return res, files, nil
+	}
+	e.dirty.Store(false)
 	listed, err := e.Source.List(ctx)
 	if err != nil {
 		return res, nil, fmt.Errorf("scan: list source: %w", err)
@@ -108,8 +130,21 @@ func (e *Engine) scan(ctx context.Context) (res ScanResult, files map[string]Fil
 		res.Deleted++
 		e.log().Info("post removed from the source", "path", path)
 	}
+	if err := e.finishScan(ctx, start, prev); err != nil {
+		return res, nil, err
+	}
+	if res.Parsed+res.Failed+res.Deleted > 0 {
+		e.log().Info("scan", "listed", res.Listed, "parsed", res.Parsed, "failed", res.Failed,
+			"deleted", res.Deleted, "touched", res.Touched)
+	}
+	return res, files, nil
+}
+
+// finishScan records a successful scan: its time in the store, and the
+// engine is ready.
+func (e *Engine) finishScan(ctx context.Context, start, prev time.Time) error {
 	if err := e.Store.SetMeta(ctx, metaLastScan, start.UTC().Format(time.RFC3339Nano)); err != nil {
-		return res, nil, fmt.Errorf("scan: record scan time: %w", err)
+		return fmt.Errorf("scan: record scan time: %w", err)
 	}
 	e.mu.Lock()
 	e.prevScan = prev
@@ -121,11 +156,7 @@ func (e *Engine) scan(ctx context.Context) (res ScanResult, files map[string]Fil
 	e.lastScan = start
 	e.ready = true
 	e.mu.Unlock()
-	if res.Parsed+res.Failed+res.Deleted > 0 {
-		e.log().Info("scan", "listed", res.Listed, "parsed", res.Parsed, "failed", res.Failed,
-			"deleted", res.Deleted, "touched", res.Touched)
-	}
-	return res, files, nil
+	return nil
 }
 
 // scanJob is a listed file whose stat changed since the store saw it.

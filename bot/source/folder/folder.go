@@ -7,7 +7,13 @@ package folder
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
+
+	"github.com/fsnotify/fsnotify"
 
 	"github.com/paperbot/paperbot/bot"
 	"github.com/paperbot/paperbot/bot/source"
@@ -21,7 +27,10 @@ type Source struct {
 	log *slog.Logger
 }
 
-var _ bot.Source = (*Source)(nil)
+var (
+	_ bot.Source  = (*Source)(nil)
+	_ bot.Watcher = (*Source)(nil)
+)
 
 // New returns a Source over dir. A nil logger means slog.Default(). The
 // directory need not exist yet: List reports it missing, naming it.
@@ -52,4 +61,72 @@ func (s *Source) Read(ctx context.Context, path string) ([]byte, error) {
 		return nil, err
 	}
 	return source.ReadFile(s.dir, path)
+}
+
+// Watch watches the directory and its direct subfolders (the ones List
+// reads) with inotify and calls changed on every event, until ctx ends. A
+// subfolder created later is watched from then on. The directory itself
+// removed or renamed, or an event queue overflow, is reported as lost: the
+// engine goes back to listing at every tick.
+func (s *Source) Watch(ctx context.Context, changed func(lost bool)) error {
+	w, err := fsnotify.NewWatcher()
+	if err != nil {
+		return fmt.Errorf("watch %s: %w", s.dir, err)
+	}
+	if err := s.watchTree(w); err != nil {
+		w.Close()
+		return err
+	}
+	go func() {
+		defer w.Close()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case ev, ok := <-w.Events:
+				if !ok {
+					changed(true)
+					return
+				}
+				if filepath.Clean(ev.Name) == filepath.Clean(s.dir) && ev.Has(fsnotify.Remove|fsnotify.Rename) {
+					changed(true)
+					return
+				}
+				if ev.Has(fsnotify.Create) && filepath.Dir(ev.Name) == filepath.Clean(s.dir) {
+					if st, err := os.Stat(ev.Name); err == nil && st.IsDir() {
+						if err := w.Add(ev.Name); err != nil {
+							s.log.Warn("cannot watch a new posts subfolder", "dir", ev.Name, "err", err)
+						}
+					}
+				}
+				changed(false)
+			case err, ok := <-w.Errors:
+				if !ok {
+					changed(true)
+					return
+				}
+				s.log.Warn("watching the posts folder", "dir", s.dir, "err", err)
+				changed(errors.Is(err, fsnotify.ErrEventOverflow))
+			}
+		}
+	}()
+	return nil
+}
+
+func (s *Source) watchTree(w *fsnotify.Watcher) error {
+	if err := w.Add(s.dir); err != nil {
+		return fmt.Errorf("watch %s: %w", s.dir, err)
+	}
+	entries, err := os.ReadDir(s.dir)
+	if err != nil {
+		return fmt.Errorf("watch %s: %w", s.dir, err)
+	}
+	for _, e := range entries {
+		if e.IsDir() && e.Name()[0] != '.' {
+			if err := w.Add(filepath.Join(s.dir, e.Name())); err != nil {
+				return fmt.Errorf("watch %s: %w", filepath.Join(s.dir, e.Name()), err)
+			}
+		}
+	}
+	return nil
 }

@@ -153,3 +153,50 @@ func TestFixture(t *testing.T) {
 		t.Errorf("fixture post not listed: %q", paths(files))
 	}
 }
+
+// TestWatch: writes in the folder and in a subfolder made after the watch
+// began are reported; removing the folder reports the watch lost.
+func TestWatch(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	dir := filepath.Join(t.TempDir(), "posts")
+	write(t, filepath.Join(dir, "2025-09-30-a.md"), "a")
+	events := make(chan bool, 100)
+	if err := New(dir, nil).Watch(ctx, func(lost bool) { events <- lost }); err != nil {
+		t.Fatal(err)
+	}
+	wait := func(what string, wantLost bool) {
+		t.Helper()
+		timeout := time.After(2 * time.Second)
+		for {
+			select {
+			case lost := <-events:
+				if lost == wantLost {
+					return
+				}
+			case <-timeout:
+				t.Fatalf("no event (lost=%v) for %s", wantLost, what)
+			}
+		}
+	}
+	write(t, filepath.Join(dir, "2025-10-01-b.md"), "b")
+	wait("a new post", false)
+	if err := os.Mkdir(filepath.Join(dir, "2025"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	wait("a new subfolder", false)
+	time.Sleep(50 * time.Millisecond) // the watcher adds the subfolder
+	for len(events) > 0 {
+		<-events
+	}
+	write(t, filepath.Join(dir, "2025", "2025-01-02-c.md"), "c")
+	wait("a post in the new subfolder", false)
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	wait("the folder removed", true)
+
+	if err := New(filepath.Join(t.TempDir(), "missing"), nil).Watch(ctx, func(bool) {}); err == nil {
+		t.Error("watching a missing folder succeeded")
+	}
+}
