@@ -375,6 +375,9 @@ func (e *Engine) Run(ctx context.Context, spec string) error {
 			}
 			return nil
 		case <-e.trigger:
+			// Asked for now, likely right after a change: the watch's
+			// event may still be on its way, so list the source anyway.
+			e.dirty.Store(true)
 			e.runTick(ctx, "trigger")
 		case <-deadline:
 			e.runTick(ctx, "expect_by")
