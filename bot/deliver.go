@@ -434,7 +434,7 @@ func (e *Engine) deliverOne(stop, lease context.Context, w *worker, d *Digest, r
 			// We cannot tell what went out: sending now could double it.
 			// Keep the record and ask again at the next attempt.
 			rec := *r
-			rec.LastError, rec.UpdatedAt = "recover: "+err.Error(), e.now()
+			rec.LastError, rec.UpdatedAt = RecoverError(err), e.now()
 			w.failed(err)
 			e.failure(name, "transient")
 			return true, errors.Join(fmt.Errorf("%s to %s: recover: %w", d.Path, name, err), e.put(stop, &rec))
@@ -540,6 +540,10 @@ func callTarget(f func() ([]MessageRef, error)) (refs []MessageRef, err error, p
 	refs, err = f()
 	return refs, err, false
 }
+
+// RecoverError is what a delivery records when Target.Recover fails: the
+// engine names the phase, so a target's error should not.
+func RecoverError(err error) string { return "recover: " + err.Error() }
 
 func (e *Engine) recoverRefs(lease context.Context, t Target, key string) ([]MessageRef, error) {
 	callCtx, cancel := context.WithTimeout(lease, e.callTimeout())

@@ -33,7 +33,8 @@ type Target interface {
 	Post(ctx context.Context, d *Digest, key string) ([]MessageRef, error)
 	// Recover returns, in order, the messages an interrupted Post with this
 	// key left in the chat (none: nil). A target that cannot look back
-	// returns nil, nil, and the post is sent again.
+	// returns nil, nil, and the post is sent again. The engine records an
+	// error as RecoverError(err), which names the phase: err should not.
 	Recover(ctx context.Context, key string) ([]MessageRef, error)
 	// Edit makes the messages refs show d: it edits them in place, posts the
 	// ones missing at the end (with key) and deletes any left over, and

@@ -335,13 +335,13 @@ func (t *Target) Recover(ctx context.Context, key string) ([]bot.MessageRef, err
 		return nil, nil
 	}
 	u := discordgo.EndpointChannelMessages(t.cfg.Channel) + "?limit=" + strconv.Itoa(recoverLimit)
-	out, err := t.call(ctx, "recover: list messages", "GET", u, discordgo.EndpointChannelMessages(t.cfg.Channel), nil)
+	out, err := t.call(ctx, "list messages", "GET", u, discordgo.EndpointChannelMessages(t.cfg.Channel), nil)
 	if err != nil {
 		return nil, err
 	}
 	var list []listedMessage
 	if err := json.Unmarshal(out, &list); err != nil {
-		return nil, fmt.Errorf("recover: unreadable message list from Discord")
+		return nil, fmt.Errorf("unreadable message list from Discord")
 	}
 	found := map[int]bot.MessageRef{}
 	for i := range list {

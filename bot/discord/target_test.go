@@ -1,6 +1,7 @@
 package discord
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
+	"github.com/paperbot/paperbot/bot"
 	"github.com/paperbot/paperbot/bot/discord/discordfake"
 	"github.com/paperbot/paperbot/formatter"
 )
@@ -376,5 +378,23 @@ func TestMatch(t *testing.T) {
 		if got := tg.Match(d); got != c.want {
 			t.Errorf("Match(tags %v, keywords %v) = %v", c.tags, c.kw, got)
 		}
+	}
+}
+
+// TestRecoverErrorNamesPhaseOnce: the engine records a failed Recover as
+// "recover: "+err, so the target's error must not name the phase again (the
+// status page showed "recover: recover: list messages: ...").
+func TestRecoverErrorNamesPhaseOnce(t *testing.T) {
+	f := newFake(t)
+	tg := newTarget(t, f, TargetConfig{})
+	f.FailNext(100, 500)
+	ctx, cancel := context.WithTimeout(ctxT(t), 300*time.Millisecond)
+	defer cancel()
+	_, err := tg.Recover(ctx, key)
+	if err == nil {
+		t.Fatal("Recover against a server answering 500 succeeded")
+	}
+	if got := bot.RecoverError(err); strings.Count(got, "recover") != 1 {
+		t.Errorf("recorded error names the phase more than once: %q", got)
 	}
 }

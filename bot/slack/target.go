@@ -311,7 +311,7 @@ func (t *Target) do(ctx context.Context, op string, call func(context.Context) e
 func (t *Target) Recover(ctx context.Context, key string) ([]bot.MessageRef, error) {
 	parts, err := t.scan(ctx, key, t.cfg.Details == formatter.SlackThread)
 	if err != nil {
-		return nil, fmt.Errorf("slack target %s: recover %s: %w", t.cfg.Name, key, err)
+		return nil, fmt.Errorf("slack target %s: look for the messages of %s: %w", t.cfg.Name, key, err)
 	}
 	var refs []bot.MessageRef
 	for i := 0; ; i++ {

@@ -389,3 +389,21 @@ func TestMatch(t *testing.T) {
 		}
 	}
 }
+
+// TestRecoverErrorNamesPhaseOnce: the engine records a failed Recover as
+// bot.RecoverError(err), so the target's error must not name the phase
+// again.
+func TestRecoverErrorNamesPhaseOnce(t *testing.T) {
+	f := slackfake.New(testToken)
+	defer f.Close()
+	f.ServerErrorNext("", 100, 500)
+	ctx, cancel := context.WithTimeout(ctxT(t), 300*time.Millisecond)
+	defer cancel()
+	_, err := newTarget(f, formatter.SlackButtons, nil).Recover(ctx, "k")
+	if err == nil {
+		t.Fatal("Recover against a server answering 500 succeeded")
+	}
+	if got := bot.RecoverError(err); strings.Count(got, "recover") != 1 {
+		t.Errorf("recorded error names the phase more than once: %q", got)
+	}
+}
