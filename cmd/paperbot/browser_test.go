@@ -20,7 +20,6 @@ import (
 	"github.com/paperbot/paperbot/bot/backoff"
 	"github.com/paperbot/paperbot/bot/discord/discordfake"
 	"github.com/paperbot/paperbot/bot/slack/slackfake"
-	"github.com/paperbot/paperbot/config"
 )
 
 // chromium finds Debian's chromium (PAPERBOT_CHROMIUM overrides). Without
@@ -119,27 +118,15 @@ func TestBrowserStatusPage(t *testing.T) {
 	dfake.AddChannel("111")
 
 	dir := t.TempDir()
-	cfg := config.Default()
-	cfg.Posts.Dir = statusPosts(t)
-	cfg.Store = "sqlite://" + filepath.Join(dir, "paperbot.db")
-	cfg.DataDir = filepath.Join(dir, "data")
+	cfg := chatConfig(dir, statusPosts(t), fake.APIURL(), dfake.URL)
 	cfg.Timezone = "Asia/Seoul"
-	cfg.CatchUp = 100 * 365 * 24 * time.Hour // the 2025 post counts as new
 	cfg.Schedule = "CRON_TZ=Asia/Seoul 30 9 * * *"
 	cfg.ExpectBy = "10:00 Mon-Fri"
-	cfg.HTTP.Listen = "127.0.0.1:0"
 	cfg.HTTP.AdminToken = "browser-admin-token"
 	no := false
 	cfg.Console = &no
-	cfg.Slack.BotToken = "xoxb-test"
-	cfg.Slack.SigningSecret = "test-signing-secret"
-	cfg.Slack.APIURL = fake.APIURL()
-	cfg.Slack.Targets = []config.SlackTarget{{Name: "team", Channel: "C0TEAM"}}
-	cfg.Discord.BotToken = "discord-test-token"
-	cfg.Discord.APIURL = dfake.URL
 	cfg.Discord.ApplicationID = "999"
 	cfg.Discord.PublicKey = strings.Repeat("ab", 32)
-	cfg.Discord.Targets = []config.DiscordTarget{{Name: "lab", Channel: "111"}}
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}

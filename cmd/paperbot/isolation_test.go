@@ -119,20 +119,7 @@ func TestDeadTargetDelaysNoOther(t *testing.T) {
 			}
 			fr.set(tc.mode)
 
-			cfg := config.Default()
-			cfg.Posts.Dir = posts
-			cfg.Store = "sqlite://" + filepath.Join(dir, "paperbot.db")
-			cfg.DataDir = filepath.Join(dir, "data")
-			cfg.CatchUp = 100 * 365 * 24 * time.Hour
-			cfg.Schedule = "0 0 1 1 *" // ticks come from Trigger
-			cfg.HTTP.Listen = "127.0.0.1:0"
-			cfg.Slack.BotToken = "xoxb-test"
-			cfg.Slack.SigningSecret = "test-signing-secret"
-			cfg.Slack.APIURL = slackURL
-			cfg.Slack.Targets = []config.SlackTarget{{Name: "team", Channel: "C0TEAM"}}
-			cfg.Discord.BotToken = "discord-test-token"
-			cfg.Discord.APIURL = discordURL
-			cfg.Discord.Targets = []config.DiscordTarget{{Name: "lab", Channel: "111"}}
+			cfg := chatConfig(dir, posts, slackURL, discordURL)
 			if err := cfg.Validate(); err != nil {
 				t.Fatal(err)
 			}
@@ -304,17 +291,7 @@ func TestPathologicalPostFailsAlone(t *testing.T) {
 	}
 	fake := slackfake.New("xoxb-test")
 	defer fake.Close()
-	cfg := config.Default()
-	cfg.Posts.Dir = posts
-	cfg.Store = "sqlite://" + filepath.Join(dir, "paperbot.db")
-	cfg.DataDir = filepath.Join(dir, "data")
-	cfg.CatchUp = 100 * 365 * 24 * time.Hour
-	cfg.Schedule = "0 0 1 1 *"
-	cfg.HTTP.Listen = "127.0.0.1:0"
-	cfg.Slack.BotToken = "xoxb-test"
-	cfg.Slack.SigningSecret = "test-signing-secret"
-	cfg.Slack.APIURL = fake.APIURL()
-	cfg.Slack.Targets = []config.SlackTarget{{Name: "team", Channel: "C0TEAM"}}
+	cfg := chatConfig(dir, posts, fake.APIURL(), "")
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}

@@ -27,6 +27,34 @@ import (
 // syncBuffer is written by the bot and read by the test.
 type syncBuffer = bottest.Buffer
 
+// chatConfig is the config the whole-bot tests share: the posts in posts,
+// SQLite and data_dir under dir, every post counting as new (the examples
+// are from 2025), ticks only when triggered, HTTP on a free loopback port,
+// a Slack target "team" (channel C0TEAM) when slackURL is set and a
+// Discord target "lab" (channel 111) when discordURL is set. Tests change
+// what they need, then Validate.
+func chatConfig(dir, posts, slackURL, discordURL string) *config.Config {
+	cfg := config.Default()
+	cfg.Posts.Dir = posts
+	cfg.Store = "sqlite://" + filepath.Join(dir, "paperbot.db")
+	cfg.DataDir = filepath.Join(dir, "data")
+	cfg.CatchUp = 100 * 365 * 24 * time.Hour
+	cfg.Schedule = "0 0 1 1 *" // ticks come from Trigger
+	cfg.HTTP.Listen = "127.0.0.1:0"
+	if slackURL != "" {
+		cfg.Slack.BotToken = "xoxb-test"
+		cfg.Slack.SigningSecret = "test-signing-secret"
+		cfg.Slack.APIURL = slackURL
+		cfg.Slack.Targets = []config.SlackTarget{{Name: "team", Channel: "C0TEAM"}}
+	}
+	if discordURL != "" {
+		cfg.Discord.BotToken = "discord-test-token"
+		cfg.Discord.APIURL = discordURL
+		cfg.Discord.Targets = []config.DiscordTarget{{Name: "lab", Channel: "111"}}
+	}
+	return cfg
+}
+
 // fastTiming runs the bot on milliseconds: a Slack pace, backoff and
 // 429 floor short enough that a retry storm takes no noticeable time.
 var fastTiming = Timing{
@@ -197,24 +225,11 @@ func TestMainDelivers(t *testing.T) {
 	defer dfake.Close()
 	dfake.AddChannel("111")
 	const secret = "test-signing-secret"
-	cfg := config.Default()
-	cfg.Posts.Dir = posts
-	cfg.Store = "sqlite://" + filepath.Join(dir, "paperbot.db")
-	cfg.DataDir = filepath.Join(dir, "data")
-	cfg.CatchUp = 100 * 365 * 24 * time.Hour // the 2025 examples count as new
-	cfg.Schedule = "0 0 1 1 *"               // ticks come from Trigger
-	cfg.HTTP.Listen = "127.0.0.1:0"
+	cfg := chatConfig(dir, posts, fake.APIURL(), dfake.URL)
 	yes := true
 	cfg.Console = &yes
-	cfg.Slack.BotToken = "xoxb-test"
-	cfg.Slack.SigningSecret = secret
-	cfg.Slack.APIURL = fake.APIURL()
-	cfg.Slack.Targets = []config.SlackTarget{{Name: "team", Channel: "C0TEAM"}}
-	cfg.Discord.BotToken = "discord-test-token"
-	cfg.Discord.APIURL = dfake.URL
 	cfg.Discord.ApplicationID = "999"
 	cfg.Discord.PublicKey = strings.Repeat("ab", 32)
-	cfg.Discord.Targets = []config.DiscordTarget{{Name: "lab", Channel: "111"}}
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
