@@ -26,6 +26,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -103,6 +104,10 @@ type Source struct {
 	// later Lists reset only when the commit changes, yet a tree a crash
 	// left half-written is repaired by the first.
 	synced bool
+	// listed is the last listing and listedAt the commit it was made at:
+	// a fetch that brings no new commit lists nothing again.
+	listed   []bot.SourceFile
+	listedAt plumbing.Hash
 }
 
 var _ bot.Source = (*Source)(nil)
@@ -133,11 +138,24 @@ func (s *Source) List(ctx context.Context) ([]bot.SourceFile, error) {
 	if err := s.refresh(ctx); err != nil {
 		return nil, err
 	}
+	head := s.headHash()
+	if s.listed != nil && head == s.listedAt {
+		// The clone is paperbot's own: without a new commit nothing in
+		// it changed, and a tick over a large archive costs no stat.
+		return slices.Clone(s.listed), nil
+	}
 	dir, err := s.postsDir()
 	if err != nil {
 		return nil, err
 	}
-	return source.ListDir(dir, s.log)
+	files, err := source.ListDir(dir, s.log)
+	if err != nil {
+		return nil, err
+	}
+	// The reset rewrote only the files the new commits touched, so only
+	// their stats changed: the engine reads those and no other.
+	s.listed, s.listedAt = slices.Clone(files), head
+	return files, nil
 }
 
 // Read returns a listed post's bytes from the clone; paths outside the

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -21,6 +22,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/object"
 
 	"github.com/paperbot/paperbot/bot"
+	"github.com/paperbot/paperbot/bot/store/sqlite"
 )
 
 // remote is a local repository the tests commit to and the source clones
@@ -450,5 +452,95 @@ func TestInterruptedCheckout(t *testing.T) {
 	rem.commit(map[string]string{"_posts/2025-09-29-a.md": ""})
 	if files, err = s.List(ctx); err != nil || paths(files) != "2025-09-30-b.md" {
 		t.Fatalf("List after a deletion = %q, %v", paths(files), err)
+	}
+}
+
+// countingSource counts the files the engine reads.
+type countingSource struct {
+	bot.Source
+	mu    sync.Mutex
+	reads []string
+}
+
+func (c *countingSource) Read(ctx context.Context, p string) ([]byte, error) {
+	c.mu.Lock()
+	c.reads = append(c.reads, p)
+	c.mu.Unlock()
+	return c.Source.Read(ctx, p)
+}
+
+func (c *countingSource) take() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	slices.Sort(c.reads) // the engine reads on several goroutines
+	out := strings.Join(c.reads, " ")
+	c.reads = nil
+	return out
+}
+
+// titleParser makes a post of a file: its name's date, its bytes as title.
+type titleParser struct{}
+
+func (titleParser) Parse(path string, src []byte) (*bot.Digest, error) {
+	d, err := time.Parse(time.DateOnly, filepath.Base(path)[:10])
+	if err != nil {
+		return nil, &bot.PostError{Path: path, Reason: "no date"}
+	}
+	return &bot.Digest{Path: path, Date: d, Title: string(src)}, nil
+}
+
+// TestScanReadsOnlyNewCommits runs the engine's scan over the git source: a
+// fetch with no new commit reads no file, and one with a new commit reads
+// only the files it touched.
+func TestScanReadsOnlyNewCommits(t *testing.T) {
+	ctx := context.Background()
+	rem := newRemote(t, "main")
+	rem.commit(map[string]string{
+		"_posts/2025-09-28-a.md": "a",
+		"_posts/2025-09-29-b.md": "b",
+		"_posts/2025-09-30-c.md": "c",
+	})
+	logger, _ := newLogger()
+	src := &countingSource{Source: New(Options{URL: rem.url(), Dir: filepath.Join(t.TempDir(), "clone")}, logger)}
+	st, err := sqlite.Open(ctx, ":memory:", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	e := &bot.Engine{Store: st, Source: src, Parser: titleParser{}, Logger: logger}
+	if res, err := e.Scan(ctx); err != nil || res.Parsed != 3 {
+		t.Fatalf("first scan: %+v, %v", res, err)
+	}
+	src.take()
+	// Not even a stat without a new commit: a file changed in the clone
+	// behind git's back (nothing paperbot does) goes unseen.
+	a := filepath.Join(src.Source.(*Source).opts.Dir, "_posts", "2025-09-28-a.md")
+	st0, err := os.Stat(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	later := time.Now().Add(time.Hour)
+	if err := os.Chtimes(a, later, later); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 2; i++ {
+		res, err := e.Scan(ctx)
+		if err != nil || res.Unchanged != 3 {
+			t.Fatalf("scan without a new commit: %+v, %v", res, err)
+		}
+		if r := src.take(); r != "" {
+			t.Errorf("a fetch with no new commit read %s", r)
+		}
+	}
+	if err := os.Chtimes(a, st0.ModTime(), st0.ModTime()); err != nil {
+		t.Fatal(err)
+	}
+	rem.commit(map[string]string{"_posts/2025-09-29-b.md": "b, edited", "_posts/2025-10-01-d.md": "d"})
+	res, err := e.Scan(ctx)
+	if err != nil || res.Parsed != 2 || res.Unchanged != 2 {
+		t.Fatalf("scan after a commit: %+v, %v", res, err)
+	}
+	if r := src.take(); r != "2025-09-29-b.md 2025-10-01-d.md" {
+		t.Errorf("a commit touching b and d read %q", r)
 	}
 }
