@@ -73,7 +73,7 @@ const HTMLStyle = `.pb-chats{font:15px/1.46 -apple-system,"Segoe UI",Roboto,"Not
 .pb-chats .embed{border-left:4px solid #b31b1b;background:#2b2d31;border-radius:4px;padding:8px 12px;margin:6px 0;max-width:520px}
 .pb-chats .embed .t a{color:#00a8fc;font-weight:700}.pb-chats .embed .f{margin-top:6px}.pb-chats .embed .fn{font-weight:700;font-size:13px}
 .pb-chats .embed .foot{font-size:12px;color:#b5bac1;margin-top:6px}.pb-chats .discord code{background:#1e1f22;color:#dbdee1;border:0}
-.pb-chats .discord button{background:#4e5058;border-color:#4e5058}
+.pb-chats .discord button{background:#4e5058;border-color:#4e5058}.pb-chats .discord a{color:#00a8fc}
 .pb-chats .spoiler{background:#1e1f22;color:transparent;border-radius:3px}.pb-chats .spoiler:hover,.pb-chats .spoiler:focus{color:inherit;background:#3a3c42;outline:none}
 @media (prefers-color-scheme:dark){.pb-chats{background:#1a1d21;color:#d1d2d3}.pb-chats h2,.pb-chats .ctx{color:#ababad}
 .pb-chats .msg{border-color:#35373b}.pb-chats details{border-color:#45474b}.pb-chats summary,.pb-chats a{color:#1d9bd1}
