@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -425,5 +426,46 @@ func TestCheckWarnings(t *testing.T) {
 		if !strings.Contains(errs, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, errs)
 		}
+	}
+}
+
+// TestPreviewManyInOrder renders many posts (on several goroutines) and
+// checks that each file's output and messages come in argument order.
+func TestPreviewManyInOrder(t *testing.T) {
+	dir := t.TempDir()
+	var files []string
+	for i := 0; i < 60; i++ {
+		name := filepath.Join(dir, fmt.Sprintf("2025-%02d-%02d-post-%02d.md", 1+i%12, 1+i%28, i))
+		body := fmt.Sprintf("---\ntitle: \"Post %02d\"\ndate: 2025-01-01 08:00:00\n---\n\n# 1. [Paper number %02d](https://arxiv.org/abs/2501.%05d)\n\n## Introduction\n\n- Goal: %s\n", i, i, i, strings.Repeat("확산 모델 ", 1+i*37%200))
+		if i%7 == 3 {
+			body = "---\ntitle: [unclosed\n---\n" // fails alone, in its place
+		}
+		if err := os.WriteFile(name, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, name)
+	}
+	code, out, errs := paperbot(t, append([]string{"preview", "--format", "text"}, files...)...)
+	if code != 1 {
+		t.Fatalf("exit %d (want 1: some files are broken): %s", code, errs)
+	}
+	last := -1
+	for i := range files {
+		if i%7 == 3 {
+			continue
+		}
+		at := strings.Index(out, fmt.Sprintf("Paper number %02d", i))
+		if at < 0 || at < last {
+			t.Fatalf("file %d's output missing or out of order (at %d, previous at %d)", i, at, last)
+		}
+		last = at
+	}
+	lastErr := -1
+	for i := 3; i < len(files); i += 7 {
+		at := strings.Index(errs, files[i]+":")
+		if at < 0 || at < lastErr {
+			t.Fatalf("file %d's error missing or out of order:\n%s", i, errs)
+		}
+		lastErr = at
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 
 	"github.com/paperbot/paperbot/bot"
 	"github.com/paperbot/paperbot/bot/source"
@@ -88,13 +89,17 @@ func previewCmd(ctx context.Context, args []string, s stdio) int {
 	}
 	parser := &formatter.Parser{Location: loc}
 
-	failed := 0
-	for i, file := range files {
+	// Each file is read, parsed and rendered on its own goroutine (at
+	// most one per core, a bounded window ahead of the printing) and
+	// printed in argument order with its messages: 500 posts render on
+	// both cores.
+	one := func(file string) (res previewResult) {
+		var msg bytes.Buffer
+		defer func() { res.msg = msg.Bytes() }()
 		src, err := readPostFile(file)
 		if err != nil {
-			fmt.Fprintf(s.err, "paperbot preview: %v\n", err)
-			failed++
-			continue
+			fmt.Fprintf(&msg, "paperbot preview: %v\n", err)
+			return previewResult{failed: true}
 		}
 		// The digest's path is the name inside the posts folder, as `run`
 		// sees it (button values carry it); errors show the path as given.
@@ -104,35 +109,74 @@ func previewCmd(ctx context.Context, args []string, s stdio) int {
 			if errors.As(err, &pe) {
 				pe.Path = file
 			}
-			printErr(s.err, err)
-			failed++
-			continue
+			printErr(&msg, err)
+			return previewResult{failed: true}
 		}
 		if d.Draft {
-			fmt.Fprintf(s.err, "paperbot preview: %s is a draft (published: false): it is rendered here but never sent.\n", file)
+			fmt.Fprintf(&msg, "paperbot preview: %s is a draft (published: false): it is rendered here but never sent.\n", file)
 		}
 		if _, ok := formatter.PostName(filepath.Base(file)); !ok {
-			fmt.Fprintf(s.err, "paperbot preview: %s is not named YYYY-MM-DD-slug.md, so the bot would not pick it up.\n", file)
+			fmt.Fprintf(&msg, "paperbot preview: %s is not named YYYY-MM-DD-slug.md, so the bot would not pick it up.\n", file)
 		}
 		out, err := render(d)
 		if err != nil {
-			fmt.Fprintf(s.err, "paperbot preview: %s: %v\n", file, err)
-			failed++
-			continue
-		}
-		if (*format == "text" || *format == "html") && i > 0 {
-			fmt.Fprintln(s.out)
+			fmt.Fprintf(&msg, "paperbot preview: %s: %v\n", file, err)
+			return previewResult{failed: true}
 		}
 		if *format == "slack" || *format == "discord" {
 			// JSON Lines: exactly one line per file.
 			out = append(bytes.TrimRight(out, "\n"), '\n')
 		}
-		s.out.Write(out)
+		return previewResult{out: out}
 	}
+	failed := 0
+	inOrder(len(files), func(i int) previewResult { return one(files[i]) }, func(i int, r previewResult) {
+		s.err.Write(r.msg)
+		if r.failed {
+			failed++
+			return
+		}
+		if (*format == "text" || *format == "html") && i > 0 {
+			fmt.Fprintln(s.out)
+		}
+		s.out.Write(r.out)
+	})
 	if failed > 0 {
 		return 1
 	}
 	return 0
+}
+
+// previewResult is one file's output and messages.
+type previewResult struct {
+	out, msg []byte
+	failed   bool
+}
+
+// inOrder runs work(i) for i in [0, n) on up to GOMAXPROCS goroutines,
+// at most a few times that many ahead of use, and calls use(i, result) on
+// the calling goroutine in order of i.
+func inOrder[T any](n int, work func(int) T, use func(int, T)) {
+	workers := runtime.GOMAXPROCS(0)
+	queue := make(chan chan T, 4*workers)
+	go func() {
+		defer close(queue)
+		sem := make(chan struct{}, workers)
+		for i := 0; i < n; i++ {
+			c := make(chan T, 1)
+			queue <- c
+			sem <- struct{}{}
+			go func() {
+				defer func() { <-sem }()
+				c <- work(i)
+			}()
+		}
+	}()
+	i := 0
+	for c := range queue {
+		use(i, <-c)
+		i++
+	}
 }
 
 // readPostFile reads a post named on the command line under the rules the
