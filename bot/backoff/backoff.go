@@ -128,3 +128,18 @@ func (p Policy) WithDefaults(minRetryAfter time.Duration) Policy {
 
 // Delay is the wait before retry number attempt under p.
 func (p Policy) Delay(attempt int) time.Duration { return Delay(p.Base, p.Max, attempt) }
+
+// Kind is what an adapter's classify makes of a failed call: the three
+// answers decide the same loop on both platforms (return, wait the
+// platform's Retry-After, or back off with Delay).
+type Kind int
+
+const (
+	// Permanent: no retry; the error goes back to the caller.
+	Permanent Kind = iota
+	// RateLimited: a 429; wait what the platform asks (at least
+	// Policy.MinRetryAfter), then retry.
+	RateLimited
+	// Transient: a 5xx, timeout or network failure; back off, then retry.
+	Transient
+)

@@ -1,7 +1,8 @@
 // Package bottest holds what several packages' tests share: a made-up
-// digest of any size, an in-memory SQLite store holding posts, and a
-// buffer safe to write from the bot and read from the test. It is for tests
-// only; the program never imports it.
+// digest of any size, an in-memory SQLite store holding posts, a buffer
+// safe to write from the bot and read from the test, and the check of what
+// a failed Post tells the engine. It is for tests only; the program never
+// imports it.
 package bottest
 
 import (
@@ -85,4 +86,21 @@ func (s *Buffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// PostFails posts d to tg, which must fail within 300ms, and checks what
+// the failure tells the engine: whether the post failed alone (permanent)
+// and whether nothing was sent (no Recover needed). Both chat adapters keep
+// this contract alike.
+func PostFails(t testing.TB, tg bot.Target, d *bot.Digest, permanent, notSent bool) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	_, err := tg.Post(ctx, d, "pb-0123456789abcdef")
+	if err == nil {
+		t.Fatal("Post succeeded")
+	}
+	if bot.IsPermanent(err) != permanent || bot.IsNotSent(err) != notSent {
+		t.Errorf("err %v: permanent %v notSent %v, want %v %v", err, bot.IsPermanent(err), bot.IsNotSent(err), permanent, notSent)
+	}
 }

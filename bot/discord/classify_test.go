@@ -1,12 +1,10 @@
 package discord
 
 import (
-	"context"
 	"net"
 	"testing"
-	"time"
 
-	"github.com/paperbot/paperbot/bot"
+	"github.com/paperbot/paperbot/bot/bottest"
 	"github.com/paperbot/paperbot/bot/discord/discordfake"
 )
 
@@ -52,17 +50,7 @@ func TestPostFailureKinds(t *testing.T) {
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFake(t)
-			tg := tt.target(f)
-			ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
-			defer cancel()
-			_, err := tg.Post(ctx, d, "pb-0123456789abcdef")
-			if err == nil {
-				t.Fatal("Post succeeded")
-			}
-			if bot.IsPermanent(err) != tt.permanent || bot.IsNotSent(err) != tt.notSent {
-				t.Errorf("err %v: permanent %v notSent %v, want %v %v", err, bot.IsPermanent(err), bot.IsNotSent(err), tt.permanent, tt.notSent)
-			}
+			bottest.PostFails(t, tt.target(newFake(t)), d, tt.permanent, tt.notSent)
 		})
 	}
 }

@@ -92,42 +92,34 @@ type Retry = backoff.Policy
 
 func withDefaults(r Retry) Retry { return r.WithDefaults(100 * time.Millisecond) }
 
-type retryKind int
-
-const (
-	permanent retryKind = iota
-	rateLimited
-	transient
-)
-
 // classify decides whether err is worth another try; ctx is the caller's
 // context (a per-call timeout ending is transient, the caller's is not).
-func classify(ctx context.Context, err error) (retryKind, time.Duration) {
+func classify(ctx context.Context, err error) (backoff.Kind, time.Duration) {
 	if ctx.Err() != nil {
-		return permanent, 0
+		return backoff.Permanent, 0
 	}
 	var rl *discordgo.RateLimitError
 	if errors.As(err, &rl) && rl.RateLimit != nil && rl.TooManyRequests != nil {
-		return rateLimited, rl.RetryAfter
+		return backoff.RateLimited, rl.RetryAfter
 	}
 	var re *discordgo.RESTError
 	if errors.As(err, &re) && re.Response != nil {
 		c := re.Response.StatusCode
 		if c >= 500 || c == 408 || c == 429 {
-			return transient, 0
+			return backoff.Transient, 0
 		}
-		return permanent, 0
+		return backoff.Permanent, 0
 	}
 	if errors.Is(err, discordgo.ErrJSONUnmarshal) {
-		return permanent, 0
+		return backoff.Permanent, 0
 	}
 	if strings.Contains(err.Error(), "Exceeded Max retries") { // discordgo's 502 loop
-		return transient, 0
+		return backoff.Transient, 0
 	}
 	if backoff.NetworkTransient(err) {
-		return transient, 0
+		return backoff.Transient, 0
 	}
-	return permanent, 0
+	return backoff.Permanent, 0
 }
 
 func sleep(ctx context.Context, d time.Duration) error { return backoff.Sleep(ctx, d) }
@@ -209,12 +201,12 @@ func request(ctx context.Context, s *discordgo.Session, r Retry, op, method, url
 			return nil, settled(fmt.Errorf("%s: %w (last error: %s)", op, ctx.Err(), redact(err.Error(), secrets)), unknown)
 		}
 		switch kind {
-		case rateLimited:
+		case backoff.RateLimited:
 			wait = max(wait, r.MinRetryAfter)
 			if onRetry != nil {
 				onRetry("ratelimited")
 			}
-		case transient:
+		case backoff.Transient:
 			if unsent >= backoff.MaxUnsent {
 				return nil, settled(fmt.Errorf("%s: %s", op, redact(err.Error(), secrets)), unknown)
 			}

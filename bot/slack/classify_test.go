@@ -1,15 +1,14 @@
 package slack
 
 import (
-	"context"
 	"net"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/slack-go/slack"
 
 	"github.com/paperbot/paperbot/bot"
+	"github.com/paperbot/paperbot/bot/bottest"
 	"github.com/paperbot/paperbot/bot/slack/slackfake"
 	"github.com/paperbot/paperbot/formatter"
 )
@@ -56,16 +55,7 @@ func TestPostFailureKinds(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFake(t)
-			tg := tt.setup(f)
-			ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
-			defer cancel()
-			_, err := tg.Post(ctx, d, "pb-0123456789abcdef")
-			if err == nil {
-				t.Fatal("Post succeeded")
-			}
-			if bot.IsPermanent(err) != tt.permanent || bot.IsNotSent(err) != tt.notSent {
-				t.Errorf("err %v: permanent %v notSent %v, want %v %v", err, bot.IsPermanent(err), bot.IsNotSent(err), tt.permanent, tt.notSent)
-			}
+			bottest.PostFails(t, tt.setup(f), d, tt.permanent, tt.notSent)
 			if n := len(f.Calls("conversations.history")); tt.historySearchesZero && n != 0 {
 				t.Errorf("%d history searches, want none", n)
 			}

@@ -103,43 +103,34 @@ type Retry = backoff.Policy
 
 func withDefaults(r Retry) Retry { return r.WithDefaults(time.Second) }
 
-// retryKind classifies an error of one call.
-type retryKind int
-
-const (
-	permanent retryKind = iota
-	rateLimited
-	transient
-)
-
 // classify decides whether err is worth another try; ctx is the caller's
 // context (a per-call timeout ending is transient, the caller's is not).
-func classify(ctx context.Context, err error) (retryKind, time.Duration) {
+func classify(ctx context.Context, err error) (backoff.Kind, time.Duration) {
 	if ctx.Err() != nil {
-		return permanent, 0
+		return backoff.Permanent, 0
 	}
 	var rl *slack.RateLimitedError
 	if errors.As(err, &rl) {
-		return rateLimited, rl.RetryAfter
+		return backoff.RateLimited, rl.RetryAfter
 	}
 	var sc slack.StatusCodeError
 	if errors.As(err, &sc) {
 		if sc.Code >= 500 || sc.Code == 429 || sc.Code == 408 {
-			return transient, 0
+			return backoff.Transient, 0
 		}
-		return permanent, 0
+		return backoff.Permanent, 0
 	}
 	var ser slack.SlackErrorResponse
 	if errors.As(err, &ser) {
 		if transientCodes[ser.Err] {
-			return transient, 0
+			return backoff.Transient, 0
 		}
-		return permanent, 0
+		return backoff.Permanent, 0
 	}
 	if backoff.NetworkTransient(err) {
-		return transient, 0
+		return backoff.Transient, 0
 	}
-	return permanent, 0
+	return backoff.Permanent, 0
 }
 
 // sleep waits d or until ctx ends.

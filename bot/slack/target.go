@@ -266,14 +266,14 @@ func (t *Target) do(ctx context.Context, op string, call func(context.Context) e
 		}
 		kind, wait := classify(ctx, err)
 		switch kind {
-		case rateLimited:
+		case backoff.RateLimited:
 			wait = max(wait, r.MinRetryAfter)
 			t.cfg.Metrics.Retry(t.cfg.Name, "ratelimited")
 			t.log.Warn("slack rate limit, waiting", "op", op, "retry_after", wait)
 			// The channel's pacer waits too, so other targets of the channel
 			// hold back as Slack asked.
 			t.cfg.Pacer.delay(t.cfg.Channel, wait)
-		case transient:
+		case backoff.Transient:
 			if unsent++; !backoff.NotSent(err) {
 				unsent = 0
 			}
