@@ -182,7 +182,14 @@ func (e *Engine) pass(stop, lease context.Context, w *worker, snap *snapshot) (h
 	})
 
 	now := e.now()
-	skipped := 0
+	skipped := &skipTally{}
+	defer func() {
+		// The skips this pass left unrecorded: a crash before this only
+		// means the next pass skips them again.
+		if ferr := e.flushSkips(stop, skipped); ferr != nil {
+			err = errors.Join(err, ferr)
+		}
+	}()
 	var errs []error
 	holder := "" // the post holding the queue
 	for _, dp := range due {
@@ -213,12 +220,12 @@ func (e *Engine) pass(stop, lease context.Context, w *worker, snap *snapshot) (h
 		}
 		r := snap.recs[recKey{d.Path, name}]
 		if holder != "" {
-			if err := e.queue(stop, w, d, r, snap.cutoff, holder, &skipped); err != nil {
+			if err := e.queue(stop, w, d, r, snap.cutoff, holder, skipped); err != nil {
 				errs = append(errs, err)
 			}
 			continue
 		}
-		hold, err := e.deliverOne(stop, lease, w, d, r, snap.cutoff, true, &skipped)
+		hold, err := e.deliverOne(stop, lease, w, d, r, snap.cutoff, true, skipped)
 		if errors.Is(err, errLeaseLost) {
 			return false, errors.Join(append(errs, err)...)
 		}
@@ -230,9 +237,9 @@ func (e *Engine) pass(stop, lease context.Context, w *worker, snap *snapshot) (h
 			holder = d.Path
 		}
 	}
-	if skipped > 0 {
+	if skipped.n > 0 {
 		e.log().Info("posts indexed but not sent (catch-up window or target filters)",
-			"target", name, "deliveries", skipped, "cutoff", snap.cutoff)
+			"target", name, "deliveries", skipped.n, "cutoff", snap.cutoff)
 	}
 	return holder != "", errors.Join(errs...)
 }
@@ -255,7 +262,7 @@ func (w *worker) seed(snap *snapshot) {
 
 // queue records a post due while an earlier one holds the target: skipped
 // if its filters or the catch-up window say so, else queued (with no call).
-func (e *Engine) queue(ctx context.Context, w *worker, d *Digest, r *Delivery, cutoff time.Time, holder string, skipped *int) error {
+func (e *Engine) queue(ctx context.Context, w *worker, d *Digest, r *Delivery, cutoff time.Time, holder string, skipped *skipTally) error {
 	name := w.t.Name()
 	if r != nil && !(r.State == DeliverySkipped && r.LastError == skipFiltered && r.Hash != d.Hash) {
 		return nil // it has its record and waits its turn
@@ -374,7 +381,7 @@ func (e *Engine) skipReason(t Target, d *Digest, cutoff time.Time) string {
 }
 
 // skip records that d is not sent to the target, for reason.
-func (e *Engine) skip(ctx context.Context, d *Digest, name string, r *Delivery, reason string, skipped *int) error {
+func (e *Engine) skip(ctx context.Context, d *Digest, name string, r *Delivery, reason string, skipped *skipTally) error {
 	if r != nil && r.State == DeliverySkipped && reason == skipFiltered {
 		// Still filtered out: remember the new hash so this post is not
 		// loaded again until it changes.
@@ -384,16 +391,57 @@ func (e *Engine) skip(ctx context.Context, d *Digest, name string, r *Delivery, 
 	}
 	// Debug: a first run skips the whole archive; the pass logs a count.
 	e.log().Debug("post not sent", "post", d.Path, "target", name, "reason", reason)
-	*skipped++
-	return e.put(ctx, &Delivery{Post: d.Path, Target: name, Key: DeliveryKey(name, d.Path), State: DeliverySkipped,
-		Hash: d.Hash, LastError: reason, UpdatedAt: e.now()})
+	skipped.n++
+	rec := Delivery{Post: d.Path, Target: name, Key: DeliveryKey(name, d.Path), State: DeliverySkipped,
+		Hash: d.Hash, LastError: reason, UpdatedAt: e.now()}
+	if _, ok := e.Store.(DeliveryBatcher); !ok {
+		return e.put(ctx, &rec)
+	}
+	skipped.recs = append(skipped.recs, rec)
+	if len(skipped.recs) >= skipBatch {
+		return e.flushSkips(ctx, skipped)
+	}
+	return nil
+}
+
+// DeliveryBatcher is an optional Store extension: PutDeliveries is
+// PutDelivery for many records in one transaction. A first pass over a
+// large archive records its catch-up skips through it, a batch at a time,
+// instead of one commit per post (10,000 of them took ~8 s).
+type DeliveryBatcher interface {
+	PutDeliveries(ctx context.Context, ds []Delivery) error
+}
+
+// skipBatch bounds the skip records a pass holds before writing them.
+const skipBatch = 512
+
+// skipTally counts a pass's skipped posts and holds the records not yet
+// written (DeliveryBatcher stores only).
+type skipTally struct {
+	n    int
+	recs []Delivery
+}
+
+// flushSkips writes the skip records t holds.
+func (e *Engine) flushSkips(ctx context.Context, t *skipTally) error {
+	if len(t.recs) == 0 {
+		return nil
+	}
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	err := e.Store.(DeliveryBatcher).PutDeliveries(wctx, t.recs)
+	t.recs = t.recs[:0]
+	if err != nil {
+		return fmt.Errorf("record skipped posts: %w", err)
+	}
+	return nil
 }
 
 // deliverOne brings the delivery of d to w's target up to date. r is its
 // record, nil when there is none. useCutoff false (a manual send) ignores
 // the catch-up window and the target's filters. hold reports a transient
 // failure: later posts to the target must wait.
-func (e *Engine) deliverOne(stop, lease context.Context, w *worker, d *Digest, r *Delivery, cutoff time.Time, useCutoff bool, skipped *int) (hold bool, err error) {
+func (e *Engine) deliverOne(stop, lease context.Context, w *worker, d *Digest, r *Delivery, cutoff time.Time, useCutoff bool, skipped *skipTally) (hold bool, err error) {
 	t := w.t
 	name := t.Name()
 	refiltered := r != nil && r.State == DeliverySkipped && r.LastError == skipFiltered && r.Hash != d.Hash
@@ -743,7 +791,7 @@ func (e *Engine) sendOne(ctx, lease context.Context, w *worker, d *Digest, force
 		rec := &Delivery{Post: d.Path, Target: name, Key: r.Key, State: DeliverySending, Hash: d.Hash, Attempts: 1}
 		_, err = e.send(ctx, lease, w, d, rec, nil)
 	default:
-		_, err = e.deliverOne(ctx, lease, w, d, r, time.Time{}, false, new(int))
+		_, err = e.deliverOne(ctx, lease, w, d, r, time.Time{}, false, &skipTally{})
 	}
 	rec, gerr := e.Store.Delivery(ctx, d.Path, name)
 	if gerr != nil {

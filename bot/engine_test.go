@@ -1052,3 +1052,31 @@ func TestWatchedScans(t *testing.T) {
 		t.Errorf("the sweep: %+v, lists %d", res, lists())
 	}
 }
+
+// TestCatchUpSkipsInBatches: the first pass over a large archive records
+// its catch-up skips in batches when the store can, not one write each.
+func TestCatchUpSkipsInBatches(t *testing.T) {
+	h := newHarness(t)
+	bs := &skipStore{memStore: h.store}
+	for i := 1; i <= 1200; i++ {
+		h.src.put(fmt.Sprintf("old-%04d.md", i), post(day(-i).Add(-time.Minute), "old"))
+	}
+	h.src.put("today.md", post(t0.Add(-time.Hour), "today"))
+	e := h.engine(func(e *Engine) { e.Store = bs })
+	h.tick(e)
+	h.sentOnce([]string{"today.md"}, h.a, h.b)
+	for _, tg := range []string{"a", "b"} {
+		for _, p := range []string{"old-0001.md", "old-0600.md", "old-1200.md"} {
+			if r, ok := h.store.record(p, tg); !ok || r.State != DeliverySkipped {
+				t.Errorf("%s on %s: %+v, %v; want skipped", p, tg, r, ok)
+			}
+		}
+	}
+	// 1,200 skips a target: three batches of at most 512 each.
+	if bs.batches < 2*3 || bs.batches > 2*4 {
+		t.Errorf("%d batches for 2 x 1,200 skips", bs.batches)
+	}
+	if h.store.puts > 10 {
+		t.Errorf("%d single writes: the skips were not batched", h.store.puts)
+	}
+}

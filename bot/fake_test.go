@@ -202,6 +202,22 @@ func (s *memStore) PutDelivery(ctx context.Context, d *Delivery) error {
 	return nil
 }
 
+// skipStore is a memStore that batches deliveries (DeliveryBatcher).
+type skipStore struct {
+	*memStore
+	batches int
+}
+
+func (s *skipStore) PutDeliveries(ctx context.Context, ds []Delivery) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.batches++
+	for _, d := range ds {
+		s.deliveries[d.Post+"\x00"+d.Target] = cloneDelivery(d)
+	}
+	return nil
+}
+
 func (s *memStore) Deliveries(ctx context.Context, post string) ([]Delivery, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -603,24 +603,43 @@ func (s *Store) Delivery(ctx context.Context, post, target string) (*bot.Deliver
 // PutDelivery creates or replaces the record of (d.Post, d.Target). A zero
 // UpdatedAt is stored as the current time.
 func (s *Store) PutDelivery(ctx context.Context, d *bot.Delivery) error {
-	if d.Post == "" || d.Target == "" {
-		return bot.Errorf(bot.EINVALID, "a delivery needs a post and a target")
+	return s.PutDeliveries(ctx, []bot.Delivery{*d})
+}
+
+const putDeliverySQL = `INSERT INTO deliveries (post, target, key, state, hash, refs, attempts, last_error, updated_at_ns)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+	ON CONFLICT (post, target) DO UPDATE SET key = excluded.key, state = excluded.state, hash = excluded.hash, refs = excluded.refs,
+	attempts = excluded.attempts, last_error = excluded.last_error, updated_at_ns = excluded.updated_at_ns`
+
+// PutDeliveries is PutDelivery for many records in one batch, one
+// transaction (bot.DeliveryBatcher): a first pass records an archive's
+// catch-up skips.
+func (s *Store) PutDeliveries(ctx context.Context, ds []bot.Delivery) error {
+	batch := &pgx.Batch{}
+	for i := range ds {
+		d := &ds[i]
+		if d.Post == "" || d.Target == "" {
+			return bot.Errorf(bot.EINVALID, "a delivery needs a post and a target")
+		}
+		refs, err := rows.MarshalRefs(d.Refs)
+		if err != nil {
+			return err
+		}
+		updated := d.UpdatedAt
+		if updated.IsZero() {
+			updated = time.Now()
+		}
+		batch.Queue(putDeliverySQL, d.Post, d.Target, d.Key, string(d.State), d.Hash, refs, d.Attempts, d.LastError, updated.UnixNano())
 	}
-	refs, err := rows.MarshalRefs(d.Refs)
-	if err != nil {
-		return err
+	if batch.Len() == 0 {
+		return nil
 	}
-	updated := d.UpdatedAt
-	if updated.IsZero() {
-		updated = time.Now()
-	}
-	_, err = s.pool.Exec(ctx, `INSERT INTO deliveries (post, target, key, state, hash, refs, attempts, last_error, updated_at_ns)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-		ON CONFLICT (post, target) DO UPDATE SET key = excluded.key, state = excluded.state, hash = excluded.hash, refs = excluded.refs,
-		attempts = excluded.attempts, last_error = excluded.last_error, updated_at_ns = excluded.updated_at_ns`,
-		d.Post, d.Target, d.Key, string(d.State), d.Hash, refs, d.Attempts, d.LastError, updated.UnixNano())
-	if err != nil {
-		return fmt.Errorf("put delivery %s to %s: %w", d.Post, d.Target, err)
+	// A batch outside a transaction runs as one implicit transaction.
+	if err := s.pool.SendBatch(ctx, batch).Close(); err != nil {
+		if len(ds) == 1 {
+			return fmt.Errorf("put delivery %s to %s: %w", ds[0].Post, ds[0].Target, err)
+		}
+		return fmt.Errorf("put %d deliveries: %w", len(ds), err)
 	}
 	return nil
 }

@@ -874,9 +874,42 @@ func (s *Store) Delivery(ctx context.Context, post, target string) (*bot.Deliver
 // PutDelivery creates or replaces the record of (d.Post, d.Target). A zero
 // UpdatedAt is stored as the current time.
 func (s *Store) PutDelivery(ctx context.Context, d *bot.Delivery) error {
-	if d.Post == "" || d.Target == "" {
-		return bot.Errorf(bot.EINVALID, "a delivery needs a post and a target")
+	return s.PutDeliveries(ctx, []bot.Delivery{*d})
+}
+
+const putDeliverySQL = `INSERT INTO deliveries (post, target, key, state, hash, refs, attempts, last_error, updated_at)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+	ON CONFLICT (post, target) DO UPDATE SET key = excluded.key, state = excluded.state, hash = excluded.hash, refs = excluded.refs,
+	attempts = excluded.attempts, last_error = excluded.last_error, updated_at = excluded.updated_at`
+
+// PutDeliveries is PutDelivery for many records in one transaction
+// (bot.DeliveryBatcher): a first pass records an archive's catch-up skips.
+func (s *Store) PutDeliveries(ctx context.Context, ds []bot.Delivery) error {
+	for i := range ds {
+		if ds[i].Post == "" || ds[i].Target == "" {
+			return bot.Errorf(bot.EINVALID, "a delivery needs a post and a target")
+		}
 	}
+	if len(ds) == 1 {
+		return putDelivery(ctx, s.w, &ds[0])
+	}
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("put deliveries: %w", err)
+	}
+	defer tx.Rollback()
+	for i := range ds {
+		if err := putDelivery(ctx, tx, &ds[i]); err != nil {
+			return err
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("put deliveries: commit: %w", err)
+	}
+	return nil
+}
+
+func putDelivery(ctx context.Context, db execer, d *bot.Delivery) error {
 	refs, err := rows.MarshalRefs(d.Refs)
 	if err != nil {
 		return err
@@ -885,10 +918,7 @@ func (s *Store) PutDelivery(ctx context.Context, d *bot.Delivery) error {
 	if updated.IsZero() {
 		updated = time.Now()
 	}
-	_, err = s.w.ExecContext(ctx, `INSERT INTO deliveries (post, target, key, state, hash, refs, attempts, last_error, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (post, target) DO UPDATE SET key = excluded.key, state = excluded.state, hash = excluded.hash, refs = excluded.refs,
-		attempts = excluded.attempts, last_error = excluded.last_error, updated_at = excluded.updated_at`,
+	_, err = db.ExecContext(ctx, putDeliverySQL,
 		d.Post, d.Target, d.Key, string(d.State), d.Hash, refs, d.Attempts, d.LastError, fmtTime(updated))
 	if err != nil {
 		return fmt.Errorf("put delivery %s to %s: %w", d.Post, d.Target, err)

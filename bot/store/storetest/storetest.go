@@ -79,6 +79,7 @@ func lookupTests() []suiteTest {
 		{"SearchSyntax", testSearchSyntax},
 		{"SearchOrder", testSearchOrder},
 		{"SearchLikeScan", testSearchLikeScan},
+		{"PutDeliveries", testPutDeliveries},
 		{"DeleteFile", testDeleteFile}, // checks search after the delete
 	}
 }
@@ -727,6 +728,41 @@ func testSearchLikeScan(t *testing.T, s bot.Store) {
 	}
 	if found < len(queries) {
 		t.Errorf("only %d of %d searches found anything: the test compares too little", found, 2*len(queries))
+	}
+}
+
+// testPutDeliveries: a store that batches deliveries (bot.DeliveryBatcher)
+// stores each record as PutDelivery would, and refuses a batch with an
+// invalid record whole.
+func testPutDeliveries(t *testing.T, s bot.Store) {
+	bs, ok := s.(bot.DeliveryBatcher)
+	if !ok {
+		t.Skip("the store has no PutDeliveries")
+	}
+	at := day("2025-09-30", 9)
+	var batch []bot.Delivery
+	for i := 0; i < 700; i++ {
+		p := fmt.Sprintf("p%03d.md", i)
+		batch = append(batch, bot.Delivery{Post: p, Target: "team", Key: "k-" + p, State: bot.DeliverySkipped, Hash: "h" + p,
+			LastError: "skipped: dated before the catch-up window", UpdatedAt: at.Add(time.Duration(i) * time.Millisecond)})
+	}
+	batch[5].Refs = []bot.MessageRef{{Channel: "C", ID: "1"}}
+	if err := bs.PutDeliveries(ctx, batch); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Deliveries(ctx, "")
+	if err != nil || len(got) != len(batch) {
+		t.Fatalf("Deliveries: %d, %v; want %d", len(got), err, len(batch))
+	}
+	for i := range batch {
+		sameDelivery(t, &got[i], &batch[i])
+	}
+	bad := []bot.Delivery{{Post: "q.md", Target: "team", Key: "k", State: bot.DeliverySkipped}, {Post: "", Target: "team"}}
+	if err := bs.PutDeliveries(ctx, bad); err == nil {
+		t.Error("a batch with a record without a post was taken")
+	}
+	if _, err := s.Delivery(ctx, "q.md", "team"); bot.ErrorCode(err) != bot.ENOTFOUND {
+		t.Errorf("a refused batch left a record: %v", err)
 	}
 }
 
