@@ -160,17 +160,26 @@ func (c *Config) validateLog(*Settings) error {
 	return nil
 }
 
-func (c *Config) validateSlack(set *Settings) error {
-	s := c.Slack
-	if !oneOf(s.Details, slackDetails) {
-		return bad("slack.details %q must be one of %s", s.Details, strings.Join(slackDetails, ", "))
+// checkPlatform checks the keys both chat sections share: details is one
+// of modes, and api_url, when set, is an http(s) URL.
+func checkPlatform(section, details string, modes []string, apiURL string) error {
+	if !oneOf(details, modes) {
+		return bad("%s.details %q must be one of %s", section, details, strings.Join(modes, ", "))
 	}
-	set.SlackDetails = formatter.SlackDetails(s.Details)
-	if s.APIURL != "" {
-		if err := checkHTTPURL(s.APIURL); err != nil {
-			return bad("slack.api_url %q: %v", s.APIURL, err)
+	if apiURL != "" {
+		if err := checkHTTPURL(apiURL); err != nil {
+			return bad("%s.api_url %q: %v", section, apiURL, err)
 		}
 	}
+	return nil
+}
+
+func (c *Config) validateSlack(set *Settings) error {
+	s := c.Slack
+	if err := checkPlatform("slack", s.Details, slackDetails, s.APIURL); err != nil {
+		return err
+	}
+	set.SlackDetails = formatter.SlackDetails(s.Details)
 	for i, t := range s.Targets {
 		key := fmt.Sprintf("slack.targets[%d]", i)
 		if t.Name == "" {
@@ -196,15 +205,10 @@ func (c *Config) validateSlack(set *Settings) error {
 
 func (c *Config) validateDiscord(set *Settings) error {
 	d := c.Discord
-	if !oneOf(d.Details, discordDetails) {
-		return bad("discord.details %q must be one of %s", d.Details, strings.Join(discordDetails, ", "))
+	if err := checkPlatform("discord", d.Details, discordDetails, d.APIURL); err != nil {
+		return err
 	}
 	set.DiscordDetails = formatter.DiscordDetails(d.Details)
-	if d.APIURL != "" {
-		if err := checkHTTPURL(d.APIURL); err != nil {
-			return bad("discord.api_url %q: %v", d.APIURL, err)
-		}
-	}
 	if d.PublicKey != "" {
 		b, err := hex.DecodeString(d.PublicKey)
 		if err != nil || len(b) != ed25519.PublicKeySize {

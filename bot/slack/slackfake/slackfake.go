@@ -373,24 +373,16 @@ func (s *Server) api(w http.ResponseWriter, r *http.Request) {
 	}
 	var resp map[string]any
 	switch method {
-	case "chat.postMessage":
-		resp, call.Error = s.postMessage(vals)
-	case "chat.update":
-		resp, call.Error = s.update(vals)
-	case "chat.delete":
-		resp, call.Error = s.delete(vals)
-	case "conversations.history":
-		resp, call.Error = s.history(vals)
-	case "conversations.replies":
-		resp, call.Error = s.replies(vals)
-	case "chat.getPermalink":
-		resp, call.Error = s.permalink(vals)
 	case "apps.connections.open":
 		resp = map[string]any{"ok": true, "url": "ws" + strings.TrimPrefix(s.URL, "http") + "/socket"}
 	case "auth.test":
 		resp = map[string]any{"ok": true, "user_id": "UBOT", "team_id": "TFAKE", "bot_id": "BFAKE"}
 	default:
-		call.Error = "unknown_method"
+		if h := s.methods()[method]; h != nil {
+			resp, call.Error = h(vals)
+		} else {
+			call.Error = "unknown_method"
+		}
 	}
 	if call.Error != "" {
 		writeJSON(w, 200, slackErr(call.Error))
@@ -425,16 +417,40 @@ func metadataOf(vals url.Values) (*slack.SlackMetadata, string) {
 	return &md, ""
 }
 
-func (s *Server) postMessage(vals url.Values) (map[string]any, string) {
-	ch := vals.Get("channel")
+// checkMessage checks what chat.postMessage and chat.update both send: the
+// channel, the text and blocks against Slack's limits, and the metadata.
+// It returns Slack's error code, or "" and the blocks and metadata.
+func (s *Server) checkMessage(ch string, vals url.Values) (json.RawMessage, *slack.SlackMetadata, string) {
 	if e := s.channelCheck(ch); e != "" {
-		return nil, e
+		return nil, nil, e
 	}
 	blocks := json.RawMessage(vals.Get("blocks"))
 	if err := checkPayload(vals.Get("text"), blocks); err != nil {
-		return nil, err.(*checkError).code
+		return nil, nil, err.(*checkError).code
 	}
 	md, e := metadataOf(vals)
+	if e != "" {
+		return nil, nil, e
+	}
+	return blocks, md, ""
+}
+
+// methods are the Web API methods that read or change messages; each
+// answers its response or Slack's error code.
+func (s *Server) methods() map[string]func(url.Values) (map[string]any, string) {
+	return map[string]func(url.Values) (map[string]any, string){
+		"chat.postMessage":      s.postMessage,
+		"chat.update":           s.update,
+		"chat.delete":           s.delete,
+		"chat.getPermalink":     s.permalink,
+		"conversations.history": s.history,
+		"conversations.replies": s.replies,
+	}
+}
+
+func (s *Server) postMessage(vals url.Values) (map[string]any, string) {
+	ch := vals.Get("channel")
+	blocks, md, e := s.checkMessage(ch, vals)
 	if e != "" {
 		return nil, e
 	}
@@ -456,28 +472,17 @@ func (s *Server) find(ch, ts string) *Message {
 
 func (s *Server) update(vals url.Values) (map[string]any, string) {
 	ch, ts := vals.Get("channel"), vals.Get("ts")
-	if e := s.channelCheck(ch); e != "" {
-		return nil, e
-	}
-	blocks := json.RawMessage(vals.Get("blocks"))
-	if err := checkPayload(vals.Get("text"), blocks); err != nil {
-		return nil, err.(*checkError).code
-	}
-	md, e := metadataOf(vals)
+	blocks, md, e := s.checkMessage(ch, vals)
 	if e != "" {
 		return nil, e
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	m := s.find(ch, ts)
-	if m == nil {
-		return nil, "message_not_found"
-	}
-	m.Text, m.Blocks, m.Updates = vals.Get("text"), blocks, m.Updates+1
-	if md != nil {
-		m.Metadata = md
-	}
-	return map[string]any{"ok": true, "channel": ch, "ts": ts, "text": m.Text}, ""
+	return s.withMessage(ch, ts, func(m *Message) map[string]any {
+		m.Text, m.Blocks, m.Updates = vals.Get("text"), blocks, m.Updates+1
+		if md != nil {
+			m.Metadata = md
+		}
+		return map[string]any{"ok": true, "channel": ch, "ts": ts, "text": m.Text}
+	})
 }
 
 func (s *Server) delete(vals url.Values) (map[string]any, string) {
@@ -485,14 +490,10 @@ func (s *Server) delete(vals url.Values) (map[string]any, string) {
 	if e := s.channelCheck(ch); e != "" {
 		return nil, e
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	m := s.find(ch, ts)
-	if m == nil {
-		return nil, "message_not_found"
-	}
-	m.Deleted = true
-	return map[string]any{"ok": true, "channel": ch, "ts": ts}, ""
+	return s.withMessage(ch, ts, func(m *Message) map[string]any {
+		m.Deleted = true
+		return map[string]any{"ok": true, "channel": ch, "ts": ts}
+	})
 }
 
 func (s *Server) permalink(vals url.Values) (map[string]any, string) {
@@ -500,12 +501,21 @@ func (s *Server) permalink(vals url.Values) (map[string]any, string) {
 	if e := s.channelCheck(ch); e != "" {
 		return nil, e
 	}
+	return s.withMessage(ch, ts, func(*Message) map[string]any {
+		return map[string]any{"ok": true, "channel": ch, "permalink": "https://fake.slack.test/archives/" + ch + "/p" + strings.ReplaceAll(ts, ".", "")}
+	})
+}
+
+// withMessage runs f under the lock on the live message ts of ch and
+// answers its response, or message_not_found.
+func (s *Server) withMessage(ch, ts string, f func(m *Message) map[string]any) (map[string]any, string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.find(ch, ts) == nil {
+	m := s.find(ch, ts)
+	if m == nil {
 		return nil, "message_not_found"
 	}
-	return map[string]any{"ok": true, "channel": ch, "permalink": "https://fake.slack.test/archives/" + ch + "/p" + strings.ReplaceAll(ts, ".", "")}, ""
+	return f(m), ""
 }
 
 // history answers conversations.history newest first, paged by an offset
