@@ -19,6 +19,8 @@ const (
 	EUNAUTHORIZED = "unauthorized"
 	EUNAVAILABLE  = "unavailable"
 	EINTERNAL     = "internal"
+	// EUNREADABLE: a stored post is damaged; its message names the post.
+	EUNREADABLE = "unreadable"
 )
 
 // Error is a domain error: a code for programs and a message safe to show a

@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -10,6 +11,16 @@ import (
 // exists but its document cannot be decoded: a fault of that post, not of
 // the store, so the engine fails that post alone.
 var ErrUnreadable = errors.New("the stored post cannot be decoded")
+
+// Unreadable is a Store's error for the stored post at path that cannot be
+// decoded (err says why). ErrUnreadable and an EUNREADABLE *Error are in
+// its chain: the message a user sees names the post, so that a reader asking
+// for it learns which post is broken and that the others are not.
+func Unreadable(path string, err error) error {
+	return fmt.Errorf("%w: %w: %w", Errorf(EUNREADABLE,
+		"The post %s is damaged in the store and cannot be read; other posts are not affected. Changing its file stores it anew.", path),
+		ErrUnreadable, err)
+}
 
 // FileState is what the store remembers of a source file so that a tick can
 // tell an unchanged file by a stat alone: size and modification time, and
@@ -106,14 +117,21 @@ type Store interface {
 	// error wrapping ErrUnreadable when its stored document is damaged.
 	Post(ctx context.Context, path string) (*Digest, error)
 	// PostsOn returns the posts of a day ("2006-01-02"), in path order.
+	// Posts that cannot be decoded are left out and named by an error
+	// wrapping ErrUnreadable, returned together with the others, so that
+	// one damaged post does not hide its neighbours.
 	PostsOn(ctx context.Context, day string) ([]*Digest, error)
-	// LatestPost returns the newest post that is not a draft, or ENOTFOUND.
+	// LatestPost returns the newest post that is not a draft, or ENOTFOUND,
+	// or an error wrapping ErrUnreadable (naming it) when that post is
+	// damaged.
 	LatestPost(ctx context.Context) (*Digest, error)
-	// Posts returns every post, drafts included, oldest first (date, then path).
+	// Posts returns every post, drafts included, oldest first (date, then
+	// path); damaged posts as PostsOn does.
 	Posts(ctx context.Context) ([]*Digest, error)
 
 	// Paper returns the paper with this id from the newest published post
-	// that has it, or an ENOTFOUND error. Drafts are never looked up.
+	// that has it, or an ENOTFOUND error, or an error wrapping ErrUnreadable
+	// when that copy cannot be decoded. Drafts are never looked up.
 	Paper(ctx context.Context, id ArxivID) (*PaperHit, error)
 	// SearchPapers returns up to limit papers matching every word of query
 	// in their title or sections, case-insensitively: a word of letters and
@@ -122,7 +140,8 @@ type Store interface {
 	// nonsparse), a word with other characters ("95%", "snake_case")
 	// matches where it appears verbatim. Best first: more query words in the
 	// title first, then newer (post date, post path descending, position).
-	// Drafts are not searched.
+	// Drafts are not searched. A match that cannot be decoded is left out
+	// (and logged once with its post): it fails alone, not the search.
 	SearchPapers(ctx context.Context, query string, limit int) ([]PaperHit, error)
 
 	// Delivery returns the record of (post, target), or ENOTFOUND.

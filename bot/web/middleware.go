@@ -54,7 +54,11 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	code := bot.ErrorCode(err)
 	status := statusOf(code)
 	if status == http.StatusInternalServerError {
-		code = bot.EINTERNAL
+		// A damaged post keeps its code and message, which name the post:
+		// the reader learns which post is broken, and that it alone is.
+		if code != bot.EUNREADABLE {
+			code = bot.EINTERNAL
+		}
 		s.log.Error("http: request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
 	msg := bot.ErrorMessage(err)

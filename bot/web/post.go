@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"html/template"
 	"net/http"
 	"slices"
@@ -32,6 +33,9 @@ type postsView struct {
 	Posts      []postView
 	Zone       string
 	AdminState adminView
+	// Damaged names a post of the day that cannot be read back from the
+	// store (the others are shown).
+	Damaged string
 }
 
 func parseDay(s string, loc *time.Location) (string, error) {
@@ -56,11 +60,17 @@ func (s *Server) handlePost(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := r.Context()
 	posts, err := s.cfg.Store.PostsOn(ctx, day)
+	damaged := ""
+	if errors.Is(err, bot.ErrUnreadable) {
+		// The page shows the readable posts and names the damaged one.
+		s.log.Error("post page: a post of the day cannot be read", "day", day, "err", err)
+		damaged, err = bot.ErrorMessage(err), nil
+	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	if len(posts) == 0 {
+	if len(posts) == 0 && damaged == "" {
 		s.writeError(w, r, bot.Errorf(bot.ENOTFOUND, "No post for %s.", day))
 		return
 	}
@@ -75,7 +85,7 @@ func (s *Server) handlePost(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	v := postsView{Day: day, Zone: s.loc.String(), AdminState: s.adminView(r, "post")}
+	v := postsView{Day: day, Zone: s.loc.String(), AdminState: s.adminView(r, "post"), Damaged: damaged}
 	for _, d := range posts {
 		pv := postView{
 			Digest: d,

@@ -2,11 +2,14 @@ package web
 
 import (
 	"context"
+	"database/sql"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -106,6 +109,69 @@ func BenchmarkStatusPage(b *testing.B) {
 		h.ServeHTTP(w, r)
 		if w.Code != 200 {
 			b.Fatal(w.Code, w.Body)
+		}
+	}
+}
+
+// TestDamagedPostFailsAlone: a post whose stored document cannot be
+// decoded (and a post with one damaged paper) fail alone on every page: the
+// API names the damaged post in its answer, a search leaves the damaged
+// paper out, and the status and post pages show the damage instead of
+// failing.
+func TestDamagedPostFailsAlone(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "paperbot.db")
+	st, err := sqlite.Open(ctx, path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ds := examples()
+	for _, d := range ds {
+		if err := st.SavePost(ctx, d, bot.FileState{Path: d.Path, Hash: d.Hash}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	const broken, hurt, today = "_posts/2025-09-30-daily-papers.md", "_posts/2025-09-29-daily-papers.md", "_posts/2025-10-01-draft.md"
+	for _, q := range []struct {
+		sql  string
+		args []any
+	}{
+		{`UPDATE posts SET digest = '{"title": 5}' WHERE path IN (?, ?)`, []any{broken, today}},
+		{`UPDATE papers SET paper = x'00' WHERE post = ? AND idx = 0`, []any{hurt}},
+	} {
+		if _, err := db.Exec(q.sql, q.args...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f := newFixture(t, func(c *Config) { c.Store = st; c.ExpectBy = expectBy(t, "08:30") })
+	for _, tc := range []struct{ target, names string }{
+		{"/api/digests/latest", broken},
+		{"/api/digests/2025-09-30", broken},
+		{"/api/papers/2509.11111", hurt},
+	} {
+		w := f.do(t, req{target: tc.target})
+		var body errorJSON
+		if err := json.Unmarshal(w.Body.Bytes(), &body); err != nil || w.Code != 500 || body.Code != bot.EUNREADABLE || !strings.Contains(body.Error, tc.names) {
+			t.Errorf("GET %s = %d %s; want 500 naming %s as unreadable", tc.target, w.Code, w.Body, tc.names)
+		}
+	}
+	if w := f.do(t, req{target: "/api/papers/2509.24006"}); w.Code != 200 {
+		t.Errorf("a sound paper of the damaged post's day: %d %s", w.Code, w.Body)
+	}
+	w := f.do(t, req{target: "/api/papers?q=sparse"})
+	if w.Code != 200 || strings.Contains(w.Body.String(), "2509.11111") || !strings.Contains(w.Body.String(), "2509.24006") {
+		t.Errorf("search hitting a damaged paper = %d %s; want 200 without it", w.Code, w.Body)
+	}
+	for _, target := range []string{"/posts/2025-09-30", "/"} {
+		w := f.do(t, req{target: target, remote: "127.0.0.1:1"})
+		if w.Code != 200 || !strings.Contains(w.Body.String(), "is damaged in the store") {
+			t.Errorf("GET %s = %d; want 200 showing the damage:\n%s", target, w.Code, w.Body)
 		}
 	}
 }

@@ -248,6 +248,11 @@ func (s *Server) expectBy(ctx context.Context, now time.Time) (expectView, error
 	v.Deadline = s.timeView(deadline, now)
 	day := now.Format(time.DateOnly)
 	posts, err := s.cfg.Store.PostsOn(ctx, day)
+	if errors.Is(err, bot.ErrUnreadable) {
+		// It arrived; that it cannot be read is this post's failure.
+		v.State, v.Text = "arrived", "Today's post arrived, but: "+bot.ErrorMessage(err)
+		return v, nil
+	}
 	if err != nil {
 		return v, fmt.Errorf("expect_by: posts of %s: %w", day, err)
 	}

@@ -103,6 +103,7 @@ var postTmpl = template.Must(template.New("post").Funcs(funcs).Parse(pageHead + 
 {{define "title"}}{{range $i, $p := .Posts}}{{if $i}} · {{end}}{{$p.Digest.Title}}{{end}} — paperbot{{end}}
 <header><nav><a href="/">← Status</a></nav></header>
 <main>
+{{with .Damaged}}<p class="bad">{{.}}</p>{{end}}
 {{range .Posts}}<article>
 <h1>{{.Digest.Title}}{{if .Digest.Draft}} <small class="note">(draft: not sent until published)</small>{{end}}</h1>
 <p class="note">Dated {{template "time" .Date}} · <code>{{.Digest.Path}}</code>{{with .Digest.Tags}} · tags: {{range $i, $t := .}}{{if $i}}, {{end}}{{$t}}{{end}}{{end}} · {{len .Digest.Papers}} papers</p>

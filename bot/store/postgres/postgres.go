@@ -41,6 +41,8 @@ type Store struct {
 	// first (0.6 ms) rather than all of them (0.9 s on 40,000 papers), and
 	// autovacuum comes too late after a first index: SavePosts analyzes
 	// each time the papers this process wrote double.
+	damaged rows.Damaged // damaged posts searches met, logged once
+
 	statsMu  sync.Mutex
 	written  int64 // papers written since the last ANALYZE
 	analyzed int64 // papers written when it ran
@@ -137,7 +139,7 @@ func (s *Store) migrate(ctx context.Context) error {
 		}
 		if v == 3 {
 			// Splitting the digests and making the tokens takes Go.
-			if err := upgrade3(ctx, tx); err != nil {
+			if err := upgrade3(ctx, tx, s.log); err != nil {
 				return fmt.Errorf("migrate: apply %s: %w", name, err)
 			}
 		}
@@ -360,29 +362,38 @@ func savePosts(ctx context.Context, tx pgx.Tx, posts []*bot.Digest, files []bot.
 
 // upgrade3 moves every post of a version-2 schema to the rows of migration
 // 3: the old digest (papers included) is split into the post's head and its
-// indexed papers; files and deliveries stay as they are.
-func upgrade3(ctx context.Context, tx pgx.Tx) error {
-	rs, err := tx.Query(ctx, `SELECT digest::text FROM posts ORDER BY path`)
+// indexed papers; files and deliveries stay as they are. A post whose old
+// digest cannot be decoded is left as it is (reads report it unreadable, it
+// fails alone) and its file is marked changed, so that the next scan reads
+// the file and stores the post anew: one damaged row must not keep every
+// other post from the new schema.
+func upgrade3(ctx context.Context, tx pgx.Tx, log *slog.Logger) error {
+	rs, err := tx.Query(ctx, `SELECT path, digest::text FROM posts ORDER BY path`)
 	if err != nil {
 		return fmt.Errorf("read posts: %w", err)
 	}
 	var all []*bot.Digest
+	var damaged []string
 	for rs.Next() {
-		var doc string
-		if err := rs.Scan(&doc); err != nil {
+		var path, doc string
+		if err := rs.Scan(&path, &doc); err != nil {
 			rs.Close()
 			return fmt.Errorf("read posts: %w", err)
 		}
-		d, err := decodeDigest(doc)
+		d, err := decodeDigest(path, doc)
 		if err != nil {
-			rs.Close()
-			return err
+			log.Error("migration 3: stored post cannot be decoded; left for the next scan to store anew", "post", path, "err", err)
+			damaged = append(damaged, path)
+			continue
 		}
 		all = append(all, d)
 	}
 	rs.Close()
 	if err := rs.Err(); err != nil {
 		return fmt.Errorf("read posts: %w", err)
+	}
+	if _, err := tx.Exec(ctx, `UPDATE files SET size = -1, hash = '' WHERE path = ANY($1)`, damaged); err != nil {
+		return fmt.Errorf("mark damaged posts' files changed: %w", err)
 	}
 	for len(all) > 0 {
 		n := min(len(all), 256)
@@ -410,10 +421,10 @@ func (s *Store) DeleteFile(ctx context.Context, path string) error {
 	return nil
 }
 
-func decodeDigest(doc string) (*bot.Digest, error) {
+func decodeDigest(path, doc string) (*bot.Digest, error) {
 	var d bot.Digest
 	if err := rows.DecodeDigest(doc, &d); err != nil {
-		return nil, fmt.Errorf("decode post: %w: %w", bot.ErrUnreadable, err)
+		return nil, bot.Unreadable(path, fmt.Errorf("decode post: %w", err))
 	}
 	return &d, nil
 }
@@ -431,36 +442,43 @@ func (s *Store) Post(ctx context.Context, path string) (*bot.Digest, error) {
 }
 
 // posts reads the posts that tail (WHERE and ORDER BY) selects, each with
-// its papers, in one statement.
+// its papers, in one statement. A post that cannot be decoded is left out
+// and named in the error returned with the others (bot.Store.PostsOn).
 func (s *Store) posts(ctx context.Context, what, tail string, args ...any) ([]*bot.Digest, error) {
-	rs, err := s.pool.Query(ctx, `SELECT digest::text, array(SELECT paper FROM papers WHERE post = posts.path ORDER BY idx) FROM posts `+tail, args...)
+	rs, err := s.pool.Query(ctx, `SELECT path, digest::text, array(SELECT paper FROM papers WHERE post = posts.path ORDER BY idx) FROM posts `+tail, args...)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	defer rs.Close()
 	var out []*bot.Digest
+	var damaged []error
 	for rs.Next() {
-		var doc string
+		var path, doc string
 		var papers []string
-		if err := rs.Scan(&doc, &papers); err != nil {
+		if err := rs.Scan(&path, &doc, &papers); err != nil {
 			return nil, fmt.Errorf("%s: %w", what, err)
 		}
-		d, err := decodeDigest(doc)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", what, err)
-		}
-		if len(papers) > 0 {
+		d, err := decodeDigest(path, doc)
+		if err == nil && len(papers) > 0 {
 			d.Papers = make([]bot.Paper, len(papers))
 			for i, p := range papers {
-				if err := rows.DecodePaper(p, &d.Papers[i]); err != nil {
-					return nil, fmt.Errorf("%s: decode paper: %w", what, err)
+				if perr := rows.DecodePaper(p, &d.Papers[i]); perr != nil {
+					err = bot.Unreadable(path, fmt.Errorf("decode paper %d: %w", i+1, perr))
+					break
 				}
 			}
+		}
+		if err != nil {
+			damaged = append(damaged, err)
+			continue
 		}
 		out = append(out, d)
 	}
 	if err := rs.Err(); err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	if len(damaged) > 0 {
+		return out, fmt.Errorf("%s: %w", what, errors.Join(damaged...))
 	}
 	return out, nil
 }
@@ -497,11 +515,11 @@ func scanHit(sc pgx.Row, pre ...any) (bot.PaperHit, error) {
 		return h, err
 	}
 	if err := rows.DecodePaper(doc, &h.Paper); err != nil {
-		return h, fmt.Errorf("decode paper: %w", err)
+		return h, bot.Unreadable(h.Post.Path, fmt.Errorf("decode paper: %w", err))
 	}
 	t, err := time.Parse(time.RFC3339Nano, local)
 	if err != nil {
-		return h, fmt.Errorf("decode post date: %w", err)
+		return h, bot.Unreadable(h.Post.Path, fmt.Errorf("decode post date: %w", err))
 	}
 	h.Post.Date = t
 	return h, nil
@@ -580,7 +598,11 @@ func (s *Store) fetchQuery(ctx context.Context, db interface {
 		var c rows.Candidate
 		var idx int32
 		if c.Hit, err = scanHit(rs, &c.Key, &idx, &c.Date); err != nil {
-			return nil, err
+			if !errors.Is(err, bot.ErrUnreadable) {
+				return nil, err
+			}
+			s.damaged.Log(s.log, c.Hit.Post.Path, err)
+			c.Unreadable = true
 		}
 		c.Idx = int(idx)
 		out = append(out, c)

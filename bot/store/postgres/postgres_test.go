@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"net/url"
 	"os"
 	"strings"
@@ -130,11 +131,9 @@ func TestErrorsHideDSN(t *testing.T) {
 	}
 }
 
-// TestUpgradeFromVersion2 opens a schema that version 2 left, with posts,
-// files and deliveries in the rows its SavePost wrote (the whole digest,
-// each paper's JSON and lowercase text): migration 3 must carry them over,
-// and lookups, search and the posts must answer as before.
-func TestUpgradeFromVersion2(t *testing.T) {
+// version2Schema makes a schema as version 2 left it, holding posts in the
+// rows its SavePost wrote, and returns its DSN.
+func version2Schema(t *testing.T, posts []*bot.Digest) string {
 	dsn := freshSchema(t)
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, dsn)
@@ -156,7 +155,6 @@ func TestUpgradeFromVersion2(t *testing.T) {
 		exec(string(src))
 		exec(`INSERT INTO schema_version (version) VALUES ($1)`, v+1)
 	}
-	posts := storetest.GenPosts(30, 4, time.Date(2025, 9, 1, 8, 0, 0, 0, time.UTC), 1)
 	for _, d := range posts {
 		doc, _ := json.Marshal(d)
 		exec(`INSERT INTO posts (path, day, date, local, title, draft, hash, digest) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
@@ -174,6 +172,17 @@ func TestUpgradeFromVersion2(t *testing.T) {
 			VALUES ($1, 'slack', $2, 'sent', $3, '[{"channel":"C1","id":"1.2"}]', 1, '', $4)`, d.Path, "k-"+d.Path, d.Hash, d.Date.UnixNano())
 	}
 	conn.Close(ctx)
+	return dsn
+}
+
+// TestUpgradeFromVersion2 opens a schema that version 2 left, with posts,
+// files and deliveries in the rows its SavePost wrote (the whole digest,
+// each paper's JSON and lowercase text): migration 3 must carry them over,
+// and lookups, search and the posts must answer as before.
+func TestUpgradeFromVersion2(t *testing.T) {
+	ctx := context.Background()
+	posts := storetest.GenPosts(30, 4, time.Date(2025, 9, 1, 8, 0, 0, 0, time.UTC), 1)
+	dsn := version2Schema(t, posts)
 
 	s, err := postgres.Open(ctx, dsn, nil)
 	if err != nil {
@@ -206,5 +215,84 @@ func TestUpgradeFromVersion2(t *testing.T) {
 	files, err := s.Files(ctx)
 	if err != nil || len(files) != len(posts) || !files[posts[0].Path].ModTime.Equal(storetest.FileOf(posts[0]).ModTime) {
 		t.Errorf("Files after the upgrade: %d, %v", len(files), err)
+	}
+}
+
+// damageRow is storetest.Damage on a PostgreSQL schema.
+func damageRow(t *testing.T, conn *pgx.Conn, post, part string) {
+	q, doc := `UPDATE posts SET digest = $1 WHERE path = $2`, storetest.DamagedDigest
+	if part == "paper" {
+		q, doc = `UPDATE papers SET paper = $1 WHERE post = $2 AND idx = 0`, storetest.DamagedPaper
+	}
+	tag, err := conn.Exec(context.Background(), q, doc, post)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tag.RowsAffected() != 1 {
+		t.Fatalf("damage %s of %s: %d rows", part, post, tag.RowsAffected())
+	}
+}
+
+// TestDamagedPostFailsAlone runs storetest.RunDamaged with rows broken by
+// hand.
+func TestDamagedPostFailsAlone(t *testing.T) {
+	ctx := context.Background()
+	dsn := freshSchema(t)
+	s, err := postgres.Open(ctx, dsn, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	storetest.RunDamaged(t, s, func(t *testing.T, post, part string) { damageRow(t, conn, post, part) })
+}
+
+// TestUpgradeFromVersion2WithDamagedPost: a version-2 schema holding one
+// post whose document cannot be decoded still upgrades; the other posts
+// are carried over, the damaged one fails alone and its file is marked
+// changed so that the next scan stores it anew.
+func TestUpgradeFromVersion2WithDamagedPost(t *testing.T) {
+	ctx := context.Background()
+	posts := storetest.GenPosts(5, 2, time.Date(2025, 9, 1, 8, 0, 0, 0, time.UTC), 1)
+	dsn := version2Schema(t, posts)
+	bad := posts[2]
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	damageRow(t, conn, bad.Path, "digest")
+	conn.Close(ctx)
+
+	s, err := postgres.Open(ctx, dsn, nil)
+	if err != nil {
+		t.Fatalf("open a version-2 schema with a damaged post: %v", err)
+	}
+	defer s.Close()
+	for _, d := range posts {
+		_, err := s.Post(ctx, d.Path)
+		if d == bad {
+			if !errors.Is(err, bot.ErrUnreadable) {
+				t.Errorf("Post(%s) of the damaged post: %v, want ErrUnreadable", d.Path, err)
+			}
+		} else if err != nil {
+			t.Errorf("Post(%s): %v", d.Path, err)
+		}
+	}
+	files, err := s.Files(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fs := files[bad.Path]; fs.Hash != "" || fs.Size != -1 {
+		t.Errorf("the damaged post's file is not marked changed: %+v", fs)
+	}
+	if err := s.SavePost(ctx, bad, storetest.FileOf(bad)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Post(ctx, bad.Path); err != nil {
+		t.Errorf("Post after saving the damaged post anew: %v", err)
 	}
 }

@@ -58,6 +58,8 @@ type Store struct {
 
 	// Hot reads, prepared once: parsing SQL costs more than running these.
 	paperStmt, filesStmt, searchStmt, termsStmt *sql.Stmt
+
+	damaged rows.Damaged // damaged posts searches met, logged once
 }
 
 var _ bot.Store = (*Store)(nil)
@@ -228,7 +230,7 @@ func (s *Store) migrate(ctx context.Context) error {
 			return fmt.Errorf("migrate: apply %s: %w", name, err)
 		}
 		if up := upgrades[v]; up != nil {
-			if err := up(ctx, tx); err != nil {
+			if err := up(ctx, tx, s.log); err != nil {
 				return fmt.Errorf("migrate: apply %s: %w", name, err)
 			}
 		}
@@ -251,12 +253,16 @@ func (s *Store) migrate(ctx context.Context) error {
 
 // upgrades are the steps of migrations that SQL alone cannot take, run
 // right after the migration's script in its transaction.
-var upgrades = map[int]func(context.Context, *sql.Tx) error{3: upgrade3}
+var upgrades = map[int]func(context.Context, *sql.Tx, *slog.Logger) error{3: upgrade3}
 
 // upgrade3 moves every post of a version-2 database to the lean rows of
 // migration 3: the old digest (papers included) is split into the post's
 // head and its packed, indexed papers; files and deliveries stay as they are.
-func upgrade3(ctx context.Context, tx *sql.Tx) error {
+// A post whose old digest cannot be decoded is left as it is (reads report
+// it unreadable, it fails alone) and its file is marked changed, so that the
+// next scan reads the file and stores the post anew: one damaged row must
+// not keep every other post from the new schema.
+func upgrade3(ctx context.Context, tx *sql.Tx, log *slog.Logger) error {
 	var paths []string
 	err := func() error {
 		rs, err := tx.QueryContext(ctx, `SELECT path FROM posts ORDER BY path`)
@@ -278,16 +284,22 @@ func upgrade3(ctx context.Context, tx *sql.Tx) error {
 	}
 	for len(paths) > 0 {
 		n := min(len(paths), 256)
-		batch := make([]*bot.Digest, n)
-		for i, p := range paths[:n] {
+		batch := make([]*bot.Digest, 0, n)
+		for _, p := range paths[:n] {
 			var doc string
 			if err := tx.QueryRowContext(ctx, `SELECT digest FROM posts WHERE path = ?`, p).Scan(&doc); err != nil {
 				return fmt.Errorf("read post %s: %w", p, err)
 			}
-			if batch[i], err = decodeDigest(doc); err != nil {
-				return fmt.Errorf("post %s: %w", p, err)
+			d, err := decodeDigest(p, doc)
+			if err != nil {
+				log.Error("migration 3: stored post cannot be decoded; left for the next scan to store anew", "post", p, "err", err)
+				if _, err := tx.ExecContext(ctx, `UPDATE files SET size = -1, hash = '' WHERE path = ?`, p); err != nil {
+					return fmt.Errorf("mark file %s changed: %w", p, err)
+				}
+				continue
 			}
-			batch[i].Path = p
+			d.Path = p
+			batch = append(batch, d)
 		}
 		enc, err := encodePosts(ctx, batch)
 		if err != nil {
@@ -619,16 +631,16 @@ func (s *Store) DeleteFile(ctx context.Context, path string) error {
 	return nil
 }
 
-func decodeDigest(doc string) (*bot.Digest, error) {
+func decodeDigest(path, doc string) (*bot.Digest, error) {
 	var d bot.Digest
 	if err := rows.DecodeDigest(doc, &d); err != nil {
-		return nil, fmt.Errorf("decode post: %w: %w", bot.ErrUnreadable, err)
+		return nil, bot.Unreadable(path, fmt.Errorf("decode post: %w", err))
 	}
 	return &d, nil
 }
 
 // postColumns are what posts reads of a post.
-const postColumns = `SELECT digest, first_key, paper_count FROM posts `
+const postColumns = `SELECT path, digest, first_key, paper_count FROM posts `
 
 const postSQL = postColumns + `WHERE path = ?`
 
@@ -647,7 +659,9 @@ func (s *Store) Post(ctx context.Context, path string) (*bot.Digest, error) {
 const postPapersSQL = `SELECT paper FROM papers WHERE key BETWEEN ? AND ? ORDER BY key`
 
 // posts reads the digests query selects (postColumns) and their papers, in
-// one read transaction so that a concurrent save cannot come between.
+// one read transaction so that a concurrent save cannot come between. A
+// post that cannot be decoded is left out and named in the error returned
+// with the others (bot.Store.PostsOn).
 func (s *Store) posts(ctx context.Context, what, query string, args ...any) ([]*bot.Digest, error) {
 	conn, err := s.r.Conn(ctx)
 	if err != nil {
@@ -661,6 +675,7 @@ func (s *Store) posts(ctx context.Context, what, query string, args ...any) ([]*
 	defer tx.Rollback()
 	var out []*bot.Digest
 	var ranges [][2]int64
+	var damaged []error
 	err = func() error {
 		rs, err := tx.QueryContext(ctx, query, args...)
 		if err != nil {
@@ -668,14 +683,15 @@ func (s *Store) posts(ctx context.Context, what, query string, args ...any) ([]*
 		}
 		defer rs.Close()
 		for rs.Next() {
-			var doc string
+			var path, doc string
 			var first, n int64
-			if err := rs.Scan(&doc, &first, &n); err != nil {
+			if err := rs.Scan(&path, &doc, &first, &n); err != nil {
 				return err
 			}
-			d, err := decodeDigest(doc)
+			d, err := decodeDigest(path, doc)
 			if err != nil {
-				return err
+				damaged = append(damaged, err)
+				continue
 			}
 			out = append(out, d)
 			ranges = append(ranges, [2]int64{first, first + n - 1})
@@ -685,18 +701,28 @@ func (s *Store) posts(ctx context.Context, what, query string, args ...any) ([]*
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
-	if len(out) == 0 {
-		return out, nil
-	}
-	st, err := tx.PrepareContext(ctx, postPapersSQL)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", what, err)
-	}
-	defer st.Close()
-	for i, d := range out {
-		if err := readPapers(ctx, st, d, ranges[i]); err != nil {
+	if len(out) > 0 {
+		st, err := tx.PrepareContext(ctx, postPapersSQL)
+		if err != nil {
 			return nil, fmt.Errorf("%s: %w", what, err)
 		}
+		defer st.Close()
+		read := out[:0]
+		for i, d := range out {
+			err := readPapers(ctx, st, d, ranges[i])
+			if errors.Is(err, bot.ErrUnreadable) {
+				damaged = append(damaged, err)
+				continue
+			}
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", what, err)
+			}
+			read = append(read, d)
+		}
+		out = read
+	}
+	if len(damaged) > 0 {
+		return out, fmt.Errorf("%s: %w", what, errors.Join(damaged...))
 	}
 	return out, nil
 }
@@ -715,7 +741,7 @@ func readPapers(ctx context.Context, st *sql.Stmt, d *bot.Digest, keys [2]int64)
 		}
 		var p bot.Paper
 		if err := rows.UnpackPaper(b, &p); err != nil {
-			return fmt.Errorf("post %s: %w", d.Path, err)
+			return bot.Unreadable(d.Path, err)
 		}
 		d.Papers = append(d.Papers, p)
 	}
@@ -755,11 +781,11 @@ func scanHit(sc interface{ Scan(...any) error }, pre ...any) (bot.PaperHit, erro
 		return h, err
 	}
 	if err := rows.UnpackPaper(doc, &h.Paper); err != nil {
-		return h, err
+		return h, bot.Unreadable(h.Post.Path, err)
 	}
 	t, err := time.Parse(time.RFC3339Nano, local)
 	if err != nil {
-		return h, fmt.Errorf("decode post date: %w", err)
+		return h, bot.Unreadable(h.Post.Path, fmt.Errorf("decode post date: %w", err))
 	}
 	h.Post.Date = t
 	return h, nil
@@ -851,7 +877,11 @@ func (s *Store) fetch(ctx context.Context, expr string, before int64, n int) ([]
 		var c rows.Candidate
 		var date int64
 		if c.Hit, err = scanHit(rs, &c.Key, &c.Idx, &date); err != nil {
-			return nil, err
+			if !errors.Is(err, bot.ErrUnreadable) {
+				return nil, err
+			}
+			s.damaged.Log(s.log, c.Hit.Post.Path, err)
+			c.Unreadable = true
 		}
 		c.Date = time.Unix(0, date)
 		out = append(out, c)

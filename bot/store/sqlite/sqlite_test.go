@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -187,4 +188,84 @@ func jsonOf(t *testing.T, d *bot.Digest) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// TestDamagedPostFailsAlone runs storetest.RunDamaged with rows broken by
+// hand in the database file.
+func TestDamagedPostFailsAlone(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "paperbot.db")
+	s, err := sqlite.Open(context.Background(), path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	storetest.RunDamaged(t, s, func(t *testing.T, post, part string) {
+		q, arg := `UPDATE posts SET digest = ? WHERE path = ?`, any(storetest.DamagedDigest)
+		if part == "paper" {
+			q, arg = `UPDATE papers SET paper = ? WHERE post = ? AND idx = 0`, []byte{0}
+		}
+		if res, err := db.Exec(q, arg, post); err != nil {
+			t.Fatal(err)
+		} else if n, _ := res.RowsAffected(); n != 1 {
+			t.Fatalf("damage %s of %s: %d rows", part, post, n)
+		}
+	})
+}
+
+// TestUpgradeFromVersion2WithDamagedPost: a version-2 database holding one
+// post whose document cannot be decoded still upgrades; the other posts
+// are carried over, the damaged one fails alone and its file is marked
+// changed so that the next scan stores it anew.
+func TestUpgradeFromVersion2WithDamagedPost(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "paperbot.db")
+	posts := storetest.GenPosts(5, 2, time.Date(2025, 9, 1, 8, 0, 0, 0, time.UTC), 1)
+	oldDatabase(t, path, 2, posts)
+	bad := posts[2]
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`UPDATE posts SET digest = ? WHERE path = ?`, storetest.DamagedDigest, bad.Path); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	s, err := sqlite.Open(ctx, path, nil)
+	if err != nil {
+		t.Fatalf("open a version-2 database with a damaged post: %v", err)
+	}
+	defer s.Close()
+	for _, d := range posts {
+		_, err := s.Post(ctx, d.Path)
+		if d == bad {
+			if !errors.Is(err, bot.ErrUnreadable) {
+				t.Errorf("Post(%s) of the damaged post: %v, want ErrUnreadable", d.Path, err)
+			}
+		} else if err != nil {
+			t.Errorf("Post(%s): %v", d.Path, err)
+		}
+	}
+	files, err := s.Files(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fs := files[bad.Path]; fs.Hash != "" || fs.Size != -1 {
+		t.Errorf("the damaged post's file is not marked changed: %+v", fs)
+	}
+	if fs := files[posts[1].Path]; fs.Hash != posts[1].Hash {
+		t.Errorf("an undamaged post's file changed: %+v", fs)
+	}
+	// The next scan's SavePost repairs it.
+	if err := s.SavePost(ctx, bad, storetest.FileOf(bad)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Post(ctx, bad.Path); err != nil {
+		t.Errorf("Post after saving the damaged post anew: %v", err)
+	}
 }

@@ -2,10 +2,12 @@ package rows
 
 import (
 	"context"
+	"log/slog"
 	"math"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -344,6 +346,21 @@ type Candidate struct {
 	// descending, then position in the post).
 	Date time.Time
 	Idx  int
+	// Unreadable: the paper cannot be decoded (Hit holds its post only).
+	// Search leaves it out, but it still counts as a row the index query
+	// returned, so that a short batch keeps meaning the end.
+	Unreadable bool
+}
+
+// Damaged remembers the damaged posts a store has logged, so that each is
+// logged once however often searches hit it.
+type Damaged struct{ seen sync.Map }
+
+// Log logs path's damage the first time it is seen.
+func (d *Damaged) Log(log *slog.Logger, path string, err error) {
+	if _, dup := d.seen.LoadOrStore(path, true); !dup {
+		log.Error("stored post cannot be decoded; its papers are left out of searches", "post", path, "err", err)
+	}
 }
 
 // Fetcher runs an index query: up to n papers matching expr whose key is
@@ -421,6 +438,9 @@ func searchLevel(ctx context.Context, q Query, s, want int, d Dialect, fetch Fet
 			if len(got) >= want && c.Key>>slotBits != got[want-1].Key>>slotBits {
 				done = true
 				break
+			}
+			if c.Unreadable {
+				continue
 			}
 			title, text := SearchText(&c.Hit.Paper)
 			if ok, n := q.Match(title, text); ok && n == s {
