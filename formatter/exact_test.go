@@ -255,6 +255,16 @@ func allowedFormatting(t *testing.T, where string, ms []mark, bold, italic map[s
 	}
 }
 
+// alphaXivLinked checks that the paper's AlphaXiv link is a clickable run.
+func alphaXivLinked(t *testing.T, where string, ms []mark) {
+	t.Helper()
+	if findRun(ms, func(m mark) bool {
+		return m.text == "AlphaXiv" && m.url == "https://www.alphaxiv.org/ko/overview/2510.01301"
+	}) == nil {
+		t.Errorf("%s: no clickable AlphaXiv link", where)
+	}
+}
+
 // mustHave checks that the marks show want (as one run, or spread over
 // runs) and returns whether the post's own formatting is there.
 func findRun(ms []mark, pred func(mark) bool) *mark {
@@ -307,11 +317,7 @@ func TestExactSlack(t *testing.T) {
 		if name == "search" {
 			continue
 		}
-		if findRun(marks, func(m mark) bool {
-			return m.text == "AlphaXiv" && m.url == "https://www.alphaxiv.org/ko/overview/2510.01301"
-		}) == nil {
-			t.Errorf("%s: no clickable AlphaXiv link", name)
-		}
+		alphaXivLinked(t, name, marks)
 		all := visible(marks)
 		for _, w := range []string{"정확도를 10~20% 높이고", "3~5배", "a_b", "~tilde~", "||z||"} {
 			if !strings.Contains(all, w) {
@@ -402,11 +408,7 @@ func TestExactDiscord(t *testing.T) {
 		if name == "search" {
 			continue
 		}
-		if findRun(marks, func(m mark) bool {
-			return m.text == "AlphaXiv" && m.url == "https://www.alphaxiv.org/ko/overview/2510.01301"
-		}) == nil {
-			t.Errorf("%s: no clickable AlphaXiv link", name)
-		}
+		alphaXivLinked(t, name, marks)
 		all := visible(marks)
 		if !strings.Contains(all, "정확도를 10~20% 높이고") {
 			t.Errorf("%s: the goal's Korean range not shown as written", name)

@@ -155,6 +155,14 @@ func TestRequestsRefused(t *testing.T) {
 	other := newSigner(t)
 	h := newHandler(s, memStore(t), "")
 	body := []byte(`{"id":"1","application_id":"7","type":1,"token":"t","version":1}`)
+	// signed is a correctly signed request that edit then spoils.
+	signed := func(edit func(r *http.Request)) func() *http.Request {
+		return func() *http.Request {
+			r := s.request(body, testNow)
+			edit(r)
+			return r
+		}
+	}
 	cases := []struct {
 		name   string
 		req    func() *http.Request
@@ -166,27 +174,12 @@ func TestRequestsRefused(t *testing.T) {
 		{"no headers", func() *http.Request {
 			return httptest.NewRequest("POST", "/discord/interactions", bytes.NewReader(body))
 		}, 401},
-		{"no signature", func() *http.Request {
-			r := s.request(body, testNow)
-			r.Header.Del("X-Signature-Ed25519")
-			return r
-		}, 401},
-		{"bad hex", func() *http.Request {
-			r := s.request(body, testNow)
-			r.Header.Set("X-Signature-Ed25519", "zz")
-			return r
-		}, 401},
-		{"tampered body", func() *http.Request {
-			r := s.request(body, testNow)
-			r.Body = http.NoBody
+		{"no signature", signed(func(r *http.Request) { r.Header.Del("X-Signature-Ed25519") }), 401},
+		{"bad hex", signed(func(r *http.Request) { r.Header.Set("X-Signature-Ed25519", "zz") }), 401},
+		{"tampered body", signed(func(r *http.Request) {
 			r.Body = ioNop(bytes.Replace(body, []byte(`"type":1`), []byte(`"type":2`), 1))
-			return r
-		}, 401},
-		{"timestamp not a number", func() *http.Request {
-			r := s.request(body, testNow)
-			r.Header.Set("X-Signature-Timestamp", "yesterday")
-			return r
-		}, 401},
+		}), 401},
+		{"timestamp not a number", signed(func(r *http.Request) { r.Header.Set("X-Signature-Timestamp", "yesterday") }), 401},
 		{"oversize", func() *http.Request {
 			big := append([]byte(`{"type":1,"pad":"`), bytes.Repeat([]byte("x"), DefaultMaxBody)...)
 			big = append(big, `"}`...)
