@@ -191,18 +191,28 @@ func slackRead(b *slack.RichTextBlock) []mark {
 			out = append(out, m)
 		}
 	}
+	walkRich(b, section, func(*slack.RichTextList, int) { out = append(out, mark{text: "\n"}) }, nil)
+	return out
+}
+
+// walkRich calls section on every section of b in order; item before each
+// list item (l its list, k its index) and, when not nil, listEnd after each
+// list.
+func walkRich(b *slack.RichTextBlock, section func(*slack.RichTextSection), item func(l *slack.RichTextList, k int), listEnd func()) {
 	for _, e := range b.Elements {
 		switch v := e.(type) {
 		case *slack.RichTextSection:
 			section(v)
 		case *slack.RichTextList:
-			for _, it := range v.Elements {
-				out = append(out, mark{text: "\n"})
+			for k, it := range v.Elements {
+				item(v, k)
 				section(it.(*slack.RichTextSection))
+			}
+			if listEnd != nil {
+				listEnd()
 			}
 		}
 	}
-	return out
 }
 
 // slackMarks reads every rich_text block of msgs (containers opened) and

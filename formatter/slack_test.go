@@ -125,18 +125,8 @@ func richPlain(b *slack.RichTextBlock) string {
 			}
 		}
 	}
-	for _, e := range b.Elements {
-		switch v := e.(type) {
-		case *slack.RichTextSection:
-			section(v)
-		case *slack.RichTextList:
-			for _, it := range v.Elements {
-				sb.WriteString("\n")
-				section(it.(*slack.RichTextSection))
-			}
-			sb.WriteString("\n")
-		}
-	}
+	newline := func() { sb.WriteString("\n") }
+	walkRich(b, section, func(*slack.RichTextList, int) { newline() }, newline)
 	return sb.String()
 }
 
@@ -212,23 +202,14 @@ func rtDump(b slack.Block) string {
 			}
 		}
 	}
-	for _, e := range rt.Elements {
-		switch v := e.(type) {
-		case *slack.RichTextSection:
-			section(v)
-		case *slack.RichTextList:
-			for k, it := range v.Elements {
-				sb.WriteString("\n" + strings.Repeat("  ", v.Indent))
-				if v.Style == slack.RTEListOrdered {
-					sb.WriteString(fmt.Sprintf("%d. ", v.Offset+k+1))
-				} else {
-					sb.WriteString("• ")
-				}
-				section(it.(*slack.RichTextSection))
-			}
-			sb.WriteString("\n")
+	walkRich(rt, section, func(l *slack.RichTextList, k int) {
+		sb.WriteString("\n" + strings.Repeat("  ", l.Indent))
+		if l.Style == slack.RTEListOrdered {
+			sb.WriteString(fmt.Sprintf("%d. ", l.Offset+k+1))
+		} else {
+			sb.WriteString("• ")
 		}
-	}
+	}, func() { sb.WriteString("\n") })
 	return sb.String()
 }
 
