@@ -163,6 +163,10 @@ func TestBadPostFailsAlone(t *testing.T) {
 		r, err := st.Delivery(ctx, "2025-10-01-undecodable.md", tg.name)
 		if err != nil || r.State != bot.DeliveryFailed || !strings.Contains(r.LastError, "cannot be read") {
 			t.Errorf("undecodable post on %s: %+v %v", tg.name, r, err)
+		} else if strings.Count(r.LastError, "2025-10-01-undecodable.md") > 0 || strings.Count(r.LastError, "cannot be") != 1 {
+			// The record names the post; its reason says "cannot be read"
+			// once, not the store's and the engine's prefixes both.
+			t.Errorf("undecodable post's recorded reason repeats itself: %q", r.LastError)
 		}
 		if _, err := st.Delivery(ctx, "2025-10-02-deep.md", tg.name); bot.ErrorCode(err) != bot.ENOTFOUND {
 			t.Errorf("the refused post has a delivery on %s: %v", tg.name, err)

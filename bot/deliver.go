@@ -284,7 +284,7 @@ func (e *Engine) unreadable(ctx context.Context, w *worker, p string, snap *snap
 	}
 	name := w.t.Name()
 	rec := Delivery{Post: p, Target: name, Key: DeliveryKey(name, p), State: DeliveryFailed,
-		Hash: snap.files[p].Hash, LastError: "the stored post cannot be read: " + err.Error()}
+		Hash: snap.files[p].Hash, LastError: unreadableReason(err)}
 	if r := snap.recs[recKey{p, name}]; r != nil {
 		rec.Key, rec.Refs, rec.Attempts = r.Key, r.Refs, r.Attempts
 	}
@@ -295,6 +295,15 @@ func (e *Engine) unreadable(ctx context.Context, w *worker, p string, snap *snap
 		e.log().Error("record a failed delivery", "post", p, "target", name, "err", perr)
 	}
 	return true
+}
+
+// unreadableReason is what a delivery records of a post that cannot be
+// read back: the store's reason, without the path the record already has.
+func unreadableReason(err error) string {
+	if u, ok := errors.AsType[*UnreadableError](err); ok {
+		return "the stored post cannot be read: " + u.Err.Error()
+	}
+	return "the stored post cannot be read: " + err.Error()
 }
 
 // duePost is a post with work to do: its date and draft flag, to order and

@@ -13,13 +13,26 @@ import (
 var ErrUnreadable = errors.New("the stored post cannot be decoded")
 
 // Unreadable is a Store's error for the stored post at path that cannot be
-// decoded (err says why). ErrUnreadable and an EUNREADABLE *Error are in
-// its chain: the message a user sees names the post, so that a reader asking
-// for it learns which post is broken and that the others are not.
-func Unreadable(path string, err error) error {
-	return fmt.Errorf("%w: %w: %w", Errorf(EUNREADABLE,
-		"The post %s is damaged in the store and cannot be read; other posts are not affected. Changing its file stores it anew.", path),
-		ErrUnreadable, err)
+// decoded (err says why): an *UnreadableError.
+func Unreadable(path string, err error) error { return &UnreadableError{Path: path, Err: err} }
+
+// UnreadableError is a stored post that cannot be decoded. ErrUnreadable
+// and an EUNREADABLE *Error are in its chain: the message a user sees names
+// the post, so that a reader asking for it learns which post is broken and
+// that the others are not.
+type UnreadableError struct {
+	Path string
+	Err  error // why it cannot be decoded
+}
+
+func (e *UnreadableError) Error() string {
+	return fmt.Sprintf("post %s: %v: %v", e.Path, ErrUnreadable, e.Err)
+}
+
+func (e *UnreadableError) Unwrap() []error {
+	return []error{Errorf(EUNREADABLE,
+		"The post %s is damaged in the store and cannot be read; other posts are not affected. Changing its file stores it anew.", e.Path),
+		ErrUnreadable, e.Err}
 }
 
 // FileState is what the store remembers of a source file so that a tick can
