@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -241,31 +240,5 @@ func TestUpgradeFromVersion2WithDamagedPost(t *testing.T) {
 		t.Fatalf("open a version-2 database with a damaged post: %v", err)
 	}
 	defer s.Close()
-	for _, d := range posts {
-		_, err := s.Post(ctx, d.Path)
-		if d == bad {
-			if !errors.Is(err, bot.ErrUnreadable) {
-				t.Errorf("Post(%s) of the damaged post: %v, want ErrUnreadable", d.Path, err)
-			}
-		} else if err != nil {
-			t.Errorf("Post(%s): %v", d.Path, err)
-		}
-	}
-	files, err := s.Files(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if fs := files[bad.Path]; fs.Hash != "" || fs.Size != -1 {
-		t.Errorf("the damaged post's file is not marked changed: %+v", fs)
-	}
-	if fs := files[posts[1].Path]; fs.Hash != posts[1].Hash {
-		t.Errorf("an undamaged post's file changed: %+v", fs)
-	}
-	// The next scan's SavePost repairs it.
-	if err := s.SavePost(ctx, bad, storetest.FileOf(bad)); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.Post(ctx, bad.Path); err != nil {
-		t.Errorf("Post after saving the damaged post anew: %v", err)
-	}
+	storetest.CheckDamagedUpgrade(t, s, posts, bad)
 }

@@ -106,3 +106,39 @@ func RunDamaged(t *testing.T, s bot.Store, damage Damage) {
 		t.Errorf("SearchPapers for an undamaged paper: %d hits, %v", len(hits), err)
 	}
 }
+
+// CheckDamagedUpgrade checks a store just upgraded from a database in
+// which bad's document could not be decoded: the other posts were carried
+// over, bad fails alone, its file is marked changed (so that the next scan
+// stores it anew), and saving it again repairs it.
+func CheckDamagedUpgrade(t *testing.T, s bot.Store, posts []*bot.Digest, bad *bot.Digest) {
+	ctx := context.Background()
+	for _, d := range posts {
+		_, err := s.Post(ctx, d.Path)
+		if d == bad {
+			if !errors.Is(err, bot.ErrUnreadable) {
+				t.Errorf("Post(%s) of the damaged post: %v, want ErrUnreadable", d.Path, err)
+			}
+		} else if err != nil {
+			t.Errorf("Post(%s): %v", d.Path, err)
+		}
+	}
+	files, err := s.Files(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fs := files[bad.Path]; fs.Hash != "" || fs.Size != -1 {
+		t.Errorf("the damaged post's file is not marked changed: %+v", fs)
+	}
+	for _, d := range posts {
+		if fs := files[d.Path]; d != bad && fs.Hash != d.Hash {
+			t.Errorf("an undamaged post's file changed: %+v", fs)
+		}
+	}
+	if err := s.SavePost(ctx, bad, FileOf(bad)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Post(ctx, bad.Path); err != nil {
+		t.Errorf("Post after saving the damaged post anew: %v", err)
+	}
+}
