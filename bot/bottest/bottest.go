@@ -23,6 +23,15 @@ func Para(s string) []bot.Block {
 	return []bot.Block{{Kind: bot.ParagraphBlock, Inlines: []bot.Inline{{Kind: bot.TextInline, Text: s}}}}
 }
 
+// List is a bullet list of one-paragraph items.
+func List(items ...string) bot.Block {
+	b := bot.Block{Kind: bot.ListBlock}
+	for _, it := range items {
+		b.Items = append(b.Items, Para(it))
+	}
+	return b
+}
+
 // Digest is a made-up post of day ("2006-01-02") with n papers of four
 // sections each (Introduction with a Goal line, Method, Results,
 // Limitations). title is a fmt pattern given the paper's number (every %d

@@ -35,18 +35,6 @@ var seoul = func() *time.Location {
 	return loc
 }()
 
-func para(text string) bot.Block {
-	return bot.Block{Kind: bot.ParagraphBlock, Inlines: []bot.Inline{{Kind: bot.TextInline, Text: text}}}
-}
-
-func list(items ...string) bot.Block {
-	b := bot.Block{Kind: bot.ListBlock}
-	for _, it := range items {
-		b.Items = append(b.Items, []bot.Block{para(it)})
-	}
-	return b
-}
-
 // examples are hand-made posts: two published days and a draft.
 func examples() []*bot.Digest {
 	return []*bot.Digest{
@@ -62,14 +50,14 @@ func examples() []*bot.Digest {
 					URL:         "https://arxiv.org/abs/2509.11111v2",
 					AlphaxivURL: "https://www.alphaxiv.org/ko/overview/2509.11111",
 					Sections: []bot.Section{
-						{Name: "Introduction", Blocks: []bot.Block{list("Goal: make attention sparse.", "Motivation: long contexts")}},
-						{Name: "Method", Blocks: []bot.Block{para("Top-k routing with `k=8` and $O(n)$ cost.")}},
+						{Name: "Introduction", Blocks: []bot.Block{bottest.List("Goal: make attention sparse.", "Motivation: long contexts")}},
+						{Name: "Method", Blocks: bottest.Para("Top-k routing with `k=8` and $O(n)$ cost.")},
 					},
 				},
 				{Number: 2, Title: "An old-style paper", ID: "hep-th/9901001", URL: "https://arxiv.org/abs/hep-th/9901001",
-					Sections: []bot.Section{{Name: "Results", Blocks: []bot.Block{para("It still holds.")}}}},
+					Sections: []bot.Section{{Name: "Results", Blocks: bottest.Para("It still holds.")}}},
 				{Number: 3, Title: "A blog post without an id", URL: "https://example.com/post",
-					Sections: []bot.Section{{Name: "Introduction", Blocks: []bot.Block{para("정보 부족")}, NoInfo: true}}},
+					Sections: []bot.Section{{Name: "Introduction", Blocks: bottest.Para("정보 부족"), NoInfo: true}}},
 			},
 		},
 		{
@@ -79,7 +67,7 @@ func examples() []*bot.Digest {
 			Hash:  "bbb",
 			Papers: []bot.Paper{
 				{Number: 1, Title: "확산 모델의 희소 어텐션", ID: "2509.24006", URL: "https://arxiv.org/abs/2509.24006",
-					Sections: []bot.Section{{Name: "Introduction", Blocks: []bot.Block{para("긴 문맥에서 빠른 sparse attention.")}}}},
+					Sections: []bot.Section{{Name: "Introduction", Blocks: bottest.Para("긴 문맥에서 빠른 sparse attention.")}}},
 			},
 		},
 		{
