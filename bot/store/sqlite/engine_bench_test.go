@@ -1,3 +1,5 @@
+//go:build unix
+
 package sqlite_test
 
 import (
@@ -7,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 
@@ -140,6 +143,36 @@ func BenchmarkTick(b *testing.B) {
 			}
 		}
 	})
+	// idle_watched is `paperbot run`'s idle tick: the folder is watched,
+	// so the scan lists nothing, and the delivery workers run on their own
+	// goroutines; cpu-ms/op is the process's CPU time (all goroutines,
+	// getrusage) per tick, the workers' passes included.
+	b.Run("idle_watched", func(b *testing.B) {
+		w := newEngine(b, dir, s, now)
+		runCtx, cancel := context.WithCancel(ctx)
+		done := make(chan error, 1)
+		go func() { done <- w.Run(runCtx, "0 0 1 1 *") }()
+		defer func() {
+			cancel()
+			<-done
+		}()
+		for !w.Ready() {
+			time.Sleep(10 * time.Millisecond)
+		}
+		time.Sleep(200 * time.Millisecond) // the start tick's passes
+		var cpu time.Duration
+		for b.Loop() {
+			before := cpuTime()
+			if err := w.Tick(ctx); err != nil {
+				b.Fatal(err)
+			}
+			b.StopTimer()
+			time.Sleep(50 * time.Millisecond) // the workers' passes end
+			cpu += cpuTime() - before
+			b.StartTimer()
+		}
+		b.ReportMetric(float64(cpu.Microseconds())/1000/float64(b.N), "cpu-ms/op")
+	})
 	b.Run("new_post", func(b *testing.B) {
 		fixture, err := os.ReadFile(storetest.FixturePath(b))
 		if err != nil {
@@ -178,4 +211,13 @@ func BenchmarkTick(b *testing.B) {
 			b.Fatal(err)
 		}
 	})
+}
+
+// cpuTime is the CPU time the process has used (user and system).
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
