@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -33,6 +34,11 @@ func (e *Engine) checkMissing(ctx context.Context) error {
 	}
 	day := now.Format(time.DateOnly)
 	posts, err := e.Store.PostsOn(ctx, day)
+	if errors.Is(err, ErrUnreadable) {
+		// A post arrived; that it cannot be read back is its own failure,
+		// recorded and reported by delivery, not a missing post.
+		return nil
+	}
 	if err != nil {
 		return fmt.Errorf("missing-post check: posts of %s: %w", day, err)
 	}

@@ -1080,3 +1080,32 @@ func TestCatchUpSkipsInBatches(t *testing.T) {
 		t.Errorf("%d single writes: the skips were not batched", h.store.puts)
 	}
 }
+
+// damagedDays is a store whose posts of any day include one that cannot be
+// decoded (and no other).
+type damagedDays struct{ Store }
+
+func (s damagedDays) PostsOn(ctx context.Context, day string) ([]*Digest, error) {
+	return nil, Unreadable("_posts/"+day+"-daily.md", errors.New("decode post: exceeded max depth"))
+}
+
+// TestMissingPostAlertDamagedPost: today's post arrived but cannot be read
+// back. It is not missing (its damage is failed and reported by delivery),
+// so the check neither alerts nor fails (a failed check is retried and
+// logged every few minutes).
+func TestMissingPostAlertDamagedPost(t *testing.T) {
+	h := newHarness(t)
+	alerts := newFakeTarget("alerts")
+	exp, err := ParseExpectBy("10:00 Mon-Fri")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.clk.Set(t0.Add(31 * time.Minute))
+	e := h.engine(func(e *Engine) { e.ExpectBy, e.Alerts, e.Store = &exp, alerts, damagedDays{e.Store} })
+	if err := e.checkAlert(context.Background()); err != nil {
+		t.Errorf("missing-post check with today's post damaged: %v", err)
+	}
+	if len(alerts.msgs) != 0 || len(h.obs.missing) != 0 {
+		t.Errorf("a damaged post was reported missing: %d messages", len(alerts.msgs))
+	}
+}
