@@ -12,11 +12,18 @@ import (
 
 func checkAllDiscord(t *testing.T, msgs []*discordgo.MessageSend) {
 	t.Helper()
+	checkAll(t, msgs, CheckDiscordMessage)
+}
+
+// checkAll checks that there are messages and that each passes check (the
+// platform's limits).
+func checkAll[M any](t *testing.T, msgs []M, check func(M) error) {
+	t.Helper()
 	if len(msgs) == 0 {
 		t.Fatal("no messages")
 	}
 	for i, m := range msgs {
-		if err := CheckDiscordMessage(m); err != nil {
+		if err := check(m); err != nil {
 			t.Errorf("message %d: %v", i, err)
 		}
 	}

@@ -145,14 +145,7 @@ func slackAllText(msgs []SlackMessage) string {
 
 func checkAllSlack(t *testing.T, msgs []SlackMessage) {
 	t.Helper()
-	if len(msgs) == 0 {
-		t.Fatal("no messages")
-	}
-	for i, m := range msgs {
-		if err := CheckSlackMessage(m); err != nil {
-			t.Errorf("message %d: %v", i, err)
-		}
-	}
+	checkAll(t, msgs, CheckSlackMessage)
 }
 
 // rtDump writes a rich_text block in an unambiguous notation for tests:
