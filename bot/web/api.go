@@ -206,12 +206,18 @@ func (s *Server) search(ctx context.Context, query string, limit int) ([]bot.Pap
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.SearchTimeout)
 	defer cancel()
 	busy := bot.Errorf(bot.EUNAVAILABLE, "Search is busy or too slow right now; try again or with more specific words.")
+	// A free slot is always taken, even if the deadline passed on the way
+	// here; only a search that has to wait can give up.
 	select {
 	case s.searches <- struct{}{}:
-		defer func() { <-s.searches }()
-	case <-ctx.Done():
-		return nil, busy
+	default:
+		select {
+		case s.searches <- struct{}{}:
+		case <-ctx.Done():
+			return nil, busy
+		}
 	}
+	defer func() { <-s.searches }()
 	hits, err := s.cfg.Store.SearchPapers(ctx, query, limit)
 	if err != nil && ctx.Err() != nil {
 		s.log.Warn("search too slow", "words", len(strings.Fields(query)), "timeout", s.cfg.SearchTimeout)
