@@ -42,6 +42,21 @@ type Target interface {
 	Edit(ctx context.Context, d *Digest, key string, refs []MessageRef) ([]MessageRef, error)
 }
 
+// InOrder returns the refs of parts 0, 1, 2, … up to the first part
+// missing from parts, the messages a Recover found by part number. Parts
+// after a gap cannot be trusted to be in order, so Recover returns only
+// the contiguous ones and Edit completes the digest from there.
+func InOrder(parts map[int]MessageRef) []MessageRef {
+	var refs []MessageRef
+	for i := 0; ; i++ {
+		r, ok := parts[i]
+		if !ok {
+			return refs
+		}
+		refs = append(refs, r)
+	}
+}
+
 // Matcher is implemented by targets that take only some posts (per-target
 // tags and keywords filters). A target without it takes every post.
 type Matcher interface {

@@ -371,14 +371,7 @@ func (t *Target) Recover(ctx context.Context, key string) ([]bot.MessageRef, err
 			found[part] = bot.MessageRef{Channel: ch, ID: m.ID}
 		}
 	}
-	var refs []bot.MessageRef
-	for i := 0; ; i++ {
-		r, ok := found[i]
-		if !ok {
-			break
-		}
-		refs = append(refs, r)
-	}
+	refs := bot.InOrder(found)
 	if len(refs) < len(found) {
 		t.log.Warn("recover found messages after a gap; ignoring them", "key", key, "found", len(found), "contiguous", len(refs))
 	}

@@ -313,14 +313,7 @@ func (t *Target) Recover(ctx context.Context, key string) ([]bot.MessageRef, err
 	if err != nil {
 		return nil, fmt.Errorf("slack target %s: look for the messages of %s: %w", t.cfg.Name, key, err)
 	}
-	var refs []bot.MessageRef
-	for i := 0; ; i++ {
-		r, ok := parts[i]
-		if !ok {
-			break
-		}
-		refs = append(refs, r)
-	}
+	refs := bot.InOrder(parts)
 	if len(refs) < len(parts) {
 		// Parts after a gap cannot be trusted to be in order: delete them so
 		// Edit reposts them in place.
