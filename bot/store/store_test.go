@@ -2,18 +2,14 @@ package store_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/paperbot/paperbot/bot"
 	"github.com/paperbot/paperbot/bot/store"
+	"github.com/paperbot/paperbot/bot/store/storetest"
 )
 
 func TestOpen(t *testing.T) {
@@ -28,10 +24,10 @@ func TestOpen(t *testing.T) {
 		{"file uri", "file:" + filepath.Join(dir, "d.db") + "?cache=private", "d.db"},
 		{"memory", ":memory:", ""},
 	}
-	if dsn := os.Getenv("PAPERBOT_TEST_POSTGRES"); dsn != "" {
-		tests = append(tests, struct{ name, dsn, file string }{"postgres", pgSchema(t, dsn), ""})
+	if os.Getenv(storetest.PostgresEnv) != "" {
+		tests = append(tests, struct{ name, dsn, file string }{"postgres", storetest.PostgresSchema(t), ""})
 	} else {
-		t.Log("PAPERBOT_TEST_POSTGRES is not set: Open is not tried on PostgreSQL")
+		t.Log(storetest.PostgresEnv + " is not set: Open is not tried on PostgreSQL")
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -65,34 +61,4 @@ func TestOpenInvalid(t *testing.T) {
 			t.Errorf("error reveals the DSN: %v", err)
 		}
 	}
-}
-
-// pgSchema creates a schema for this test (dropped at its end) and returns
-// dsn with a search_path selecting it.
-func pgSchema(t *testing.T, dsn string) string {
-	b := make([]byte, 6)
-	rand.Read(b)
-	schema := "pb_test_" + hex.EncodeToString(b)
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatalf("connect to the test server: %v", err)
-	}
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatalf("create schema: %v", err)
-	}
-	t.Cleanup(func() {
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			t.Errorf("drop schema: %v", err)
-		}
-	})
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatal("PAPERBOT_TEST_POSTGRES is not a URL DSN")
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
 }

@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/paperbot/paperbot/bot/store/postgres"
 	"github.com/paperbot/paperbot/bot/store/storetest"
 	"github.com/paperbot/paperbot/formatter"
@@ -24,8 +22,7 @@ var (
 // own that TestMain drops.
 var bench struct {
 	once    sync.Once
-	dsn     string // the server's, for dropping the schema
-	schema  string
+	drop    func() error // the archive's schema
 	store   *postgres.Store
 	archive *storetest.Archive
 }
@@ -36,22 +33,17 @@ func TestMain(m *testing.M) {
 	if bench.store != nil {
 		bench.store.Close()
 	}
-	if bench.schema != "" {
-		ctx := context.Background()
-		if conn, err := pgx.Connect(ctx, bench.dsn); err == nil {
-			conn.Exec(ctx, "DROP SCHEMA "+bench.schema+" CASCADE")
-			conn.Close(ctx)
-		}
+	if bench.drop != nil {
+		bench.drop()
 	}
 	os.Exit(code)
 }
 
 func benchStore(b *testing.B) (*postgres.Store, *storetest.Archive) {
-	testDSN(b) // skips without a server
+	server := storetest.PostgresServer(b) // skips without a server
 	bench.once.Do(func() {
-		bench.dsn = os.Getenv(envDSN)
-		dsn, schema := newSchema(b, bench.dsn)
-		bench.schema = schema
+		var dsn string
+		dsn, bench.drop = storetest.NewPostgresSchema(b, server)
 		s, err := postgres.Open(context.Background(), dsn, nil)
 		if err != nil {
 			b.Fatal(err)

@@ -2,10 +2,7 @@ package postgres_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
-	"net/url"
 	"os"
 	"strings"
 	"testing"
@@ -19,65 +16,8 @@ import (
 	"github.com/paperbot/paperbot/bot/store/storetest"
 )
 
-const envDSN = "PAPERBOT_TEST_POSTGRES"
-
-// testDSN returns the server's DSN or skips the test.
-func testDSN(t testing.TB) string {
-	dsn := os.Getenv(envDSN)
-	if dsn == "" {
-		t.Skip(envDSN + " is not set (a PostgreSQL DSN, e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable): skipping PostgreSQL tests")
-	}
-	return dsn
-}
-
-// freshSchema creates a schema of its own for one test, drops it when the
-// test ends, and returns a DSN whose search_path selects it, so parallel
-// test runs and packages never see each other's tables.
-func freshSchema(t testing.TB) string {
-	server := testDSN(t)
-	dsn, schema := newSchema(t, server)
-	t.Cleanup(func() {
-		ctx := context.Background()
-		conn, err := pgx.Connect(ctx, server)
-		if err != nil {
-			t.Errorf("connect to drop %s: %v", schema, err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			t.Errorf("drop schema: %v", err)
-		}
-	})
-	return dsn
-}
-
-// newSchema creates a schema named pb_test_<random> on the server and
-// returns a DSN selecting it, and its name.
-func newSchema(t testing.TB, server string) (dsn, schema string) {
-	b := make([]byte, 6)
-	rand.Read(b)
-	schema = "pb_test_" + hex.EncodeToString(b)
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, server)
-	if err != nil {
-		t.Fatalf("connect to the test server: %v", err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatalf("create schema: %v", err)
-	}
-	u, err := url.Parse(server)
-	if err != nil {
-		t.Fatalf("%s is not a URL DSN", envDSN)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String(), schema
-}
-
 func schemaDB(t testing.TB) func() bot.Store {
-	dsn := freshSchema(t)
+	dsn := storetest.PostgresSchema(t)
 	return func() bot.Store {
 		s, err := postgres.Open(context.Background(), dsn, nil)
 		if err != nil {
@@ -95,7 +35,7 @@ func TestConformance(t *testing.T) {
 // starting together do: the advisory lock makes one migrate and the others
 // find the schema current.
 func TestMigrateRace(t *testing.T) {
-	dsn := freshSchema(t)
+	dsn := storetest.PostgresSchema(t)
 	errs := make(chan error, 4)
 	for i := 0; i < 4; i++ {
 		go func() {
@@ -133,7 +73,7 @@ func TestErrorsHideDSN(t *testing.T) {
 // version2Schema makes a schema as version 2 left it, holding posts in the
 // rows its SavePost wrote, and returns its DSN.
 func version2Schema(t *testing.T, posts []*bot.Digest) string {
-	dsn := freshSchema(t)
+	dsn := storetest.PostgresSchema(t)
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, dsn)
 	if err != nil {
@@ -236,7 +176,7 @@ func damageRow(t *testing.T, conn *pgx.Conn, post, part string) {
 // hand.
 func TestDamagedPostFailsAlone(t *testing.T) {
 	ctx := context.Background()
-	dsn := freshSchema(t)
+	dsn := storetest.PostgresSchema(t)
 	s, err := postgres.Open(ctx, dsn, nil)
 	if err != nil {
 		t.Fatal(err)
