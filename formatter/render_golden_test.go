@@ -1,13 +1,13 @@
 package formatter
 
 import (
-	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/paperbot/paperbot/bot"
+	"github.com/paperbot/paperbot/bot/bottest/golden"
 )
 
 // renderModes are every payload a digest can become, named as in the
@@ -71,20 +71,7 @@ func TestRenderGolden(t *testing.T) {
 					t.Fatal(err)
 				}
 				got = append(got, '\n')
-				golden := filepath.Join("testdata", strings.TrimSuffix(name, ".md")+"."+mode.name+".golden.json")
-				if *update {
-					if err := os.WriteFile(golden, got, 0o644); err != nil {
-						t.Fatal(err)
-					}
-					return
-				}
-				want, err := os.ReadFile(golden)
-				if err != nil {
-					t.Fatalf("%v (run go test -run TestRenderGolden -update)", err)
-				}
-				if !bytes.Equal(got, want) {
-					t.Errorf("%s differs from the rendering; run with -update if the change is meant.\ngot:  %.300s\nwant: %.300s", golden, got, want)
-				}
+				golden.Check(t, filepath.Join("testdata", strings.TrimSuffix(name, ".md")+"."+mode.name+".golden.json"), got)
 			})
 		}
 	}

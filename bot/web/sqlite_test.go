@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/paperbot/paperbot/bot"
+	"github.com/paperbot/paperbot/bot/bottest/golden"
 	"github.com/paperbot/paperbot/bot/store/sqlite"
 )
 
@@ -49,10 +50,10 @@ func TestSQLiteGolden(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			w := f.do(t, req{target: tc.target})
-			if *update {
+			if golden.Updating() {
 				return // the fake writes the golden files
 			}
-			golden(t, tc.name, w.Body.Bytes())
+			checkGolden(t, tc.name, w.Body.Bytes())
 		})
 	}
 	if w := f.do(t, req{target: "/readyz"}); w.Code != 200 {

@@ -1,16 +1,13 @@
 package web
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -19,11 +16,10 @@ import (
 
 	"github.com/paperbot/paperbot/bot"
 	"github.com/paperbot/paperbot/bot/bottest"
+	"github.com/paperbot/paperbot/bot/bottest/golden"
 	"github.com/paperbot/paperbot/bot/metrics"
 	"github.com/prometheus/client_golang/prometheus"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/*.golden.json")
 
 const token = "s3cret-admin-token"
 
@@ -145,7 +141,9 @@ func (f *fixture) do(t testing.TB, r req) *httptest.ResponseRecorder {
 	return w
 }
 
-func golden(t *testing.T, name string, got []byte) {
+// checkGolden compares a JSON response, indented, with
+// testdata/<name>.golden.json.
+func checkGolden(t *testing.T, name string, got []byte) {
 	t.Helper()
 	var v any
 	if err := json.Unmarshal(got, &v); err != nil {
@@ -153,20 +151,7 @@ func golden(t *testing.T, name string, got []byte) {
 	}
 	pretty, _ := json.MarshalIndent(v, "", "  ")
 	pretty = append(pretty, '\n')
-	path := filepath.Join("testdata", name+".golden.json")
-	if *update {
-		if err := os.WriteFile(path, pretty, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update)", err)
-	}
-	if !bytes.Equal(pretty, want) {
-		t.Errorf("%s differs from %s:\n%s", name, path, pretty)
-	}
+	golden.Check(t, filepath.Join("testdata", name+".golden.json"), pretty)
 }
 
 func TestAPIGolden(t *testing.T) {
@@ -199,7 +184,7 @@ func TestAPIGolden(t *testing.T) {
 			if ct := w.Header().Get("Content-Type"); ct != "application/json; charset=utf-8" {
 				t.Errorf("Content-Type %q", ct)
 			}
-			golden(t, tc.name, w.Body.Bytes())
+			checkGolden(t, tc.name, w.Body.Bytes())
 		})
 	}
 }
