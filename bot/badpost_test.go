@@ -94,19 +94,38 @@ func (s *readCounter) count() int {
 	return s.reads
 }
 
-func TestBadPostFailsAlone(t *testing.T) {
-	ctx := context.Background()
-	dir := t.TempDir()
-	posts := filepath.Join(dir, "posts")
+// folderAndStore makes a posts folder and a SQLite store in a temporary
+// folder. damage overwrites a post's stored document behind the store's
+// back, as a bug or a bad disk might.
+func folderAndStore(tb testing.TB) (posts string, st *sqlite.Store, damage func(post, doc string)) {
+	tb.Helper()
+	dir := tb.TempDir()
+	posts = filepath.Join(dir, "posts")
 	if err := os.Mkdir(posts, 0o755); err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	dbPath := filepath.Join(dir, "bot.db")
-	st, err := sqlite.Open(ctx, dbPath, nil)
+	st, err := sqlite.Open(context.Background(), dbPath, nil)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	defer st.Close()
+	tb.Cleanup(func() { st.Close() })
+	return posts, st, func(post, doc string) {
+		tb.Helper()
+		db, err := sql.Open("sqlite", dbPath)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		defer db.Close()
+		if _, err := db.Exec(`UPDATE posts SET digest = ? WHERE path = ?`, doc, post); err != nil {
+			tb.Fatal(err)
+		}
+	}
+}
+
+func TestBadPostFailsAlone(t *testing.T) {
+	ctx := context.Background()
+	posts, st, damage := folderAndStore(t)
 	base := time.Date(2025, 9, 30, 8, 0, 0, 0, time.UTC)
 	write := func(name string, day int, extra string) {
 		t.Helper()
@@ -138,16 +157,9 @@ func TestBadPostFailsAlone(t *testing.T) {
 	}
 	// Damage one stored document the way a pathological post did before
 	// the write-time check: nesting past encoding/json's 10,000 levels.
-	db, err := sql.Open("sqlite", dbPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
 	deep := `{"date":"2025-10-01T08:00:00Z","title":"x","path":"2025-10-01-undecodable.md","hash":"h","papers":[{"number":1,"title":"t","sections":[{"name":"Method","blocks":` +
 		strings.Repeat(`[{"kind":"list","items":[`, 6000) + strings.Repeat(`]}]`, 6000) + `}]}]}`
-	if _, err := db.Exec(`UPDATE posts SET digest = ? WHERE path = ?`, deep, "2025-10-01-undecodable.md"); err != nil {
-		t.Fatal(err)
-	}
+	damage("2025-10-01-undecodable.md", deep)
 	if _, err := st.Post(ctx, "2025-10-01-undecodable.md"); err == nil {
 		t.Fatal("the damaged document still decodes")
 	}
@@ -206,17 +218,7 @@ func testLog(t *testing.T) *slog.Logger {
 // costs a bot between its posts.
 func BenchmarkIdleTickWithBadPost(b *testing.B) {
 	ctx := context.Background()
-	dir := b.TempDir()
-	posts := filepath.Join(dir, "posts")
-	if err := os.Mkdir(posts, 0o755); err != nil {
-		b.Fatal(err)
-	}
-	dbPath := filepath.Join(dir, "bot.db")
-	st, err := sqlite.Open(ctx, dbPath, nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
+	posts, st, damage := folderAndStore(b)
 	base := time.Date(2025, 9, 1, 8, 0, 0, 0, time.UTC)
 	for i := range 30 {
 		extra := ""
@@ -236,14 +238,7 @@ func BenchmarkIdleTickWithBadPost(b *testing.B) {
 	if _, err := e.Scan(ctx); err != nil {
 		b.Fatal(err)
 	}
-	db, err := sql.Open("sqlite", dbPath)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
-	if _, err := db.Exec(`UPDATE posts SET digest = ? WHERE path = 'p03.md'`, strings.Repeat("[", 20000)); err != nil {
-		b.Fatal(err)
-	}
+	damage("p03.md", strings.Repeat("[", 20000))
 	if err := e.Tick(ctx); err != nil {
 		b.Fatal(err)
 	}
