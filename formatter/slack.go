@@ -649,5 +649,5 @@ func SlackJSON(msgs []SlackMessage) ([]byte, error) {
 			out[i].Blocks = []slack.Block{}
 		}
 	}
-	return encodeJSON(out)
+	return encodeSlackJSON(out)
 }
