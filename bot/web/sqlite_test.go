@@ -18,23 +18,30 @@ import (
 	"github.com/paperbot/paperbot/bot/store/sqlite"
 )
 
-// TestSQLiteGolden runs the API against the real default store: the same
-// answers as the in-memory fake, byte for byte.
-func TestSQLiteGolden(t *testing.T) {
-	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "paperbot.db"), nil)
+// sqliteFile opens a SQLite store in a temporary file, closed when the
+// test ends, saves ds in it, and returns it with the file's path.
+func sqliteFile(tb testing.TB, ds ...*bot.Digest) (*sqlite.Store, string) {
+	tb.Helper()
+	path := filepath.Join(tb.TempDir(), "paperbot.db")
+	st, err := sqlite.Open(context.Background(), path, nil)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	defer st.Close()
-	ds := examples()
+	tb.Cleanup(func() { st.Close() })
 	files := make([]bot.FileState, len(ds))
 	for i, d := range ds {
 		files[i] = bot.FileState{Path: d.Path, Hash: d.Hash}
 	}
-	if err := st.SavePosts(ctx, ds, files); err != nil {
-		t.Fatal(err)
+	if err := st.SavePosts(context.Background(), ds, files); err != nil {
+		tb.Fatal(err)
 	}
+	return st, path
+}
+
+// TestSQLiteGolden runs the API against the real default store: the same
+// answers as the in-memory fake, byte for byte.
+func TestSQLiteGolden(t *testing.T) {
+	st, _ := sqliteFile(t, examples()...)
 	f := newFixture(t, func(c *Config) { c.Store = st })
 	for _, tc := range []struct{ name, target string }{
 		{"paper", "/api/papers/2509.11111v2"},
@@ -72,25 +79,16 @@ func TestSQLiteGolden(t *testing.T) {
 // record is read on each view, so this is the page's cost as it grows.
 func BenchmarkStatusPage(b *testing.B) {
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "paperbot.db"), nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
 	const n = 2000
 	ds := make([]*bot.Digest, n)
-	files := make([]bot.FileState, n)
 	start := time.Date(2020, 1, 1, 8, 0, 0, 0, seoul)
 	for i := range ds {
 		day := start.AddDate(0, 0, i)
 		ds[i] = &bot.Digest{Date: day, Title: "Daily Papers " + day.Format(time.DateOnly),
 			Path: "_posts/" + day.Format(time.DateOnly) + "-daily-papers.md", Hash: fmt.Sprint(i),
 			Papers: []bot.Paper{{Number: 1, Title: "A paper", ID: "2509.11111", URL: "https://arxiv.org/abs/2509.11111"}}}
-		files[i] = bot.FileState{Path: ds[i].Path, Hash: ds[i].Hash}
 	}
-	if err := st.SavePosts(ctx, ds, files); err != nil {
-		b.Fatal(err)
-	}
+	st, _ := sqliteFile(b, ds...)
 	for i, d := range ds {
 		for _, t := range []string{"team", "lab"} {
 			if err := st.PutDelivery(ctx, &bot.Delivery{Post: d.Path, Target: t, Key: bot.DeliveryKey(t, d.Path), State: bot.DeliverySent,
@@ -120,19 +118,7 @@ func BenchmarkStatusPage(b *testing.B) {
 // paper out, and the status and post pages show the damage instead of
 // failing.
 func TestDamagedPostFailsAlone(t *testing.T) {
-	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "paperbot.db")
-	st, err := sqlite.Open(ctx, path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	ds := examples()
-	for _, d := range ds {
-		if err := st.SavePost(ctx, d, bot.FileState{Path: d.Path, Hash: d.Hash}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	st, path := sqliteFile(t, examples()...)
 	db, err := sql.Open("sqlite", path)
 	if err != nil {
 		t.Fatal(err)

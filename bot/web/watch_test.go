@@ -11,7 +11,6 @@ import (
 
 	"github.com/paperbot/paperbot/bot"
 	"github.com/paperbot/paperbot/bot/source/folder"
-	"github.com/paperbot/paperbot/bot/store/sqlite"
 	"github.com/paperbot/paperbot/formatter"
 )
 
@@ -30,11 +29,7 @@ func TestWatchedFolderPickUp(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "2025-09-29-daily-papers.md"), []byte(watchPost("2025-09-29", "2509.00001", "First")), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "paperbot.db"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st, _ := sqliteFile(t)
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	e := &bot.Engine{
 		Store: st, Source: folder.New(dir, quiet), Parser: &formatter.Parser{Location: seoul},
