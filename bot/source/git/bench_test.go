@@ -36,6 +36,18 @@ func benchRemote(b *testing.B, n int) (dir string) {
 	return dir
 }
 
+// benchClone builds a benchPosts-post repository and a Source that has
+// cloned and listed it once, as a running bot has.
+func benchClone(b *testing.B) (remote string, s *Source) {
+	b.Helper()
+	remote = benchRemote(b, benchPosts)
+	s = New(Options{URL: "file://" + remote, Dir: filepath.Join(b.TempDir(), "clone")}, quiet)
+	if _, err := s.List(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	return remote, s
+}
+
 func gitCmd(b *testing.B, dir string, args ...string) {
 	b.Helper()
 	cmd := exec.Command("git", append([]string{"-c", "user.name=Bench", "-c", "user.email=bench@example.com"}, args...)...)
@@ -48,12 +60,8 @@ func gitCmd(b *testing.B, dir string, args ...string) {
 // BenchmarkListUnchanged is a tick over a benchPosts-post archive with nothing
 // new upstream: one fetch (already up to date) and a stat of the folder.
 func BenchmarkListUnchanged(b *testing.B) {
-	remote := benchRemote(b, benchPosts)
-	s := New(Options{URL: "file://" + remote, Dir: filepath.Join(b.TempDir(), "clone")}, quiet)
+	_, s := benchClone(b)
 	ctx := context.Background()
-	if _, err := s.List(ctx); err != nil {
-		b.Fatal(err)
-	}
 	b.ReportAllocs()
 	for b.Loop() {
 		files, err := s.List(ctx)
@@ -66,12 +74,8 @@ func BenchmarkListUnchanged(b *testing.B) {
 // BenchmarkListNewCommit is a tick where the archive gained one post: a
 // fetch of one commit, a hard reset and the listing.
 func BenchmarkListNewCommit(b *testing.B) {
-	remote := benchRemote(b, benchPosts)
-	s := New(Options{URL: "file://" + remote, Dir: filepath.Join(b.TempDir(), "clone")}, quiet)
+	remote, s := benchClone(b)
 	ctx := context.Background()
-	if _, err := s.List(ctx); err != nil {
-		b.Fatal(err)
-	}
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
