@@ -1,7 +1,6 @@
 package discord
 
 import (
-	"net"
 	"testing"
 
 	"github.com/paperbot/paperbot/bot/bottest"
@@ -19,13 +18,7 @@ func TestPostFailureKinds(t *testing.T) {
 	}{{
 		name: "refused connection",
 		target: func(f *discordfake.Server) *Target {
-			ln, err := net.Listen("tcp", "127.0.0.1:0")
-			if err != nil {
-				t.Fatal(err)
-			}
-			url := "http://" + ln.Addr().String()
-			ln.Close()
-			s, err := NewSession(testToken, url)
+			s, err := NewSession(testToken, "http://"+bottest.FreeAddr(t))
 			if err != nil {
 				t.Fatal(err)
 			}

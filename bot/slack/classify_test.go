@@ -1,7 +1,6 @@
 package slack
 
 import (
-	"net"
 	"strings"
 	"testing"
 
@@ -26,7 +25,7 @@ func TestPostFailureKinds(t *testing.T) {
 	}{{
 		name: "refused connection",
 		setup: func(f *slackfake.Server) *Target {
-			return NewTarget(slack.New("xoxb-test", slack.OptionAPIURL(deadURL(t))), TargetConfig{Name: "team", Channel: "C1", Pace: -1, Retry: fastRetry}, nil)
+			return NewTarget(slack.New("xoxb-test", slack.OptionAPIURL("http://"+bottest.FreeAddr(t)+"/api/")), TargetConfig{Name: "team", Channel: "C1", Pace: -1, Retry: fastRetry}, nil)
 		},
 		notSent: true, historySearchesZero: true,
 	}, {
@@ -61,17 +60,6 @@ func TestPostFailureKinds(t *testing.T) {
 			}
 		})
 	}
-}
-
-// deadURL is an API URL where nothing listens: connections are refused.
-func deadURL(t *testing.T) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return "http://" + addr + "/api/"
 }
 
 // TestRenderPanicFailsThePostAlone: a post the renderer cannot draw is a
