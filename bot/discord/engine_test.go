@@ -46,15 +46,7 @@ func TestEngineExactlyOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	key := bot.DeliveryKey("lab", d2.Path)
-	refs, err := tg.Post(ctxT(t), d2, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, r := range refs[3:] {
-		if err := tg.deleteOne(ctxT(t), r); err != nil {
-			t.Fatal(err)
-		}
-	}
+	refs := crashAfter(t, tg, d2, key, 3)
 	f.ExpireNonces()
 	if err := st.PutDelivery(ctxT(t), &bot.Delivery{Post: d2.Path, Target: "lab", Key: key, State: bot.DeliverySending, Hash: d2.Hash, Attempts: 1}); err != nil {
 		t.Fatal(err)

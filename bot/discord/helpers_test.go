@@ -110,6 +110,23 @@ func fixtureStore(t testing.TB) (bot.Store, []*bot.Digest) {
 	return st, posts
 }
 
+// crashAfter posts d with key and deletes all but its first n messages,
+// as a send interrupted after n messages leaves the channel. It returns the
+// refs of every message it posted.
+func crashAfter(t testing.TB, tg *Target, d *bot.Digest, key string, n int) []bot.MessageRef {
+	t.Helper()
+	refs, err := tg.Post(ctxT(t), d, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range refs[n:] {
+		if err := tg.deleteOne(ctxT(t), r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return refs
+}
+
 func memStore(t testing.TB, posts ...*bot.Digest) bot.Store { return bottest.Store(t, posts...) }
 
 func ctxT(t testing.TB) context.Context {

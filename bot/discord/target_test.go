@@ -125,16 +125,7 @@ func TestRecoverAfterCrash(t *testing.T) {
 	tg := newTarget(t, f, TargetConfig{Details: formatter.DiscordSpoiler})
 	d := exampleDigest("2025-01-02", 16, true)
 	all := formatter.Discord(d, formatter.DiscordOptions{Details: formatter.DiscordSpoiler})
-	refs, err := tg.Post(ctxT(t), d, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Keep only what a crash after two messages would have left.
-	for _, r := range refs[2:] {
-		if err := tg.deleteOne(ctxT(t), r); err != nil {
-			t.Fatal(err)
-		}
-	}
+	refs := crashAfter(t, tg, d, key, 2)
 	// Another digest's messages and a human's are in the channel too.
 	other := newTarget(t, f, TargetConfig{Name: "other"})
 	if _, err := other.Post(ctxT(t), exampleDigest("2025-01-03", 1, false), "pb-ffffffffffffffff"); err != nil {
