@@ -1,7 +1,10 @@
 package rows
 
 import (
+	"bytes"
+	"compress/flate"
 	"context"
+	"encoding/json"
 	"reflect"
 	"strings"
 	"testing"
@@ -101,6 +104,27 @@ func TestPackPaper(t *testing.T) {
 	}
 	if !reflect.DeepEqual(got, p) {
 		t.Errorf("round trip: %+v", got)
+	}
+	// Papers packed by compress/flate, the writer before, still read back.
+	doc, err := json.Marshal(&p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var old bytes.Buffer
+	old.WriteByte(packFlate1)
+	w, err := flate.NewWriterDict(&old, flate.BestSpeed, packDict)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write(doc); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	got = bot.Paper{}
+	if err := UnpackPaper(old.Bytes(), &got); err != nil || !reflect.DeepEqual(got, p) {
+		t.Errorf("paper packed by compress/flate: %+v, %v", got, err)
 	}
 	for _, bad := range [][]byte{nil, {0}, {packFlate1, 0xff, 0xff}, append([]byte{2}, b[1:]...)} {
 		if err := UnpackPaper(bad, &got); err == nil {
