@@ -339,7 +339,7 @@ func savePosts(ctx context.Context, tx pgx.Tx, posts []*bot.Digest, files []bot.
 			}
 			var tok string
 			if !d.Draft {
-				tok = strings.Join(rows.IndexTokens(rows.SearchText(p)), " ")
+				tok = strings.Join(rows.PaperTokens(p), " ")
 			}
 			keys, post, idxs, drafts = append(keys, key+int64(j)), append(post, d.Path), append(idxs, int32(j)), append(drafts, d.Draft)
 			dates, ids, docs, toks = append(dates, d.Date), append(ids, string(p.ID)), append(docs, string(pdoc)), append(toks, tok)

@@ -397,7 +397,7 @@ func encodePost(d *bot.Digest) (encodedPost, error) {
 		if d.Draft {
 			continue
 		}
-		toks := rows.IndexTokens(rows.SearchText(p))
+		toks := rows.PaperTokens(p)
 		e.papers[j].tokens = strings.Join(toks, " ")
 		for _, t := range toks {
 			if _, ok := seen[t]; !ok {

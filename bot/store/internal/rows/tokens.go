@@ -1,0 +1,185 @@
+package rows
+
+import (
+	"strconv"
+	"strings"
+	"sync"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/paperbot/paperbot/bot"
+)
+
+// PaperTokens returns IndexTokens(SearchText(p)), the tokens the stores
+// index for p, without lowercasing the whole text first: it tokenizes the
+// text as written and lowercases each token, reading ASCII through tables.
+// On a first start this was as costly as parsing the posts (strings.ToLower
+// maps every rune of Korean text, and the unicode tables answer every rune
+// of the tokenizer). strings.ToLower maps rune by rune (unicode.ToLower;
+// invalid UTF-8 becomes U+FFFD, which no token holds), so classifying each
+// lowercased rune here gives the same tokens, in the same order
+// (TestPaperTokens compares them).
+func PaperTokens(p *bot.Paper) []string {
+	var b strings.Builder
+	n := len(p.Title)
+	for i := range p.Sections {
+		n += len(p.Sections[i].Name) + 2
+	}
+	b.Grow(n + 2048*len(p.Sections))
+	b.WriteString(p.Title)
+	for i := range p.Sections {
+		b.WriteString("\n")
+		b.WriteString(p.Sections[i].Name)
+		b.WriteString("\n")
+		b.WriteString(p.Sections[i].Text())
+	}
+	t := tokenizers.Get().(*tokenizer)
+	defer tokenizers.Put(t)
+	t.out = make([]string, 0, 256)
+	t.scan(b.String(), "")
+	t.scan(p.Title, TitleMark)
+	out := t.out
+	t.out = nil
+	clear(t.seen) // its keys hold the text: let it go
+	return out
+}
+
+// tokenizers keep their set of seen tokens between papers: a new map per
+// paper was a tenth of PaperTokens.
+var tokenizers = sync.Pool{New: func() any {
+	return &tokenizer{seen: make(map[string]struct{}, 256), classes: bmpClasses()}
+}}
+
+// Rune classes, of the lowercased rune.
+const (
+	classSkip   = iota // space, control characters, U+FFFD
+	classWord          // letters, digits and marks
+	classSymbol        // anything else
+	// classLowers marks a rune that unicode.ToLower changes.
+	classLowers = 4
+)
+
+var (
+	// bmpClasses are the classes of the runes of the Basic Multilingual
+	// Plane (all of Hangul, Latin, CJK), looked up once: the unicode
+	// tables are binary searches, and a paper is thousands of runes.
+	bmpClasses = sync.OnceValue(func() *[0x10000]uint8 {
+		var t [0x10000]uint8
+		for r := range rune(len(t)) {
+			t[r] = slowClass(r)
+		}
+		return &t
+	})
+	// asciiSymbols are the symbol tokens of ASCII characters.
+	asciiSymbols [utf8.RuneSelf]string
+)
+
+func init() {
+	for c := range rune(utf8.RuneSelf) {
+		if slowClass(c) == classSymbol {
+			asciiSymbols[c] = symbolToken(c)
+		}
+	}
+}
+
+func slowClass(r rune) uint8 {
+	lr := unicode.ToLower(r)
+	var c uint8
+	switch {
+	case isWordRune(lr):
+		c = classWord
+	case unicode.IsSpace(lr) || unicode.IsControl(lr) || lr == utf8.RuneError:
+		c = classSkip
+	default:
+		c = classSymbol
+	}
+	if lr != r {
+		c |= classLowers
+	}
+	return c
+}
+
+func symbolToken(r rune) string { return SymbolMark + strconv.FormatInt(int64(r), 16) }
+
+type tokenizer struct {
+	seen    map[string]struct{}
+	out     []string
+	buf     []byte
+	classes *[0x10000]uint8
+}
+
+// add adds mark+w, lowercased unless lowered; it allocates only for new
+// tokens that are not a part of the text.
+func (t *tokenizer) add(mark, w string, lowered bool) {
+	if mark == "" && lowered {
+		if _, ok := t.seen[w]; !ok {
+			t.seen[w] = struct{}{}
+			t.out = append(t.out, w)
+		}
+		return
+	}
+	t.buf = append(t.buf[:0], mark...)
+	if lowered {
+		t.buf = append(t.buf, w...)
+	} else {
+		for _, r := range w {
+			t.buf = utf8.AppendRune(t.buf, unicode.ToLower(r))
+		}
+	}
+	if _, ok := t.seen[string(t.buf)]; !ok {
+		s := string(t.buf)
+		t.seen[s] = struct{}{}
+		t.out = append(t.out, s)
+	}
+}
+
+// next returns the rune at s[i:] (U+FFFD for invalid UTF-8, as
+// strings.ToLower writes it), its width and its class.
+func (t *tokenizer) next(s string, i int) (rune, int, uint8) {
+	if c := s[i]; c < utf8.RuneSelf {
+		return rune(c), 1, t.classes[c]
+	}
+	r, n := utf8.DecodeRuneInString(s[i:])
+	if r < 0x10000 {
+		return r, n, t.classes[r]
+	}
+	return r, n, slowClass(r)
+}
+
+// scan adds the tokens of s, lowercased, as eachToken(strings.ToLower(s))
+// finds them, each with mark in front.
+func (t *tokenizer) scan(s, mark string) {
+	for i := 0; i < len(s); {
+		r, n, class := t.next(s, i)
+		switch class &^ classLowers {
+		case classWord:
+			// A word: s[i:end] is its first maxTokenRunes runes, j its end.
+			j, end, runes := i, i, 0
+			same := true // s[i:end] needs no lowercasing
+			for j < len(s) {
+				_, n, class := t.next(s, j)
+				if class&^classLowers != classWord {
+					break
+				}
+				if class&classLowers != 0 && runes < maxTokenRunes {
+					same = false
+				}
+				j += n
+				if runes < maxTokenRunes {
+					end = j
+				}
+				runes++
+			}
+			t.add(mark, s[i:end], same)
+			i = j
+			continue
+		case classSymbol:
+			if r < utf8.RuneSelf {
+				t.add(mark, asciiSymbols[r], true)
+			} else {
+				t.add(mark, symbolToken(unicode.ToLower(r)), true)
+			}
+		}
+		i += n
+	}
+}

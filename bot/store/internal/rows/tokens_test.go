@@ -1,0 +1,90 @@
+package rows
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/paperbot/paperbot/bot"
+)
+
+func paperOf(title string, texts ...string) *bot.Paper {
+	p := &bot.Paper{Title: title}
+	for i, s := range texts {
+		p.Sections = append(p.Sections, bot.Section{Name: []string{"Method", "Results 2", "ÉTUDE"}[i%3],
+			Blocks: []bot.Block{{Kind: bot.ParagraphBlock, Inlines: []bot.Inline{{Kind: bot.TextInline, Text: s}}},
+				{Kind: bot.ListBlock, Ordered: true, Items: [][]bot.Block{{{Kind: bot.ParagraphBlock, Inlines: []bot.Inline{{Kind: bot.StrongInline, Children: []bot.Inline{{Kind: bot.TextInline, Text: s}}}}}}}}}})
+	}
+	return p
+}
+
+// PaperTokens must find exactly what IndexTokens finds in SearchText: the
+// stores' indexes and the queries read against them depend on it.
+func TestPaperTokens(t *testing.T) {
+	long := strings.Repeat("가", 70) + strings.Repeat("A", 70)
+	for _, p := range []*bot.Paper{
+		paperOf(""),
+		paperOf("Sparse-Linear 주의 ATTENTION", "Sparse-linear 주의\n확산을 95% snake_case 확산을 X²"),
+		paperOf("İstanbul KELVIN \u212a ǅemal ΣΊΣΥΦΟΣ", "\u212aelvin Ⅻ roman Ⓐ circled ǄǅǆǇ \u0345 combining e\u0301 ＡＢＣ"),
+		paperOf("bad\xffutf8 \xe2\x82", "ok\xffBAD\xc3 \ufffd replacement a\ufffdb", "\x00\x7f\u0085\u2028 tab\tnl\n"),
+		paperOf(long, strings.ToUpper(long)+"Ab", "Ab"+long, strings.Repeat("a", 63)+"İ"+strings.Repeat("B", 5)),
+	} {
+		want := IndexTokens(SearchText(p))
+		if got := PaperTokens(p); !reflect.DeepEqual(got, want) {
+			t.Errorf("PaperTokens(%q) =\n%q\nwant %q", p.Title, got, want)
+		}
+	}
+	// Every rune up to the planes with letters (past them, a sample),
+	// inside a word and alone.
+	var b strings.Builder
+	for r := rune(0); r <= utf8.MaxRune; r++ {
+		if r > 0x20000 && r&0xfff != 0 {
+			continue
+		}
+		if r&0xff == 0 {
+			b.WriteString("\n")
+		}
+		b.WriteString("Aa")
+		b.WriteRune(r)
+		b.WriteString("Zz ")
+		b.WriteRune(r)
+		b.WriteString(" ")
+	}
+	p := paperOf(b.String()[:1<<16], b.String())
+	if got, want := PaperTokens(p), IndexTokens(SearchText(p)); !reflect.DeepEqual(got, want) {
+		t.Errorf("PaperTokens over every rune: %d tokens, want %d", len(got), len(want))
+		for i := range min(len(got), len(want)) {
+			if got[i] != want[i] {
+				t.Errorf("first difference at %d: %q, want %q", i, got[i], want[i])
+				break
+			}
+		}
+	}
+}
+
+func FuzzPaperTokens(f *testing.F) {
+	for _, s := range []string{"Sparse-Linear 주의", "İ\u212a ǅ", "ok\xffBAD", strings.Repeat("Ä", 80)} {
+		f.Add(s, s)
+	}
+	f.Fuzz(func(t *testing.T, title, text string) {
+		p := paperOf(title, text)
+		if got, want := PaperTokens(p), IndexTokens(SearchText(p)); !reflect.DeepEqual(got, want) {
+			t.Errorf("PaperTokens(%q, %q) = %q, want %q", title, text, got, want)
+		}
+	})
+}
+
+func BenchmarkPaperTokens(b *testing.B) {
+	p := paperOf("Sparse Attention for 확산 Models", strings.Repeat("본 논문은 Sparse attention을 제안한다. The model (95%) improves 확산 모델의 성능. ", 40))
+	b.Run("PaperTokens", func(b *testing.B) {
+		for b.Loop() {
+			PaperTokens(p)
+		}
+	})
+	b.Run("IndexTokens(SearchText)", func(b *testing.B) {
+		for b.Loop() {
+			IndexTokens(SearchText(p))
+		}
+	})
+}
