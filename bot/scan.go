@@ -95,6 +95,9 @@ func (e *Engine) scan(ctx context.Context) (res ScanResult, files map[string]Fil
 	}
 	res.Listed = len(listed)
 	b := &batch{e: e}
+	// A scan that fails still ends its save in flight before it returns:
+	// nothing may write for it after.
+	defer b.wait()
 	seen := make(map[string]bool, len(listed))
 	var jobs []scanJob
 	for _, sf := range listed {
@@ -307,11 +310,17 @@ type PostBatcher interface {
 // batchSize bounds a SavePosts transaction.
 const batchSize = 256
 
-// batch collects parsed posts for a PostBatcher, or saves each at once.
+// batch collects parsed posts for a PostBatcher, or saves each at once. A
+// full batch is saved on a goroutine of its own while the next one is
+// collected: the store's one writer then works while the posts after are
+// parsed, instead of the parsers waiting for it. At most one save is in
+// flight; its error is returned by the next add or by flush.
 type batch struct {
 	e     *Engine
 	posts []*Digest
 	files []FileState
+	// saving is the save in flight, if any: it sends its error once.
+	saving chan error
 }
 
 func (b *batch) add(ctx context.Context, d *Digest, fs FileState) error {
@@ -329,18 +338,42 @@ func (b *batch) add(ctx context.Context, d *Digest, fs FileState) error {
 	return b.save(ctx, pb)
 }
 
+// flush saves what is collected and waits for every save to end.
 func (b *batch) flush(ctx context.Context) error {
 	if pb, ok := b.e.Store.(PostBatcher); ok && len(b.posts) > 0 {
-		return b.save(ctx, pb)
+		if err := b.save(ctx, pb); err != nil {
+			return err
+		}
 	}
-	return nil
+	return b.wait()
 }
 
-func (b *batch) save(ctx context.Context, pb PostBatcher) error {
-	if err := pb.SavePosts(ctx, b.posts, b.files); err != nil {
-		return fmt.Errorf("scan: index %d posts: %w", len(b.posts), err)
+// wait waits for the save in flight, if any, and returns its error.
+func (b *batch) wait() error {
+	if b.saving == nil {
+		return nil
 	}
-	b.posts, b.files = b.posts[:0], b.files[:0]
+	err := <-b.saving
+	b.saving = nil
+	return err
+}
+
+// save waits for the save in flight, then starts saving the batch.
+func (b *batch) save(ctx context.Context, pb PostBatcher) error {
+	if err := b.wait(); err != nil {
+		return err
+	}
+	posts, files := b.posts, b.files
+	b.posts, b.files = make([]*Digest, 0, batchSize), make([]FileState, 0, batchSize)
+	saving := make(chan error, 1)
+	b.saving = saving
+	go func() {
+		var err error
+		if err = pb.SavePosts(ctx, posts, files); err != nil {
+			err = fmt.Errorf("scan: index %d posts: %w", len(posts), err)
+		}
+		saving <- err
+	}()
 	return nil
 }
 
