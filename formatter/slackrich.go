@@ -78,6 +78,35 @@ type rtBuilder struct {
 	// paragraph; number is the number of its last item.
 	list   *slack.RichTextList
 	number int
+
+	// A post has thousands of runs: their elements come from slabs, and
+	// the open section's runs are appended to one shared slice (sec's
+	// Elements is runs[start:], capped so that no other append can reach
+	// into it), instead of an allocation for each.
+	texts    slab[slack.RichTextSectionTextElement]
+	links    slab[slack.RichTextSectionLinkElement]
+	sections slab[slack.RichTextSection]
+	runs     []slack.RichTextSectionElement
+	start    int
+	tail     *slack.RichTextSection // the section runs[start:] belongs to
+}
+
+// slab hands out pointers to values allocated a chunk at a time.
+type slab[T any] struct{ free []T }
+
+func (s *slab[T]) new(v T) *T {
+	if len(s.free) == cap(s.free) {
+		s.free = make([]T, 0, min(max(2*cap(s.free), 2), 128))
+	}
+	s.free = append(s.free, v)
+	return &s.free[len(s.free)-1]
+}
+
+// newSection makes the section that receives the runs from now on.
+func (b *rtBuilder) newSection() *slack.RichTextSection {
+	b.sec = b.sections.new(slack.RichTextSection{Type: slack.RTESection})
+	b.start, b.tail = len(b.runs), b.sec
+	return b.sec
 }
 
 func newRTBuilder(max int) *rtBuilder { return &rtBuilder{max: max} }
@@ -93,9 +122,8 @@ func (b *rtBuilder) paragraph() {
 }
 
 func (b *rtBuilder) openSection() {
-	b.sec = slack.NewRichTextSection()
 	b.list = nil
-	b.elems = append(b.elems, b.sec)
+	b.elems = append(b.elems, b.newSection())
 }
 
 // item starts list item number n (ordered) at indent.
@@ -112,8 +140,7 @@ func (b *rtBuilder) item(ordered bool, indent, n int) {
 		}
 		b.elems = append(b.elems, b.list)
 	}
-	b.sec = slack.NewRichTextSection()
-	b.list.Elements = append(b.list.Elements, b.sec)
+	b.list.Elements = append(b.list.Elements, b.newSection())
 	b.number = n
 }
 
@@ -125,36 +152,51 @@ func (b *rtBuilder) run(text string, style *slack.RichTextSectionTextStyle, url 
 	if b.sec == nil {
 		b.openSection()
 	}
-	n := Len16(text) + Len16(url)
+	nu := 0
+	if url != "" {
+		nu = Len16(url)
+	}
+	n := Len16(text) + nu
 	if b.size+n > b.max && b.size > 0 {
 		b.split()
 	}
 	for n > b.max {
 		// One run longer than a block: its text goes on in the next.
-		cut := prefix16(text, b.max-Len16(url)-b.size)
+		cut := prefix16(text, b.max-nu-b.size)
 		if cut <= 0 {
 			cut = len(text)
 		}
-		b.add(text[:cut], style, url)
+		b.add(text[:cut], style, url, Len16(text[:cut])+nu)
 		text = text[cut:]
 		if text == "" {
 			return
 		}
 		b.split()
-		n = Len16(text) + Len16(url)
+		n = Len16(text) + nu
 	}
-	b.add(text, style, url)
+	b.add(text, style, url, n)
 }
 
-func (b *rtBuilder) add(text string, style *slack.RichTextSectionTextStyle, url string) {
+// add appends a run of n UTF-16 units to the open section.
+func (b *rtBuilder) add(text string, style *slack.RichTextSectionTextStyle, url string, n int) {
 	var el slack.RichTextSectionElement
 	if url != "" {
-		el = slack.NewRichTextSectionLinkElement(url, text, style)
+		el = b.links.new(slack.RichTextSectionLinkElement{Type: slack.RTSELink, URL: url, Text: text, Style: style})
 	} else {
-		el = slack.NewRichTextSectionTextElement(text, style)
+		el = b.texts.new(slack.RichTextSectionTextElement{Type: slack.RTSEText, Text: text, Style: style})
 	}
-	b.sec.Elements = append(b.sec.Elements, el)
-	b.size += Len16(text) + Len16(url)
+	if b.sec != b.tail {
+		b.sec.Elements = append(b.sec.Elements, el)
+	} else {
+		if len(b.runs) == cap(b.runs) {
+			open := b.runs[b.start:]
+			b.runs = append(make([]slack.RichTextSectionElement, 0, min(max(2*cap(b.runs), 4), 256)+len(open)), open...)
+			b.start = 0
+		}
+		b.runs = append(b.runs, el)
+		b.sec.Elements = b.runs[b.start:len(b.runs):len(b.runs)]
+	}
+	b.size += n
 }
 
 // split closes the block and reopens the element it was in.
@@ -167,8 +209,7 @@ func (b *rtBuilder) split() {
 			b.list.Offset = number - 1
 		}
 		b.elems = append(b.elems, b.list)
-		b.sec = slack.NewRichTextSection()
-		b.list.Elements = append(b.list.Elements, b.sec)
+		b.list.Elements = append(b.list.Elements, b.newSection())
 		b.number = number
 		return
 	}
