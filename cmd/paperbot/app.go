@@ -62,6 +62,9 @@ type Main struct {
 	settings     *config.Settings // parsed by Open
 	identity     *replica.Identity
 	closeOnce    sync.Once
+	// gatewayPolled, when set (tests), is called each time Run's gateway
+	// loop finds this replica not the sender and keeps the gateway closed.
+	gatewayPolled func()
 }
 
 // Timing is how long the bot waits between things. Zero fields keep the
@@ -84,6 +87,9 @@ type Timing struct {
 	// Delivery bounds one call to a target, the adapter's retries
 	// included (0: the engine's default).
 	Delivery time.Duration
+	// GatewayPoll is how often Run looks at the sender role to open or
+	// close the Discord gateway (0: 500 ms).
+	GatewayPoll time.Duration
 }
 
 // NewMain returns a Main for a validated cfg.
@@ -262,10 +268,17 @@ func (m *Main) Run(ctx context.Context) error {
 // interaction, so two replicas with a gateway each would both answer. HTTP
 // commands are answered by every replica.
 func (m *Main) runGateway(ctx context.Context) error {
-	tick := time.NewTicker(gatewayPoll)
+	poll := m.Timing.GatewayPoll
+	if poll <= 0 {
+		poll = gatewayPoll
+	}
+	tick := time.NewTicker(poll)
 	defer tick.Stop()
 	for {
 		for !m.Engine.IsSender() {
+			if m.gatewayPolled != nil {
+				m.gatewayPolled()
+			}
 			select {
 			case <-ctx.Done():
 				return nil
@@ -297,7 +310,8 @@ func (m *Main) runGateway(ctx context.Context) error {
 	}
 }
 
-// gatewayPoll is how often runGateway looks at the sender role.
+// gatewayPoll is how often runGateway looks at the sender role, unless
+// Timing.GatewayPoll says otherwise.
 const gatewayPoll = 500 * time.Millisecond
 
 // Close stops the listener (letting requests in flight finish for up to 10

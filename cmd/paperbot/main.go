@@ -43,7 +43,7 @@ var commands []command
 
 func init() {
 	commands = []command{
-		{"run", "[--config FILE]", "run the bot (default config: ./paperbot.yaml)", runCmd},
+		{"run", "[--config FILE] [--timing LIST]", "run the bot (default config: ./paperbot.yaml)", runCmd},
 		{"preview", "[--format slack|discord|text|html] [--details MODE] [--config FILE] FILE...", "print exactly what would be sent for each post", previewCmd},
 		{"lookup", "[--config FILE | --posts DIR] QUERY...", "find a paper by arXiv id, arXiv/AlphaXiv URL, or words", lookupCmd},
 		{"send", "[--config FILE] [--target NAME] [--force] DATE|FILE", "send one post now", sendCmd},

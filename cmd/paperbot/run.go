@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -14,12 +15,14 @@ import (
 	"github.com/paperbot/paperbot/config"
 )
 
-// runCmd is `paperbot run [--config FILE]`: the bot until SIGINT/SIGTERM.
-// The first signal stops taking requests and lets the send in flight
-// finish; a second one exits at once.
+// runCmd is `paperbot run [--config FILE] [--timing LIST]`: the bot until
+// SIGINT/SIGTERM. The first signal stops taking requests and lets the send
+// in flight finish; a second one exits at once.
 func runCmd(ctx context.Context, args []string, s stdio) int {
 	fs := newFlagSet("run")
 	path := fs.String("config", "", "config `FILE` (default ./paperbot.yaml if present, else the embedded defaults)")
+	var timing Timing
+	fs.Var(&timing, "timing", "replace production waits, for tests: `NAME=DURATION,...` with NAME one of "+strings.Join(timing.names(), ", "))
 	rest, err := parseFlags(fs, args, s)
 	if err != nil {
 		return flagExit(err)
@@ -44,6 +47,10 @@ func runCmd(ctx context.Context, args []string, s stdio) int {
 	}()
 
 	m := NewMain(cfg, s.out, logger)
+	m.Timing = timing
+	if t := timing.String(); t != "" {
+		logger.Warn("running on test timings, not the production ones", "timing", t)
+	}
 	if err := m.Open(ctx); err != nil {
 		return fail(s, "run", err)
 	}
