@@ -19,6 +19,7 @@ import (
 	"github.com/paperbot/paperbot/bot/discord/discordfake"
 	"github.com/paperbot/paperbot/bot/slack/slackfake"
 	"github.com/paperbot/paperbot/bot/store"
+	"github.com/paperbot/paperbot/cmd/paperbot/internal/chattest"
 	"github.com/paperbot/paperbot/config"
 )
 
@@ -89,6 +90,7 @@ func (f *front) set(mode string) {
 // every post at once, in date order; the broken one, once it recovers,
 // receives every post exactly once, in date order.
 func TestDeadTargetDelaysNoOther(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name   string
 		broken string // "slack" or "discord"
@@ -98,6 +100,7 @@ func TestDeadTargetDelaysNoOther(t *testing.T) {
 		{"discord answers 500", "discord", "500"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			dir := t.TempDir()
 			posts := filepath.Join(dir, "_posts")
 			if err := os.Mkdir(posts, 0o755); err != nil {
@@ -126,18 +129,18 @@ func TestDeadTargetDelaysNoOther(t *testing.T) {
 			timing := fastTiming
 			timing.Delivery = 300 * time.Millisecond // a call to a dead chat gives up soon
 			timing.RedeliverMin, timing.RedeliverMax = 50*time.Millisecond, 200*time.Millisecond
-			b := startBotTiming(t, cfg, timing)
-			waitFor(t, "the first scan", 10*time.Second, b.m.Engine.Ready)
+			b := startBotWith(t, cfg, nil, timing, nil)
+			chattest.WaitFor(t, "the first scan", 10*time.Second, b.m.Engine.Ready)
 
 			healthyKeys := func() []string {
 				if tc.broken == "slack" {
 					return discordOrder(dfake, "111")
 				}
-				return slackOrder(sfake, "C0TEAM")
+				return chattest.SlackOrder(sfake, "C0TEAM")
 			}
 			brokenKeys := func() []string {
 				if tc.broken == "slack" {
-					return slackOrder(sfake, "C0TEAM")
+					return chattest.SlackOrder(sfake, "C0TEAM")
 				}
 				return discordOrder(dfake, "111")
 			}
@@ -153,16 +156,16 @@ func TestDeadTargetDelaysNoOther(t *testing.T) {
 				day := time.Now().AddDate(0, 0, -i).Format(time.DateOnly)
 				name := day + "-daily.md"
 				names = append(names, name)
-				if err := os.WriteFile(filepath.Join(posts, name), []byte(fmt.Sprintf(newPost, day, 10+i)), 0o644); err != nil {
+				if err := os.WriteFile(filepath.Join(posts, name), []byte(fmt.Sprintf(chattest.NewPost, day, 10+i)), 0o644); err != nil {
 					t.Fatal(err)
 				}
 				start := time.Now()
 				b.m.Engine.Trigger()
-				waitFor(t, "the healthy target to get "+name, 5*time.Second, func() bool { return len(healthyKeys()) == len(names) })
+				chattest.WaitFor(t, "the healthy target to get "+name, 5*time.Second, func() bool { return len(healthyKeys()) == len(names) })
 				worst = max(worst, time.Since(start))
 			}
 			t.Logf("healthy target %s: longest wait from tick to delivery while %s was down: %v", healthy, broken, worst)
-			if got, want := healthyKeys(), keysOf(healthy, names); !slices.Equal(got, want) {
+			if got, want := healthyKeys(), chattest.KeysOf(healthy, names); !slices.Equal(got, want) {
 				t.Fatalf("healthy target order %v, want %v", got, want)
 			}
 			if got := brokenKeys(); len(got) != 0 {
@@ -171,7 +174,7 @@ func TestDeadTargetDelaysNoOther(t *testing.T) {
 			// The broken target holds its queue: the oldest retries, the
 			// rest wait behind it.
 			st := b.m.Store
-			waitFor(t, "the held queue", 5*time.Second, func() bool {
+			chattest.WaitFor(t, "the held queue", 5*time.Second, func() bool {
 				r, err := st.Delivery(context.Background(), names[0], broken)
 				if err != nil || r.State != bot.DeliveryRetrying {
 					return false
@@ -190,16 +193,16 @@ func TestDeadTargetDelaysNoOther(t *testing.T) {
 			// Recovery: every post once, in date order.
 			recovered := time.Now()
 			fr.set("up")
-			waitFor(t, "the recovered target to catch up", 20*time.Second, func() bool { return len(brokenKeys()) >= len(names) })
+			chattest.WaitFor(t, "the recovered target to catch up", 20*time.Second, func() bool { return len(brokenKeys()) >= len(names) })
 			t.Logf("recovered target %s caught up %d posts in %v", broken, len(names), time.Since(recovered))
 			time.Sleep(300 * time.Millisecond) // would a duplicate follow?
-			if got, want := brokenKeys(), keysOf(broken, names); !slices.Equal(got, want) {
+			if got, want := brokenKeys(), chattest.KeysOf(broken, names); !slices.Equal(got, want) {
 				t.Errorf("recovered target got %v, want %v (each once, in date order)", got, want)
 			}
 			if _, dup := discordPosts(dfake, "111"); dup != "" {
 				t.Errorf("discord nonce %s twice", dup)
 			}
-			for k, n := range deliveries(sfake, "C0TEAM") {
+			for k, n := range chattest.Deliveries(sfake, "C0TEAM") {
 				if n != 1 {
 					t.Errorf("slack message %s sent %d times", k, n)
 				}
@@ -215,33 +218,6 @@ func TestDeadTargetDelaysNoOther(t *testing.T) {
 	}
 }
 
-// keysOf is the delivery keys of the posts named, in that order.
-func keysOf(target string, names []string) []string {
-	var out []string
-	for _, n := range names {
-		out = append(out, bot.DeliveryKey(target, n))
-	}
-	return out
-}
-
-// slackOrder is the delivery keys of the top-level messages, in the order
-// they were posted, each key once.
-func slackOrder(fake *slackfake.Server, channel string) []string {
-	var out []string
-	for _, m := range fake.Messages(channel) {
-		if m.Deleted || m.Metadata == nil || m.ThreadTS != "" {
-			continue
-		}
-		k := fmt.Sprint(m.Metadata.EventPayload["key"])
-		if !slices.Contains(out, k) {
-			out = append(out, k)
-		} else if p := fmt.Sprint(m.Metadata.EventPayload["part"]); p == "0" {
-			out = append(out, k) // a second first part: a duplicate
-		}
-	}
-	return out
-}
-
 // discordOrder is the delivery keys of the messages, in the order they
 // were created, each key once per first part.
 func discordOrder(fake *discordfake.Server, channel string) []string {
@@ -254,20 +230,13 @@ func discordOrder(fake *discordfake.Server, channel string) []string {
 	return out
 }
 
-// startBotTiming is startBot with other timings.
-func startBotTiming(t *testing.T, cfg *config.Config, timing Timing) *runningBot {
-	saved := fastTiming
-	fastTiming = timing
-	defer func() { fastTiming = saved }()
-	return startBot(t, cfg, nil)
-}
-
 // TestPathologicalPostFailsAlone is the first report end to end: a
 // post whose Method is a list nested 3,400 levels deep (7 KB), between two
 // good ones. The parser flattens it, so it is stored and read back: the
 // digest API answers for its day, check finds no problem, and it is sent
 // like the good posts around it, in date order.
 func TestPathologicalPostFailsAlone(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	posts := filepath.Join(dir, "_posts")
 	if err := os.Mkdir(posts, 0o755); err != nil {
@@ -276,7 +245,7 @@ func TestPathologicalPostFailsAlone(t *testing.T) {
 	var names []string
 	for i := 3; i >= 1; i-- {
 		day := time.Now().AddDate(0, 0, -i).Format(time.DateOnly)
-		body := fmt.Sprintf(newPost, day, 20+i)
+		body := fmt.Sprintf(chattest.NewPost, day, 20+i)
 		if i == 2 {
 			// "- - - ... deep": one line, a list in a list 3,400 times.
 			deep := strings.Repeat("- ", 3400) + "deep"
@@ -297,7 +266,7 @@ func TestPathologicalPostFailsAlone(t *testing.T) {
 	b := startBot(t, cfg, nil)
 	ctx := context.Background()
 	var deep *bot.Delivery
-	waitFor(t, "every post done", 20*time.Second, func() bool {
+	chattest.WaitFor(t, "every post done", 20*time.Second, func() bool {
 		r, err := b.m.Store.Delivery(ctx, names[1], "team")
 		if err != nil || (r.State != bot.DeliverySent && r.State != bot.DeliveryFailed) {
 			return false
@@ -311,8 +280,8 @@ func TestPathologicalPostFailsAlone(t *testing.T) {
 	if deep.State != bot.DeliverySent {
 		t.Errorf("the deep post is %s (%s), want sent", deep.State, deep.LastError)
 	}
-	want := keysOf("team", names)
-	if got := slackOrder(fake, "C0TEAM"); !slices.Equal(got, want) {
+	want := chattest.KeysOf("team", names)
+	if got := chattest.SlackOrder(fake, "C0TEAM"); !slices.Equal(got, want) {
 		t.Errorf("chat got %v, want %v", got, want)
 	}
 	resp, err := http.Get("http://" + b.m.Addr() + "/api/digests/" + strings.TrimSuffix(names[1], "-daily.md"))
@@ -332,6 +301,7 @@ func TestPathologicalPostFailsAlone(t *testing.T) {
 // Discord gateway closed (every open session would answer each command);
 // it opens it when it becomes the sender.
 func TestGatewayOnlyOnTheSender(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	dir := t.TempDir()
 	posts := filepath.Join(dir, "_posts")
@@ -364,13 +334,32 @@ func TestGatewayOnlyOnTheSender(t *testing.T) {
 		t.Fatal(err)
 	}
 	timing := fastTiming
-	timing.LeaseTTL = time.Second
-	b := startBotTiming(t, cfg, timing)
-	waitFor(t, "the first scan", 10*time.Second, b.m.Engine.Ready)
+	timing.LeaseTTL = time.Second // the standby looks at the lease every 200 ms
+	timing.GatewayPoll = 5 * time.Millisecond
+	// Each time the gateway loop decides to keep the gateway closed.
+	closed := make(chan struct{}, 1)
+	b := startBotWith(t, cfg, nil, timing, func(m *Main) {
+		m.gatewayPolled = func() {
+			select {
+			case closed <- struct{}{}:
+			default:
+			}
+		}
+	})
+	chattest.WaitFor(t, "the first scan", 10*time.Second, b.m.Engine.Ready)
+	// The loop looks at the role every few milliseconds: after several
+	// looks that kept it closed, it has not been opened.
+	for range 10 {
+		select {
+		case <-closed:
+		case <-time.After(10 * time.Second):
+			t.Fatal("the gateway loop stopped looking at the sender role")
+		}
+	}
 	select {
 	case <-dfake.GatewayReady():
 		t.Fatal("a replica that is not the sender opened the gateway")
-	case <-time.After(1500 * time.Millisecond):
+	default:
 	}
 	if b.m.Engine.IsSender() {
 		t.Fatal("sender while another replica holds the lease")

@@ -21,6 +21,7 @@ import (
 	"github.com/paperbot/paperbot/bot/discord/discordfake"
 	"github.com/paperbot/paperbot/bot/slack"
 	"github.com/paperbot/paperbot/bot/slack/slackfake"
+	"github.com/paperbot/paperbot/cmd/paperbot/internal/chattest"
 	"github.com/paperbot/paperbot/config"
 )
 
@@ -64,20 +65,32 @@ var fastTiming = Timing{
 	RedeliverMax: 10 * time.Millisecond,
 }
 
-// bot is one running Main with its stop function.
+// runningBot is one running Main with its stop function.
 type runningBot struct {
 	m    *Main
 	stop func()
 }
 
+// startBot opens and runs a Main on fastTiming until the test ends or
+// stop is called.
 func startBot(t *testing.T, cfg *config.Config, out io.Writer) *runningBot {
 	t.Helper()
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	return startBotWith(t, cfg, out, fastTiming, nil)
+}
+
+// startBotWith is startBot on other timings; setup, when set, sees the
+// Main before it opens.
+func startBotWith(t *testing.T, cfg *config.Config, out io.Writer, timing Timing, setup func(*Main)) *runningBot {
+	t.Helper()
+	logger := slog.New(slog.DiscardHandler)
 	if testing.Verbose() {
 		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	m := NewMain(cfg, out, logger)
-	m.Timing = fastTiming
+	m.Timing = timing
+	if setup != nil {
+		setup(m)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	if err := m.Open(ctx); err != nil {
 		cancel()
@@ -100,18 +113,6 @@ func startBot(t *testing.T, cfg *config.Config, out io.Writer) *runningBot {
 	}
 	t.Cleanup(b.stop)
 	return b
-}
-
-// deliveries counts the fake's live messages per metadata key and part.
-func deliveries(fake *slackfake.Server, channel string) map[string]int {
-	n := map[string]int{}
-	for _, m := range fake.Messages(channel) {
-		if m.Deleted || m.Metadata == nil {
-			continue
-		}
-		n[fmt.Sprintf("%v/%v", m.Metadata.EventPayload["key"], m.Metadata.EventPayload["part"])]++
-	}
-	return n
 }
 
 // keys is the set of delivery keys (posts) among the fake's messages.
@@ -142,17 +143,6 @@ func discordPosts(fake *discordfake.Server, channel string) (keys map[string]boo
 	return keys, dup
 }
 
-func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
 func copyExamples(t *testing.T, dst string) {
 	t.Helper()
 	src := filepath.Join("..", "..", "examples", "posts")
@@ -171,43 +161,13 @@ func copyExamples(t *testing.T, dst string) {
 	}
 }
 
-const newPost = `---
-title: "Daily Papers — %[1]s"
-date: %[1]s 08:00:00
-tags: [papers]
----
-
-# 1. [A Paper Added Later, Number %[2]d](https://arxiv.org/abs/2511.%05[2]d)
-
-> [Alphaxiv](https://www.alphaxiv.org/ko/overview/2511.%05[2]d)
-
-## Introduction
-
-- Goal: Show that a post added while the bot runs is delivered at the next tick.
-
-## Method
-
-Write the file, trigger a tick, count the messages.
-
-## Results
-
-One message per target.
-
-## Limitations
-
-N/A
-
-## Conclusion
-
-It works.
-`
-
 // TestMainDelivers starts the whole bot (SQLite, a posts folder, a fake
 // Slack and the console target, HTTP on :0) and walks through a bot's
 // life: first delivery, a new post, an edit, a 429/500 storm, drafts and
 // future posts held, a restart that sends nothing again, and the HTTP
 // routes answering from the same store.
 func TestMainDelivers(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	posts := filepath.Join(dir, "_posts")
 	if err := os.Mkdir(posts, 0o755); err != nil {
@@ -215,7 +175,7 @@ func TestMainDelivers(t *testing.T) {
 	}
 	copyExamples(t, posts)
 	future := time.Now().AddDate(1, 0, 0).Format(time.DateOnly)
-	if err := os.WriteFile(filepath.Join(posts, future+"-future.md"), []byte(fmt.Sprintf(newPost, future, 99)), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(posts, future+"-future.md"), []byte(fmt.Sprintf(chattest.NewPost, future, 99)), 0o644); err != nil {
 		t.Fatal(err)
 	}
 
@@ -238,11 +198,11 @@ func TestMainDelivers(t *testing.T) {
 	b := startBot(t, cfg, out)
 	// The three published example posts reach both targets; the draft and
 	// the future post do not.
-	waitFor(t, "first delivery", 60*time.Second, func() bool {
+	chattest.WaitFor(t, "first delivery", 60*time.Second, func() bool {
 		dk, _ := discordPosts(dfake, "111")
 		return len(keys(fake, "C0TEAM")) == 3 && strings.Count(out.String(), "── console") == 3 && len(dk) == 3
 	})
-	for k, n := range deliveries(fake, "C0TEAM") {
+	for k, n := range chattest.Deliveries(fake, "C0TEAM") {
 		if n != 1 {
 			t.Errorf("message %s sent %d times", k, n)
 		}
@@ -261,20 +221,20 @@ func TestMainDelivers(t *testing.T) {
 	// adapter's own tests check that a Retry-After is honoured.
 	fake.RateLimitNext("chat.postMessage", 2, 0)
 	fake.ServerErrorNext("chat.postMessage", 2, 500)
-	if err := os.WriteFile(filepath.Join(posts, "2025-10-05-daily-papers.md"), []byte(fmt.Sprintf(newPost, "2025-10-05", 5)), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(posts, "2025-10-05-daily-papers.md"), []byte(fmt.Sprintf(chattest.NewPost, "2025-10-05", 5)), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	b.m.Engine.Trigger()
 	dfake.RateLimitNext(1, 10*time.Millisecond)
 	dfake.FailNext(1, 500)
-	waitFor(t, "new post", 60*time.Second, func() bool {
+	chattest.WaitFor(t, "new post", 60*time.Second, func() bool {
 		dk, _ := discordPosts(dfake, "111")
 		return len(keys(fake, "C0TEAM")) == 4 && len(dk) == 4
 	})
 	if _, dup := discordPosts(dfake, "111"); dup != "" {
 		t.Errorf("Discord message %s sent twice", dup)
 	}
-	for k, n := range deliveries(fake, "C0TEAM") {
+	for k, n := range chattest.Deliveries(fake, "C0TEAM") {
 		if n != 1 {
 			t.Errorf("after the storm: message %s sent %d times", k, n)
 		}
@@ -292,7 +252,7 @@ func TestMainDelivers(t *testing.T) {
 		t.Fatal(err)
 	}
 	b.m.Engine.Trigger()
-	waitFor(t, "edit", 30*time.Second, func() bool {
+	chattest.WaitFor(t, "edit", 30*time.Second, func() bool {
 		for _, m := range fake.Messages("C0TEAM") {
 			if m.Updates > 0 && strings.Contains(string(m.Blocks), "A Paper Edited Later") {
 				return true
@@ -303,7 +263,7 @@ func TestMainDelivers(t *testing.T) {
 	if after := len(fake.Messages("C0TEAM")); after != before {
 		t.Errorf("edit posted new messages: %d -> %d", before, after)
 	}
-	waitFor(t, "Discord edit", 30*time.Second, func() bool {
+	chattest.WaitFor(t, "Discord edit", 30*time.Second, func() bool {
 		for _, m := range dfake.Messages("111") {
 			if m.Edits > 0 && len(m.Embeds) > 0 && strings.Contains(m.Embeds[0].Title+m.Embeds[0].Description, "A Paper Edited Later") { // compact digests title papers in the description
 				return true
@@ -350,7 +310,7 @@ func TestMainDelivers(t *testing.T) {
 	dsent := len(dfake.Messages("111"))
 	printed := out.String()
 	b2 := startBot(t, cfg, out)
-	waitFor(t, "ready after restart", 30*time.Second, func() bool { return b2.m.Engine.Ready() })
+	chattest.WaitFor(t, "ready after restart", 30*time.Second, func() bool { return b2.m.Engine.Ready() })
 	// A tick of our own: Tick waits for the one Run started, then runs.
 	if err := b2.m.Engine.Tick(context.Background()); err != nil {
 		t.Fatal(err)
@@ -371,6 +331,7 @@ func TestMainDelivers(t *testing.T) {
 // posts, sends one day now whatever its age, refuses drafts and unknown
 // days, sends nothing twice without --force, and sends anew with it.
 func TestSendCommand(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	posts := filepath.Join(dir, "posts")
 	if err := os.Mkdir(posts, 0o755); err != nil {
@@ -416,6 +377,7 @@ func TestSendCommand(t *testing.T) {
 // starts without a bot token and delivers; in the default buttons mode the
 // webhook target sends spoilers (webhooks drop components).
 func TestSendWebhookOnlyDiscord(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	posts := filepath.Join(dir, "posts")
 	if err := os.Mkdir(posts, 0o755); err != nil {

@@ -35,6 +35,7 @@ func paperbot(t *testing.T, args ...string) (int, string, string) {
 }
 
 func TestCheckFixture(t *testing.T) {
+	t.Parallel()
 	needFixture(t)
 	code, out, errs := paperbot(t, "check", "--posts", fixtureDir)
 	if code != 0 {
@@ -46,6 +47,7 @@ func TestCheckFixture(t *testing.T) {
 }
 
 func TestCheckExamples(t *testing.T) {
+	t.Parallel()
 	code, out, errs := paperbot(t, "check", "--config", filepath.Join("..", "..", "examples", "paperbot.yaml"))
 	if code != 0 {
 		t.Fatalf("exit %d\nstdout: %s\nstderr: %s", code, out, errs)
@@ -75,6 +77,7 @@ func writePosts(t *testing.T) string {
 }
 
 func TestCheckBrokenPost(t *testing.T) {
+	t.Parallel()
 	dir := writePosts(t)
 	code, out, errs := paperbot(t, "check", "--posts", dir)
 	if code != 1 {
@@ -102,6 +105,7 @@ func TestCheckBrokenPost(t *testing.T) {
 }
 
 func TestCheckBadConfig(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "paperbot.yaml")
 	os.MkdirAll(filepath.Join(dir, "posts"), 0o755)
@@ -121,6 +125,7 @@ func TestCheckBadConfig(t *testing.T) {
 }
 
 func TestLookupForms(t *testing.T) {
+	t.Parallel()
 	needFixture(t)
 	for _, q := range []string{
 		"2509.24006",
@@ -133,6 +138,7 @@ func TestLookupForms(t *testing.T) {
 		"https://www.alphaxiv.org/ko/overview/2509.24006",
 	} {
 		t.Run(q, func(t *testing.T) {
+			t.Parallel()
 			code, out, errs := paperbot(t, "lookup", "--posts", fixtureDir, q)
 			if code != 0 {
 				t.Fatalf("exit %d: %s", code, errs)
@@ -149,6 +155,7 @@ func TestLookupForms(t *testing.T) {
 }
 
 func TestLookupNotFound(t *testing.T) {
+	t.Parallel()
 	dir := writePosts(t)
 	code, out, errs := paperbot(t, "lookup", "--posts", dir, "2509.99999")
 	if code != 1 || out != "" {
@@ -167,6 +174,7 @@ func TestLookupNotFound(t *testing.T) {
 }
 
 func TestLookupWords(t *testing.T) {
+	t.Parallel()
 	dir := writePosts(t)
 	code, out, errs := paperbot(t, "lookup", "--posts", dir, "searchable", "words")
 	if code != 0 || !strings.Contains(out, "1. C Paper") || !strings.Contains(out, "2510.00003") {
@@ -175,6 +183,7 @@ func TestLookupWords(t *testing.T) {
 }
 
 func TestPreview(t *testing.T) {
+	t.Parallel()
 	files, _ := filepath.Glob(filepath.Join(examplesDir, "2025-*.md"))
 	if len(files) < 2 {
 		t.Skip("no example posts")
@@ -214,6 +223,7 @@ func TestPreview(t *testing.T) {
 }
 
 func TestPreviewHTML(t *testing.T) {
+	t.Parallel()
 	file := filepath.Join(examplesDir, "2025-10-01-daily-papers.md")
 	code, out, errs := paperbot(t, "preview", "--format", "html", file)
 	if code != 0 {
@@ -231,6 +241,7 @@ func TestPreviewHTML(t *testing.T) {
 }
 
 func TestPreviewFixture(t *testing.T) {
+	t.Parallel()
 	needFixture(t)
 	file := filepath.Join(fixtureDir, "2025-09-30-daily-papers.md")
 	code, out, errs := paperbot(t, "preview", file)
@@ -247,6 +258,7 @@ func TestPreviewFixture(t *testing.T) {
 }
 
 func TestPreviewBrokenFile(t *testing.T) {
+	t.Parallel()
 	dir := writePosts(t)
 	good, bad := filepath.Join(dir, "2025-10-01-good.md"), filepath.Join(dir, "2025-10-02-bad.md")
 	code, out, errs := paperbot(t, "preview", "--format", "text", bad, good)
@@ -256,6 +268,7 @@ func TestPreviewBrokenFile(t *testing.T) {
 }
 
 func TestUsage(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		args []string
 		code int
@@ -303,6 +316,7 @@ func TestUsage(t *testing.T) {
 }
 
 func TestParseFlagsInterspersed(t *testing.T) {
+	t.Parallel()
 	fs := newFlagSet("preview")
 	format := fs.String("format", "", "")
 	var s stdio
@@ -314,6 +328,7 @@ func TestParseFlagsInterspersed(t *testing.T) {
 }
 
 func TestCheckGitSource(t *testing.T) {
+	t.Parallel()
 	if _, err := exec.LookPath("git"); err != nil {
 		t.Skip("no git binary for a file:// repository")
 	}
@@ -346,6 +361,7 @@ func TestCheckGitSource(t *testing.T) {
 }
 
 func TestPreviewConfigDefaults(t *testing.T) {
+	t.Parallel()
 	file := filepath.Join(examplesDir, "2025-10-01-daily-papers.md")
 	if _, err := os.Stat(file); err != nil {
 		t.Skip("no example post")
@@ -369,6 +385,8 @@ func TestPreviewConfigDefaults(t *testing.T) {
 // rules, so a 20 MB file and a symlink to /dev/zero are refused by their
 // size and type before anything is read (the allocation during the whole
 // run stays far below either's size), and the good post still renders.
+// Not parallel: the allocation is the process's, and the parallel tests
+// wait until the others have run.
 func TestPreviewRefusesHugeAndSpecialFiles(t *testing.T) {
 	dir := writePosts(t)
 	good := filepath.Join(dir, "2025-10-01-good.md")
@@ -409,6 +427,7 @@ func TestPreviewRefusesHugeAndSpecialFiles(t *testing.T) {
 // Warnings name the file as the user gave it and the paper's line, and do
 // not fail the check.
 func TestCheckWarnings(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	post := "---\ntitle: W\n---\n\n# 1. [A](https://arxiv.org/abs/2510.00001)\n\n# 2. No link\n\n# 3. [A again](https://arxiv.org/abs/2510.00001)\n"
 	if err := os.WriteFile(filepath.Join(dir, "2025-10-05-w.md"), []byte(post), 0o644); err != nil {
@@ -432,6 +451,7 @@ func TestCheckWarnings(t *testing.T) {
 // TestPreviewManyInOrder renders many posts (on several goroutines) and
 // checks that each file's output and messages come in argument order.
 func TestPreviewManyInOrder(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	var files []string
 	for i := 0; i < 60; i++ {

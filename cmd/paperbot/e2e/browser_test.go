@@ -1,10 +1,13 @@
-package main
+package e2e
 
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,10 +20,14 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/paperbot/paperbot/bot"
-	"github.com/paperbot/paperbot/bot/backoff"
 	"github.com/paperbot/paperbot/bot/discord/discordfake"
 	"github.com/paperbot/paperbot/bot/slack/slackfake"
+	"github.com/paperbot/paperbot/bot/store"
+	"github.com/paperbot/paperbot/cmd/paperbot/internal/chattest"
 )
+
+// fixtureDir is the shared real post, beside the module root.
+var fixtureDir = filepath.Join("..", "..", "..", "..", "shared", "fixtures", "posts")
 
 // chromium finds Debian's chromium (PAPERBOT_CHROMIUM overrides). Without
 // it the browser test skips, saying so, except in CI, where .ci/run
@@ -53,7 +60,7 @@ func artifacts(t *testing.T) string {
 	t.Helper()
 	dir := os.Getenv("PAPERBOT_ARTIFACTS")
 	if dir == "" {
-		dir = filepath.Join("..", "..", ".artifacts")
+		dir = filepath.Join("..", "..", "..", ".artifacts")
 	}
 	dir = filepath.Join(dir, "browser")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -100,16 +107,57 @@ func fileExists(p string) bool {
 	return err == nil
 }
 
-// TestBrowserStatusPage runs the whole bot on fake Slack and Discord
+// failingDiscord stands before the fake Discord: command registration
+// goes through, every other call is answered 500.
+func failingDiscord(t *testing.T, backend string) string {
+	u, err := url.Parse(backend)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(u)
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPut && strings.HasSuffix(r.URL.Path, "/commands") {
+			proxy.ServeHTTP(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusInternalServerError)
+		fmt.Fprint(w, `{"code": 0, "message": "500: fake failure"}`)
+	}))
+	t.Cleanup(front.Close)
+	return front.URL
+}
+
+// TestBrowserStatusPage runs `paperbot run` on fake Slack and Discord
 // servers, Discord answering 500 to every message, and reads its pages in
 // headless Chromium as an operator would: / must say that Slack got the
 // post and Discord is failing and why, with the schedule and the next run;
 // /posts/2025-09-30 must draw every paper in both chats, with folded
 // sections that open on click. Screenshots of both pages, light and dark,
-// go to artifacts(t).
+// go to artifacts(t). What the bot recorded is read from its SQLite file.
 func TestBrowserStatusPage(t *testing.T) {
+	t.Parallel()
 	browser := chromium(t)
 	out := artifacts(t)
+
+	// The browser, as the brief of this test allows on this machine: no
+	// sandbox (root in a container), no network beyond the bot. It starts
+	// (seconds) while the bot does.
+	actx, acancel := chromedp.NewExecAllocator(context.Background(),
+		chromedp.ExecPath(browser),
+		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 900),
+	)
+	defer acancel()
+	bctx, bcancel := chromedp.NewContext(actx)
+	defer bcancel()
+	launched := make(chan error, 1)
+	go func() { launched <- chromedp.Do(bctx) }()
 
 	fake := slackfake.New("xoxb-test")
 	defer fake.Close()
@@ -118,58 +166,49 @@ func TestBrowserStatusPage(t *testing.T) {
 	dfake.AddChannel("111")
 
 	dir := t.TempDir()
-	cfg := chatConfig(dir, statusPosts(t), fake.APIURL(), dfake.URL)
-	cfg.Timezone = "Asia/Seoul"
-	cfg.Schedule = "CRON_TZ=Asia/Seoul 30 9 * * *"
-	cfg.ExpectBy = "10:00 Mon-Fri"
-	cfg.HTTP.AdminToken = "browser-admin-token"
-	no := false
-	cfg.Console = &no
-	cfg.Discord.ApplicationID = "999"
-	cfg.Discord.PublicKey = strings.Repeat("ab", 32)
-	if err := cfg.Validate(); err != nil {
+	db := filepath.Join(dir, "paperbot.db")
+	const schedule = "CRON_TZ=Asia/Seoul 30 9 * * *"
+	const adminToken = "browser-admin-token"
+	cfgFile := writeFile(t, filepath.Join(dir, "paperbot.yaml"), fmt.Sprintf(`posts: {dir: %q}
+store: %q
+data_dir: %q
+catch_up: 876000h
+timezone: Asia/Seoul
+schedule: %q
+expect_by: "10:00 Mon-Fri"
+console: false
+http: {listen: "127.0.0.1:0", admin_token: %s}
+log: {level: info, format: json}
+slack:
+  bot_token: xoxb-test
+  signing_secret: test-signing-secret
+  api_url: %q
+  targets: [{name: team, channel: C0TEAM}]
+discord:
+  bot_token: discord-test-token
+  api_url: %q
+  application_id: "999"
+  public_key: %s
+  targets: [{name: lab, channel: "111"}]
+`, statusPosts(t), "sqlite://"+db, filepath.Join(dir, "data"), schedule, adminToken,
+		fake.APIURL(), failingDiscord(t, dfake.URL), strings.Repeat("ab", 32)))
+	// Calls retry within a fraction of a second, and a call to Discord
+	// retries its 500s for 2 s, not a minute, before the engine records
+	// the failure; the engine's redelivery waits minutes, so the page
+	// shows a next attempt still ahead (1-2 min away).
+	pb := startRun(t, "paperbot", cfgFile, "--timing",
+		"slack_pace=1ms,retry_base=200ms,retry_max=400ms,retry_after_min=1ms,http_timeout=10s,redeliver_min=2m,redeliver_max=4m,delivery=2s")
+	defer pb.stop(t)
+	st, err := store.Open(context.Background(), "sqlite://"+db, slog.New(slog.DiscardHandler))
+	if err != nil {
 		t.Fatal(err)
 	}
-
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if testing.Verbose() {
-		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	}
-	m := NewMain(cfg, io.Discard, logger)
-	// Calls retry within a fraction of a second; the engine's redelivery
-	// waits minutes, so the page shows a next attempt still ahead.
-	m.Timing = Timing{
-		SlackPace:    time.Millisecond,
-		CallRetry:    backoff.Policy{Base: 200 * time.Millisecond, Max: 400 * time.Millisecond, MinRetryAfter: time.Millisecond, CallTimeout: 10 * time.Second},
-		RedeliverMin: 2 * time.Minute, // the next attempt by itself: 1-2 min away
-		RedeliverMax: 4 * time.Minute,
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	if err := m.Open(ctx); err != nil {
-		t.Fatalf("Open: %v", err)
-	}
-	// A call to Discord retries its 500s for 2 s, not a minute, before the
-	// engine records the failure (set before Run starts the engine).
-	m.Engine.CallTimeout = 2 * time.Second
-	// Commands are registered; from now on Discord fails every call.
-	dfake.FailNext(1_000_000, 500)
-	done := make(chan error, 1)
-	go func() { done <- m.Run(ctx) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-		if err := m.Close(); err != nil {
-			t.Errorf("Close: %v", err)
-		}
-	}()
+	defer st.Close()
 
 	start := time.Now()
 	const post = "2025-09-30-daily-papers.md"
-	waitFor(t, "Slack sent, Discord retrying", 60*time.Second, func() bool {
-		ds, err := m.Store.Deliveries(context.Background(), "")
+	chattest.WaitFor(t, "Slack sent, Discord retrying", 60*time.Second, func() bool {
+		ds, err := st.Deliveries(context.Background(), "")
 		if err != nil {
 			return false
 		}
@@ -183,30 +222,19 @@ func TestBrowserStatusPage(t *testing.T) {
 		return sent && retrying
 	})
 	t.Logf("%s: Slack sent, Discord retrying", time.Since(start).Round(time.Millisecond))
-	digests, err := m.Store.PostsOn(context.Background(), "2025-09-30")
+	digests, err := st.PostsOn(context.Background(), "2025-09-30")
 	if err != nil || len(digests) != 1 {
 		t.Fatalf("posts of 2025-09-30: %v %v", digests, err)
 	}
 	digest := digests[0]
 
-	// The browser, as the brief of this test allows on this machine: no
-	// sandbox (root in a container), no network beyond the bot.
-	actx, acancel := chromedp.NewExecAllocator(ctx,
-		chromedp.ExecPath(browser),
-		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 900),
-	)
-	defer acancel()
-	bctx, bcancel := chromedp.NewContext(actx)
-	defer bcancel()
+	if err := <-launched; err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	t.Logf("%s: chromium started", time.Since(start).Round(time.Millisecond))
 	bctx, tcancel := context.WithTimeout(bctx, 90*time.Second)
 	defer tcancel()
-	base := "http://" + m.Addr()
+	base := "http://" + pb.addr
 
 	// The status page, as a loopback visitor sees it.
 	if err := chromedp.Do(bctx, chromedp.Navigate(base+"/")); err != nil {
@@ -214,7 +242,7 @@ func TestBrowserStatusPage(t *testing.T) {
 	}
 	t.Logf("%s: / open", time.Since(start).Round(time.Millisecond))
 	facts := eval[map[string]string](t, bctx, `Object.fromEntries([...document.querySelectorAll("dl.facts dt")].map(dt => [dt.innerText.trim(), dt.nextElementSibling.innerText.trim()]))`)
-	if facts["Schedule"] != cfg.Schedule {
+	if facts["Schedule"] != schedule {
 		t.Errorf("schedule shown as %q", facts["Schedule"])
 	}
 	if !regexp.MustCompile(`^\d{4}-\d\d-\d\d 09:30:00 KST \(in `).MatchString(facts["Next run"]) {
@@ -243,7 +271,7 @@ func TestBrowserStatusPage(t *testing.T) {
 	}
 	// The error shown is the one recorded: usually the adapter giving up
 	// on the 500s, sometimes the call's deadline cutting the last request.
-	rec, err := m.Store.Delivery(context.Background(), digestPath(t, m), "lab")
+	rec, err := st.Delivery(context.Background(), digest.Path, "lab")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -255,15 +283,11 @@ func TestBrowserStatusPage(t *testing.T) {
 	if !strings.Contains(rec.LastError, "HTTP 500") {
 		t.Logf("note: the recorded error does not quote the 500: %s", rec.LastError)
 	}
+	// The target's health (kept in the process) holds the error of its
+	// last call, the one the record holds: no call was made since.
 	targets := eval[string](t, bctx, `document.querySelector("section[aria-labelledby=h-targets]").innerText`)
-	var lab bot.TargetHealth
-	for _, h := range m.Engine.Health() {
-		if h.Target == "lab" {
-			lab = h
-		}
-	}
-	if !strings.Contains(targets, "failing") || lab.LastError == "" || !strings.Contains(targets, firstLine(lab.LastError)) {
-		t.Errorf("targets section does not say Discord is failing and why (%q):\n%s", lab.LastError, targets)
+	if !strings.Contains(targets, "failing") || rec.LastError == "" || !strings.Contains(targets, firstLine(rec.LastError)) {
+		t.Errorf("targets section does not say Discord is failing and why (%q):\n%s", rec.LastError, targets)
 	}
 	broken := eval[string](t, bctx, `(document.querySelector("section[aria-labelledby=h-broken]") || {innerText: ""}).innerText`)
 	if !strings.Contains(broken, "2025-10-02-broken.md:") {
@@ -276,7 +300,7 @@ func TestBrowserStatusPage(t *testing.T) {
 	// The admin: ?token= becomes a cookie, and the retry button retries
 	// the Discord delivery now, through the engine, from a real browser
 	// (same origin, CSRF token in the form).
-	if err := chromedp.Do(bctx, chromedp.Navigate(base+"/?token="+cfg.HTTP.AdminToken)); err != nil {
+	if err := chromedp.Do(bctx, chromedp.Navigate(base+"/?token="+adminToken)); err != nil {
 		t.Fatalf("log in: %v", err)
 	}
 	if u := eval[string](t, bctx, `location.pathname + location.search`); u != "/" {
@@ -287,7 +311,7 @@ func TestBrowserStatusPage(t *testing.T) {
 		t.Fatalf("the admin sees %d retry buttons for 2025-09-30, want 1 (Discord's)", n)
 	}
 	shots(t, bctx, out, "status")
-	before, err := m.Store.Delivery(context.Background(), digestPath(t, m), "lab")
+	before, err := st.Delivery(context.Background(), digest.Path, "lab")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -312,8 +336,8 @@ func TestBrowserStatusPage(t *testing.T) {
 	// The next attempt was a minute or more away; the button makes it now
 	// (an attempt that first asks Discord what went out, and records that
 	// answer: another 500).
-	waitFor(t, "the retried attempt", 15*time.Second, func() bool {
-		r, err := m.Store.Delivery(context.Background(), before.Post, "lab")
+	chattest.WaitFor(t, "the retried attempt", 15*time.Second, func() bool {
+		r, err := st.Delivery(context.Background(), before.Post, "lab")
 		return err == nil && r.UpdatedAt.After(before.UpdatedAt)
 	})
 
@@ -358,16 +382,6 @@ func TestBrowserStatusPage(t *testing.T) {
 	}
 	shots(t, bctx, out, "post")
 	t.Logf("%s: screenshots in %s", time.Since(start).Round(time.Millisecond), out)
-}
-
-// digestPath is the stored path of the 2025-09-30 post.
-func digestPath(t *testing.T, m *Main) string {
-	t.Helper()
-	ds, err := m.Store.PostsOn(context.Background(), "2025-09-30")
-	if err != nil || len(ds) != 1 {
-		t.Fatalf("posts of 2025-09-30: %v %v", ds, err)
-	}
-	return ds[0].Path
 }
 
 // firstLine is s up to its first line break, trimmed: how a table cell's
