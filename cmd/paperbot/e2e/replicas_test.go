@@ -1,64 +1,19 @@
 package e2e
 
 import (
-	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/paperbot/paperbot/bot/slack/slackfake"
+	"github.com/paperbot/paperbot/bot/store/storetest"
 	"github.com/paperbot/paperbot/cmd/paperbot/internal/chattest"
 )
-
-// pgSchema makes a schema of its own on the test server (dropped at the
-// end) and returns a DSN selecting it; it skips without a server.
-func pgSchema(t *testing.T) string {
-	server := os.Getenv("PAPERBOT_TEST_POSTGRES")
-	if server == "" {
-		t.Skip("PAPERBOT_TEST_POSTGRES is not set (a PostgreSQL DSN, e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable): skipping the multi-process PostgreSQL test")
-	}
-	b := make([]byte, 6)
-	rand.Read(b)
-	schema := "pb_replicas_" + hex.EncodeToString(b)
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, server)
-	if err != nil {
-		t.Fatalf("connect to the test server: %v", err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		conn, err := pgx.Connect(ctx, server)
-		if err != nil {
-			t.Errorf("drop %s: %v", schema, err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			t.Errorf("drop %s: %v", schema, err)
-		}
-	})
-	u, err := url.Parse(server)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
 
 // ready reads the replica's /readyz.
 func ready(p *proc) (ok, sender bool) {
@@ -84,7 +39,7 @@ func ready(p *proc) (ok, sender bool) {
 // sends the next post within 15 seconds.
 func TestReplicasShareOnePostgres(t *testing.T) {
 	t.Parallel()
-	dsn := pgSchema(t)
+	dsn := storetest.PostgresSchema(t)
 	if testing.Short() {
 		t.Skip("takes ~20 s")
 	}
