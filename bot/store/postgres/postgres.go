@@ -593,21 +593,12 @@ func (s *Store) fetchQuery(ctx context.Context, db interface {
 		return nil, err
 	}
 	defer rs.Close()
-	var out []rows.Candidate
-	for rs.Next() {
-		var c rows.Candidate
+	return s.damaged.Candidates(s.log, rs, func(c *rows.Candidate) (err error) {
 		var idx int32
-		if c.Hit, err = scanHit(rs, &c.Key, &idx, &c.Date); err != nil {
-			if !errors.Is(err, bot.ErrUnreadable) {
-				return nil, err
-			}
-			s.damaged.Log(s.log, c.Hit.Post.Path, err)
-			c.Unreadable = true
-		}
+		c.Hit, err = scanHit(rs, &c.Key, &idx, &c.Date)
 		c.Idx = int(idx)
-		out = append(out, c)
-	}
-	return out, rs.Err()
+		return err
+	})
 }
 
 // Delivery returns the record of (post, target).

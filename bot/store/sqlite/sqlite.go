@@ -872,21 +872,12 @@ func (s *Store) fetch(ctx context.Context, expr string, before int64, n int) ([]
 		return nil, err
 	}
 	defer rs.Close()
-	var out []rows.Candidate
-	for rs.Next() {
-		var c rows.Candidate
+	return s.damaged.Candidates(s.log, rs, func(c *rows.Candidate) (err error) {
 		var date int64
-		if c.Hit, err = scanHit(rs, &c.Key, &c.Idx, &date); err != nil {
-			if !errors.Is(err, bot.ErrUnreadable) {
-				return nil, err
-			}
-			s.damaged.Log(s.log, c.Hit.Post.Path, err)
-			c.Unreadable = true
-		}
+		c.Hit, err = scanHit(rs, &c.Key, &c.Idx, &date)
 		c.Date = time.Unix(0, date)
-		out = append(out, c)
-	}
-	return out, rs.Err()
+		return err
+	})
 }
 
 // Delivery returns the record of (post, target).

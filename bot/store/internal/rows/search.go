@@ -2,6 +2,7 @@ package rows
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"math"
 	"sort"
@@ -361,6 +362,29 @@ func (d *Damaged) Log(log *slog.Logger, path string, err error) {
 	if _, dup := d.seen.LoadOrStore(path, true); !dup {
 		log.Error("stored post cannot be decoded; its papers are left out of searches", "post", path, "err", err)
 	}
+}
+
+// Candidates reads an index query's rows, scanning each into a Candidate
+// with scan. A row whose post cannot be decoded (bot.ErrUnreadable) is
+// logged, the first time that post is met, and kept as Unreadable; any
+// other error ends the read. rs is database/sql's or pgx's rows.
+func (d *Damaged) Candidates(log *slog.Logger, rs interface {
+	Next() bool
+	Err() error
+}, scan func(*Candidate) error) ([]Candidate, error) {
+	var out []Candidate
+	for rs.Next() {
+		var c Candidate
+		if err := scan(&c); err != nil {
+			if !errors.Is(err, bot.ErrUnreadable) {
+				return nil, err
+			}
+			d.Log(log, c.Hit.Post.Path, err)
+			c.Unreadable = true
+		}
+		out = append(out, c)
+	}
+	return out, rs.Err()
 }
 
 // Fetcher runs an index query: up to n papers matching expr whose key is
