@@ -65,13 +65,6 @@ var markdown = goldmark.New(
 	goldmark.WithParserOptions(parser.WithInlineParsers(util.Prioritized(mathParser{}, 150))),
 )
 
-// PostName reports whether a file name is a dated post (YYYY-MM-DD-slug.md)
-// and returns its date; it is bot.PostName, the one rule for post names.
-func PostName(name string) (date string, ok bool) {
-	date, _, ok = bot.PostName(name)
-	return date, ok
-}
-
 // Parse reads one post. It fails with a *bot.PostError naming the file and
 // line; it never panics.
 func (p *Parser) Parse(path string, src []byte) (d *bot.Digest, err error) {
@@ -113,7 +106,7 @@ func (p *Parser) Parse(path string, src []byte) (d *bot.Digest, err error) {
 		}
 	}
 	if !hasDate {
-		day, ok := PostName(path)
+		day, _, ok := bot.PostName(path)
 		if !ok {
 			return nil, &bot.PostError{Path: path, Line: 1, Reason: "no date: the front matter has no date and the file name is not YYYY-MM-DD-slug.md"}
 		}

@@ -7,11 +7,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/paperbot/paperbot/bot"
 	"github.com/paperbot/paperbot/bot/bottest/golden"
 )
 
 // examplePosts are the dated posts in examples/posts (README.md is skipped
-// the way a source skips it: by PostName).
+// the way a source skips it: by bot.PostName).
 func examplePosts(t testing.TB) []string {
 	t.Helper()
 	all, err := filepath.Glob(filepath.Join("..", "examples", "posts", "*"))
@@ -20,7 +21,7 @@ func examplePosts(t testing.TB) []string {
 	}
 	var posts []string
 	for _, p := range all {
-		if _, ok := PostName(filepath.Base(p)); ok {
+		if _, _, ok := bot.PostName(filepath.Base(p)); ok {
 			posts = append(posts, p)
 		}
 	}

@@ -497,32 +497,6 @@ func TestParseTestdata(t *testing.T) {
 	}
 }
 
-func TestPostName(t *testing.T) {
-	tests := []struct {
-		name, date string
-		ok         bool
-	}{
-		{"2025-09-30-daily-papers.md", "2025-09-30", true},
-		{"_posts/2025-10-01-x.md", "2025-10-01", true},
-		{`C:\blog\_posts\2025-10-01-x.markdown`, "2025-10-01", true},
-		{"README.md", "", false},
-		{"2025-09-30-notes.txt", "", false},
-		{"2025-09-30.md", "", false},
-		{"2025-09-30-.md", "", false},
-		{"2025-13-01-bad-month.md", "", false},
-		{"2025-02-30-no-such-day.md", "", false},
-		{"25-09-30-short.md", "", false},
-		{"daily-2025-09-30.md", "", false},
-		{"", "", false},
-	}
-	for _, tt := range tests {
-		date, ok := PostName(tt.name)
-		if date != tt.date || ok != tt.ok {
-			t.Errorf("PostName(%q) = %q, %v; want %q, %v", tt.name, date, ok, tt.date, tt.ok)
-		}
-	}
-}
-
 // fixturePath is the real post shared by the team, next to the module.
 func fixturePath(t testing.TB) string {
 	p := filepath.Join("..", "..", "shared", "fixtures", "posts", "2025-09-30-daily-papers.md")

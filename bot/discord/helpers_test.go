@@ -91,7 +91,7 @@ func fixtureStore(t testing.TB) (bot.Store, []*bot.Digest) {
 	}
 	var posts []*bot.Digest
 	for _, e := range ents {
-		if _, ok := formatter.PostName(e.Name()); !ok {
+		if _, _, ok := bot.PostName(e.Name()); !ok {
 			continue
 		}
 		src, err := os.ReadFile(filepath.Join(dir, e.Name()))

@@ -25,13 +25,6 @@ import (
 // the bot's memory with it.
 const MaxPostSize = 16 << 20
 
-// PostName reports whether a file name (no folder) is a dated Jekyll post
-// and returns its date as "2006-01-02"; the rule is bot.PostName's.
-func PostName(name string) (date string, ok bool) {
-	date, _, ok = bot.PostName(name)
-	return date, ok
-}
-
 // ListDir returns the dated posts in dir and in its direct subfolders
 // (Jekyll accepts _posts/2025/...), sorted by path, by stat alone: no file
 // is opened. Paths are relative to dir with forward slashes. Hidden entries
@@ -53,7 +46,7 @@ func ListDir(dir string, logger *slog.Logger) ([]bot.SourceFile, error) {
 	}
 	var out []bot.SourceFile
 	add := func(rel string, info fs.FileInfo) error {
-		if _, ok := PostName(info.Name()); !ok {
+		if _, _, ok := bot.PostName(info.Name()); !ok {
 			return nil
 		}
 		if info.Mode()&fs.ModeSymlink != 0 {
@@ -127,7 +120,7 @@ func CheckPath(p string) error {
 			return bad("leaves the posts folder or is hidden")
 		}
 	}
-	if _, ok := PostName(parts[len(parts)-1]); !ok {
+	if _, _, ok := bot.PostName(parts[len(parts)-1]); !ok {
 		return bad("not a dated post name (YYYY-MM-DD-slug.md)")
 	}
 	return nil

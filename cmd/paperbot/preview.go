@@ -124,7 +124,7 @@ func previewCmd(ctx context.Context, args []string, s stdio) int {
 		if d.Draft {
 			fmt.Fprintf(&msg, "paperbot preview: %s is a draft (published: false): it is rendered here but never sent.\n", file)
 		}
-		if _, ok := formatter.PostName(filepath.Base(file)); !ok {
+		if _, _, ok := bot.PostName(filepath.Base(file)); !ok {
 			fmt.Fprintf(&msg, "paperbot preview: %s is not named YYYY-MM-DD-slug.md, so the bot would not pick it up.\n", file)
 		}
 		out, err := render(d)

@@ -240,7 +240,7 @@ func examplePosts(t testing.TB) []*bot.Digest {
 	parser := &formatter.Parser{Location: time.FixedZone("KST", 9*60*60)}
 	var out []*bot.Digest
 	for _, path := range paths {
-		if _, ok := formatter.PostName(path); !ok {
+		if _, _, ok := bot.PostName(path); !ok {
 			continue
 		}
 		src, err := os.ReadFile(path)
