@@ -83,3 +83,24 @@ func BenchmarkParseAndFormat(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkSlackJSON encodes each post's Slack payloads (container mode)
+// as preview prints them; one op is the whole archive.
+func BenchmarkSlackJSON(b *testing.B) {
+	_, ds := renderArchive(b)
+	msgs := make([][]SlackMessage, len(ds))
+	for i, d := range ds {
+		msgs[i] = Slack(d, SlackOptions{})
+	}
+	b.ReportAllocs()
+	posts := 0
+	for b.Loop() {
+		for _, m := range msgs {
+			if _, err := SlackJSON(m); err != nil {
+				b.Fatal(err)
+			}
+		}
+		posts += len(msgs)
+	}
+	reportPerPost(b, posts)
+}

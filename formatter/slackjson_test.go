@@ -40,15 +40,19 @@ func checkSlackJSONMatches(t *testing.T, name string, msgs []SlackMessage) {
 	}
 }
 
-// nastyJSONText has every byte class encoding/json treats specially.
-const nastyJSONText = "a\"b\\c\nd\re\tf\bg\fh\x00i\x1fj&k<l>m\u2028n\u2029o\xffp\xe2\x80q 한국어 🚀 \\u0026 \u007f"
+// nastyJSONText has every byte class encoding/json treats specially;
+// nastyValidText too, as valid UTF-8 (str's fast path).
+const (
+	nastyJSONText  = "a\"b\\c\nd\re\tf\bg\fh\x00i\x1fj&k<l>m\u2028n\u2029o\xffp\xe2\x80q 한국어 🚀 \\u0026 \u007f"
+	nastyValidText = "a\"b\\c\nd\re\tf\bg\fh\x00i\x1fj&k<l>m\u2028n\u2029o\u202a\u2027\u20ac–p 한국어 🚀 \\u0026 \u007f\u2029"
+)
 
 func TestSlackJSONMatchesEncodingJSON(t *testing.T) {
 	yes := true
 	rt := func(elems ...slack.RichTextElement) *slack.RichTextBlock { return slack.NewRichTextBlock("", elems...) }
 	sec := slack.NewRichTextSection(
 		slack.NewRichTextSectionTextElement(nastyJSONText, nil),
-		slack.NewRichTextSectionTextElement("b", rtBold),
+		slack.NewRichTextSectionTextElement(nastyValidText, rtBold),
 		slack.NewRichTextSectionTextElement("all", &slack.RichTextSectionTextStyle{Bold: true, Italic: true, Strike: true, Code: true, Underline: true, Highlight: true, ClientHighlight: true, Unlink: true}),
 		slack.NewRichTextSectionTextElement("none", &slack.RichTextSectionTextStyle{}),
 		slack.NewRichTextSectionLinkElement("https://x.test/?a=1&b=<2>", nastyJSONText, rtItalic),
@@ -63,7 +67,7 @@ func TestSlackJSONMatchesEncodingJSON(t *testing.T) {
 	full := slack.NewContainerBlock().WithTitle(plain("t"))
 	full.BlockID, full.Subtitle, full.RichTextTitle, full.Width, full.HasHeaderDivider = "c<1>", mrkdwn("s"), rt(sec), slack.ContainerWidthWide, true
 	full.Icon = slack.NewImageBlockElement("https://x.test/i.png", "alt & <text>")
-	header := slack.NewHeaderBlock(plain(nastyJSONText))
+	header := slack.NewHeaderBlock(plain(nastyValidText))
 	header.BlockID, header.Level = "h", 2
 	tests := []struct {
 		name string
@@ -122,6 +126,7 @@ func TestSlackJSONMatchesEncodingJSONGenerated(t *testing.T) {
 // encodes it.
 func FuzzSlackJSON(f *testing.F) {
 	f.Add(nastyJSONText, "https://x.test/?a&b")
+	f.Add(nastyValidText, "\u2029")
 	f.Add("plain", "")
 	f.Add(strings.Repeat("\\u003c", 3), "\u2028")
 	f.Fuzz(func(t *testing.T, text, url string) {
