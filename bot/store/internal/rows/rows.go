@@ -21,7 +21,18 @@ const MaxWords = 8
 // the title followed by every section's name and plain text. Both use
 // strings.ToLower, as Words does for queries.
 func SearchText(p *bot.Paper) (title, text string) {
+	return strings.ToLower(p.Title), strings.ToLower(paperText(p))
+}
+
+// paperText is p's search text as written: the title, then each section's
+// name and plain text, a line apart.
+func paperText(p *bot.Paper) string {
 	var b strings.Builder
+	n := len(p.Title)
+	for i := range p.Sections {
+		n += len(p.Sections[i].Name) + 2
+	}
+	b.Grow(n + 2048*len(p.Sections))
 	b.WriteString(p.Title)
 	for i := range p.Sections {
 		b.WriteString("\n")
@@ -29,7 +40,7 @@ func SearchText(p *bot.Paper) (title, text string) {
 		b.WriteString("\n")
 		b.WriteString(p.Sections[i].Text())
 	}
-	return strings.ToLower(p.Title), strings.ToLower(b.String())
+	return b.String()
 }
 
 // Words splits a query into its lowercase whitespace-separated words, without

@@ -2,7 +2,6 @@ package rows
 
 import (
 	"strconv"
-	"strings"
 	"sync"
 	"unicode"
 	"unicode/utf8"
@@ -20,23 +19,10 @@ import (
 // lowercased rune here gives the same tokens, in the same order
 // (TestPaperTokens compares them).
 func PaperTokens(p *bot.Paper) []string {
-	var b strings.Builder
-	n := len(p.Title)
-	for i := range p.Sections {
-		n += len(p.Sections[i].Name) + 2
-	}
-	b.Grow(n + 2048*len(p.Sections))
-	b.WriteString(p.Title)
-	for i := range p.Sections {
-		b.WriteString("\n")
-		b.WriteString(p.Sections[i].Name)
-		b.WriteString("\n")
-		b.WriteString(p.Sections[i].Text())
-	}
 	t := tokenizers.Get().(*tokenizer)
 	defer tokenizers.Put(t)
 	t.out = make([]string, 0, 256)
-	t.scan(b.String(), "")
+	t.scan(paperText(p), "")
 	t.scan(p.Title, TitleMark)
 	out := t.out
 	t.out = nil
