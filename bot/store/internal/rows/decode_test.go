@@ -361,18 +361,20 @@ func TestDecodeRoundTrip(t *testing.T) {
 
 func indent(v any) ([]byte, error) { return json.MarshalIndent(v, "", "\t") }
 
-func FuzzDecodePaper(f *testing.F) {
-	add := func(p bot.Paper) {
-		data, err := json.Marshal(p)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(data)
+// seed adds v's JSON to the fuzz corpus.
+func seed(f *testing.F, v any) {
+	data, err := json.Marshal(v)
+	if err != nil {
+		f.Fatal(err)
 	}
-	add(richPaper())
+	f.Add(data)
+}
+
+func FuzzDecodePaper(f *testing.F) {
+	seed(f, richPaper())
 	for _, d := range examplePosts(f) {
 		for _, p := range d.Papers {
-			add(p)
+			seed(f, p)
 		}
 	}
 	for _, tc := range paperCases {
@@ -390,16 +392,9 @@ func FuzzDecodePaper(f *testing.F) {
 }
 
 func FuzzDecodeDigest(f *testing.F) {
-	add := func(d *bot.Digest) {
-		data, err := json.Marshal(d)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(data)
-	}
-	add(richDigest())
+	seed(f, richDigest())
 	for _, d := range examplePosts(f) {
-		add(d)
+		seed(f, d)
 	}
 	for _, tc := range digestCases {
 		f.Add([]byte(tc.in))
