@@ -328,6 +328,9 @@ type converter struct {
 	depth   int
 	// lists is how many lists enclose the one being converted.
 	lists int
+	// inl is where end copies the runs it returns: a post has hundreds of
+	// inline lists, made a chunk at a time instead of one by one.
+	inl []bot.Inline
 }
 
 // MaxListDepth is how deeply lists may nest in the model: an item nested
@@ -362,16 +365,20 @@ func (c *converter) begin() *runs {
 }
 
 // end gives back the level begin handed out and returns its runs copied
-// into a slice of their own, of exactly their length (nil for none).
+// into a slice of exactly their length (nil for none).
 func (c *converter) end(r *runs) []bot.Inline {
 	c.depth--
 	if len(r.out) == 0 {
 		return nil
 	}
-	out := make([]bot.Inline, len(r.out))
-	copy(out, r.out)
+	if n := len(r.out); cap(c.inl)-len(c.inl) < n {
+		c.inl = make([]bot.Inline, 0, max(n, 128))
+	}
+	start := len(c.inl)
+	c.inl = append(c.inl, r.out...)
 	clear(r.out) // the pooled scratch must not keep this post's strings alive
-	return out
+	// Capped: an append to one list can never reach the next.
+	return c.inl[start:len(c.inl):len(c.inl)]
 }
 
 func (c *converter) walk(doc ast.Node, d *bot.Digest) {
