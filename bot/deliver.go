@@ -43,7 +43,7 @@ func (e *Engine) Deliver(ctx context.Context) error {
 	e.init()
 	e.tickMu.Lock()
 	defer e.tickMu.Unlock()
-	return e.deliver(ctx, nil)
+	return e.deliver(ctx)
 }
 
 // deliver is the delivery part of a tick. Under Run the workers deliver on
@@ -51,9 +51,7 @@ func (e *Engine) Deliver(ctx context.Context) error {
 // Outside Run (Tick, Deliver) it takes the lease and runs one pass per
 // target, the targets side by side, and returns when all are done; a
 // target that failed is tried again at the next call, whatever its backoff.
-//
-// files are the file states from the scan of the same tick; nil reads them.
-func (e *Engine) deliver(ctx context.Context, files map[string]FileState) error {
+func (e *Engine) deliver(ctx context.Context) error {
 	if len(e.Targets) == 0 {
 		return nil
 	}
@@ -70,50 +68,14 @@ func (e *Engine) deliver(ctx context.Context, files map[string]FileState) error 
 		return nil
 	}
 	defer done()
-	snap, err := e.snapshot(ctx, files)
-	if err != nil {
-		return fmt.Errorf("deliver: %w", err)
-	}
 	errs := make([]error, len(e.workers))
 	var wg sync.WaitGroup
 	for i, w := range e.workers {
-		wg.Go(func() { errs[i] = e.deliverTo(ctx, lease, w, snap) })
+		wg.Go(func() { errs[i] = e.deliverTo(ctx, lease, w) })
 	}
 	wg.Wait()
 	return errors.Join(errs...)
 }
-
-// snapshot is what a pass reads once: the file states, the delivery
-// records and the catch-up cutoff. Passes only read it.
-type snapshot struct {
-	files  map[string]FileState
-	recs   map[recKey]*Delivery
-	cutoff time.Time
-}
-
-func (e *Engine) snapshot(ctx context.Context, files map[string]FileState) (*snapshot, error) {
-	cutoff, err := e.cutoff(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if files == nil {
-		if files, err = e.Store.Files(ctx); err != nil {
-			return nil, fmt.Errorf("stored files: %w", err)
-		}
-	}
-	all, err := e.Store.Deliveries(ctx, "")
-	if err != nil {
-		return nil, fmt.Errorf("delivery records: %w", err)
-	}
-	recs := make(map[recKey]*Delivery, len(all))
-	for i := range all {
-		recs[recKey{all[i].Post, all[i].Target}] = &all[i]
-	}
-	return &snapshot{files: files, recs: recs, cutoff: cutoff}, nil
-}
-
-// recKey names the record of (post path, target name).
-type recKey struct{ post, target string }
 
 // deliverTo is one delivery pass for one target.
 //
@@ -138,42 +100,139 @@ type recKey struct{ post, target string }
 // recorded as failed with the reason and the pass goes on.
 //
 // stop ends the pass before its next call (shutdown); lease is the sender
-// tenure, which bounds every call. snap nil reads a fresh snapshot.
-func (e *Engine) deliverTo(stop, lease context.Context, w *worker, snap *snapshot) error {
+// tenure, which bounds every call.
+func (e *Engine) deliverTo(stop, lease context.Context, w *worker) error {
 	w.passMu.Lock()
 	defer w.passMu.Unlock()
-	if snap == nil {
-		var err error
-		if snap, err = e.snapshot(stop, nil); err != nil {
-			w.failed(err)
-			w.held(true)
-			return err
-		}
+	work, cutoff, err := e.findWork(stop, w)
+	if err != nil {
+		err = fmt.Errorf("deliver: %w", err)
+		w.failed(err)
+		w.held(true)
+		return err
 	}
-	held, err := e.pass(stop, lease, w, snap)
+	held, err := e.pass(stop, lease, w, work, cutoff)
 	w.held(held)
 	return err
 }
 
-func (e *Engine) pass(stop, lease context.Context, w *worker, snap *snapshot) (held bool, err error) {
+// workItem is a post that may need a call: its file state, and what the
+// scan learnt of its post (known false: read it from the store).
+type workItem struct {
+	path  string
+	fs    FileState
+	info  postInfo
+	known bool
+}
+
+// findWork is what a pass reads first: the catch-up cutoff, and the posts
+// whose file state and record say they may need a call. It reads the file
+// states and records this engine keeps, not the store's (freshRecords says
+// when the records are read again), and of those only the ones that
+// changed since the last pass, plus the posts that needed work then: an
+// idle pass costs nothing per post of the archive. The whole walk happens
+// when the file states or records were read anew.
+func (e *Engine) findWork(ctx context.Context, w *worker) ([]workItem, time.Time, error) {
+	cutoff, err := e.cutoff(ctx)
+	if err != nil {
+		return nil, cutoff, err
+	}
+	if err := e.freshRecords(ctx); err != nil {
+		return nil, cutoff, err
+	}
+	w.seed(&e.recs)
+	e.filesMu.RLock()
+	defer e.filesMu.RUnlock()
+	files, posted := e.files, e.posted
+	kept := files != nil
+	if !kept {
+		// No scan yet in this process, or the last one failed.
+		if files, err = e.Store.Files(ctx); err != nil {
+			return nil, cutoff, fmt.Errorf("stored files: %w", err)
+		}
+		posted = nil
+	}
 	name := w.t.Name()
-	w.seed(snap)
-	var work []string
-	for p, fs := range snap.files {
+	e.recs.mu.Lock()
+	defer e.recs.mu.Unlock()
+	recs := e.recs.byTarget[name]
+	var work []workItem
+	pending := map[string]struct{}{}
+	look := func(p string) {
+		if _, seen := pending[p]; seen {
+			return
+		}
+		fs, ok := files[p]
+		if !ok {
+			return
+		}
+		if h, ok := w.unindexed[p]; ok && h == fs.Hash {
+			return
+		}
+		if !needsWork(recs[p], fs) {
+			return
+		}
+		pending[p] = struct{}{}
+		info, known := posted[p]
+		// The post indexed from this version of the file, parsed by this
+		// process: its date is known without reading it.
+		known = known && fs.Error == "" && info.hash == fs.Hash
+		work = append(work, workItem{path: p, fs: fs, info: info, known: known})
+	}
+	whole := !kept || w.pending == nil || w.filesGen != e.filesGen || w.recsGen != e.recs.gen
+	if whole {
+		for p := range files {
+			look(p)
+		}
+	} else {
+		for p := range w.pending {
+			look(p)
+		}
+		for p := range w.touched {
+			look(p)
+		}
+		for p := range e.recs.touched[name] {
+			look(p)
+		}
+	}
+	if debugWork && kept {
+		checkWork(files, recs, w, pending)
+	}
+	w.touched = nil
+	delete(e.recs.touched, name)
+	if kept {
+		w.pending, w.filesGen, w.recsGen = pending, e.filesGen, e.recs.gen
+	} else {
+		w.pending = nil
+	}
+	return work, cutoff, nil
+}
+
+// debugWork makes findWork check its shortcut against the whole walk
+// (tests).
+var debugWork = false
+
+func checkWork(files map[string]FileState, recs map[string]*Delivery, w *worker, pending map[string]struct{}) {
+	for p, fs := range files {
 		if h, ok := w.unindexed[p]; ok && h == fs.Hash {
 			continue
 		}
-		if needsWork(snap.recs[recKey{p, name}], fs) {
-			work = append(work, p)
+		if _, ok := pending[p]; needsWork(recs[p], fs) != ok {
+			panic(fmt.Sprintf("findWork: %s needs work %v, found %v", p, !ok, ok))
 		}
 	}
+}
+
+func (e *Engine) pass(stop, lease context.Context, w *worker, work []workItem, cutoff time.Time) (held bool, err error) {
+	name := w.t.Name()
 	if len(work) == 0 {
 		return false, nil
 	}
-	due, err := e.duePosts(stop, w, work, snap)
+	due, err := e.duePosts(stop, w, work)
 	if err != nil {
 		return true, err
 	}
+	_, filtered := w.t.(Matcher)
 	sort.Slice(due, func(i, j int) bool {
 		if !due[i].date.Equal(due[j].date) {
 			return due[i].date.Before(due[j].date)
@@ -206,26 +265,38 @@ func (e *Engine) pass(stop, lease context.Context, w *worker, snap *snapshot) (h
 			e.log().Info("delivery stopped for shutdown", "target", name, "next", dp.path)
 			break
 		}
+		r, err := e.recs.get(dp.path, name)
+		if err != nil {
+			return true, errors.Join(append(errs, err)...)
+		}
 		d := dp.d
+		if d == nil && r == nil && !filtered && dp.hash != "" && dp.date.Before(cutoff) {
+			// Skipped by the catch-up window, whether a post holds the
+			// queue or not, and the date alone says so: a first pass over
+			// an archive reads none of its posts back.
+			if err := e.skip(stop, &Digest{Path: dp.path, Date: dp.date, Hash: dp.hash}, name, nil, skipCatchUp, skipped); err != nil {
+				errs = append(errs, err)
+			}
+			continue
+		}
 		if d == nil {
 			if d, err = e.Store.Post(stop, dp.path); err != nil {
 				if ErrorCode(err) == ENOTFOUND { // gone since: nothing to send
 					continue
 				}
-				if e.unreadable(stop, w, dp.path, snap, err) {
+				if e.unreadable(stop, w, dp.path, dp.fs, r, err) {
 					continue
 				}
 				return true, errors.Join(append(errs, fmt.Errorf("load %s: %w", dp.path, err))...)
 			}
 		}
-		r := snap.recs[recKey{d.Path, name}]
 		if holder != "" {
-			if err := e.queue(stop, w, d, r, snap.cutoff, holder, skipped); err != nil {
+			if err := e.queue(stop, w, d, r, cutoff, holder, skipped); err != nil {
 				errs = append(errs, err)
 			}
 			continue
 		}
-		hold, err := e.deliverOne(stop, lease, w, d, r, snap.cutoff, true, skipped)
+		hold, err := e.deliverOne(stop, lease, w, d, r, cutoff, true, skipped)
 		if errors.Is(err, errLeaseLost) {
 			return false, errors.Join(append(errs, err)...)
 		}
@@ -239,22 +310,24 @@ func (e *Engine) pass(stop, lease context.Context, w *worker, snap *snapshot) (h
 	}
 	if skipped.n > 0 {
 		e.log().Info("posts indexed but not sent (catch-up window or target filters)",
-			"target", name, "deliveries", skipped.n, "cutoff", snap.cutoff)
+			"target", name, "deliveries", skipped.n, "cutoff", cutoff)
 	}
 	return holder != "", errors.Join(errs...)
 }
 
 // seed fills LastSuccess from the records once, so the health of a target
 // is right from the first pass after a restart.
-func (w *worker) seed(snap *snapshot) {
+func (w *worker) seed(recs *records) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.seeded {
 		return
 	}
 	w.seeded = true
-	for k, r := range snap.recs {
-		if k.target == w.health.Target && r.State == DeliverySent && r.UpdatedAt.After(w.health.LastSuccess) {
+	recs.mu.Lock()
+	defer recs.mu.Unlock()
+	for _, r := range recs.byTarget[w.health.Target] {
+		if r.State == DeliverySent && r.UpdatedAt.After(w.health.LastSuccess) {
 			w.health.LastSuccess = r.UpdatedAt
 		}
 	}
@@ -278,14 +351,14 @@ func (e *Engine) queue(ctx context.Context, w *worker, d *Digest, r *Delivery, c
 // target (logged and counted once: the record stops the next passes from
 // reading it until the file changes). It reports false for errors that are
 // not the post's fault (the store is down): the pass stops there.
-func (e *Engine) unreadable(ctx context.Context, w *worker, p string, snap *snapshot, err error) bool {
+func (e *Engine) unreadable(ctx context.Context, w *worker, p string, fs FileState, r *Delivery, err error) bool {
 	if !errors.Is(err, ErrUnreadable) {
 		return false
 	}
 	name := w.t.Name()
 	rec := Delivery{Post: p, Target: name, Key: DeliveryKey(name, p), State: DeliveryFailed,
-		Hash: snap.files[p].Hash, LastError: unreadableReason(err)}
-	if r := snap.recs[recKey{p, name}]; r != nil {
+		Hash: fs.Hash, LastError: unreadableReason(err)}
+	if r != nil {
 		rec.Key, rec.Refs, rec.Attempts = r.Key, r.Refs, r.Attempts
 	}
 	e.log().Error("post cannot be read back from the store; failed on this target", "post", p, "target", name, "err", err)
@@ -307,11 +380,14 @@ func unreadableReason(err error) string {
 }
 
 // duePost is a post with work to do: its date and draft flag, to order and
-// filter it, and its digest unless that was dropped to bound memory.
+// filter it, and its digest unless that was dropped to bound memory (or
+// never read: hash is set when the date came from the scan).
 type duePost struct {
 	path  string
+	fs    FileState
 	date  time.Time
 	draft bool
+	hash  string
 	d     *Digest
 }
 
@@ -322,27 +398,38 @@ type duePost struct {
 // ~390 MB.
 const keepDigests = 64
 
-// duePosts reads the posts at paths, leaving out paths without a post (a
-// file that never parsed) and failing alone each post that cannot be read
-// back. Only an error of the store itself is returned.
-func (e *Engine) duePosts(ctx context.Context, w *worker, paths []string, snap *snapshot) ([]duePost, error) {
-	keep := len(paths) <= keepDigests
-	out := make([]duePost, 0, len(paths))
-	for _, p := range paths {
+// duePosts reads the posts of work whose date the scan did not learn,
+// leaving out paths without a post (a file that never parsed) and failing
+// alone each post that cannot be read back. Only an error of the store
+// itself is returned.
+func (e *Engine) duePosts(ctx context.Context, w *worker, work []workItem) ([]duePost, error) {
+	keep := len(work) <= keepDigests
+	out := make([]duePost, 0, len(work))
+	for _, it := range work {
+		p := it.path
+		if it.known {
+			// Not a draft: needsWork leaves drafts out.
+			out = append(out, duePost{path: p, fs: it.fs, date: it.info.date, draft: it.fs.Draft, hash: it.info.hash})
+			continue
+		}
 		d, err := e.Store.Post(ctx, p)
 		if ErrorCode(err) == ENOTFOUND {
 			// A file that never parsed: its scan error says why.
-			w.unindexed[p] = snap.files[p].Hash
+			w.unindexed[p] = it.fs.Hash
 			continue
 		}
 		delete(w.unindexed, p)
 		if err != nil {
-			if e.unreadable(ctx, w, p, snap, err) {
+			r, rerr := e.recs.get(p, w.t.Name())
+			if rerr != nil {
+				return nil, rerr
+			}
+			if e.unreadable(ctx, w, p, it.fs, r, err) {
 				continue
 			}
 			return nil, fmt.Errorf("load %s: %w", p, err)
 		}
-		dp := duePost{path: p, date: d.Date, draft: d.Draft}
+		dp := duePost{path: p, fs: it.fs, date: d.Date, draft: d.Draft}
 		if keep {
 			dp.d = d
 		}
@@ -439,6 +526,11 @@ func (e *Engine) flushSkips(ctx context.Context, t *skipTally) error {
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
 	err := e.Store.(DeliveryBatcher).PutDeliveries(wctx, t.recs)
+	if err != nil {
+		e.recs.drop() // which of them the store took is unknown
+	} else {
+		e.recs.set(t.recs...)
+	}
 	t.recs = t.recs[:0]
 	if err != nil {
 		return fmt.Errorf("record skipped posts: %w", err)
@@ -619,14 +711,20 @@ func safeMatch(m Matcher, d *Digest) (ok bool) {
 }
 
 // put writes a record even when ctx was cancelled: an outcome must not be
-// lost to a shutdown.
+// lost to a shutdown. The sender's copy of the records follows the store:
+// the record when it was written, nothing when that is unknown.
 func (e *Engine) put(ctx context.Context, r *Delivery) error {
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
 	if r.UpdatedAt.IsZero() {
 		r.UpdatedAt = e.now()
 	}
-	return e.Store.PutDelivery(wctx, r)
+	if err := e.Store.PutDelivery(wctx, r); err != nil {
+		e.recs.drop()
+		return err
+	}
+	e.recs.set(*r)
+	return nil
 }
 
 // cutoff is the catch-up cutoff: the previous successful scan (now when
@@ -682,6 +780,11 @@ func (e *Engine) Retry(ctx context.Context, post, target string) error {
 			if err := e.put(ctx, &rec); err != nil {
 				return fmt.Errorf("retry: %w", err)
 			}
+			// The sender may be another replica, whose copy of the
+			// records does not have this one.
+			if err := e.announceRecords(ctx); err != nil {
+				return fmt.Errorf("retry: %w", err)
+			}
 			// The refusal was final, so the refs are exact.
 			w.setKnown(rec.Key, true)
 		}
@@ -705,7 +808,7 @@ func (e *Engine) Retry(ctx context.Context, post, target string) error {
 		return nil // the sender replica takes it at its next pass
 	}
 	defer done()
-	return e.deliverTo(ctx, lease, w, nil)
+	return e.deliverTo(ctx, lease, w)
 }
 
 // Send delivers the posts named by arg now: a day ("2006-01-02": every post

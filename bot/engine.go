@@ -86,14 +86,26 @@ type Engine struct {
 	renewedAt   time.Time
 
 	// files are the stored file states as the last scan left them (nil:
-	// read them from the store), and lastSweep when they were read; both
-	// under tickMu. watching is set while a Watcher reports changes, and
-	// dirty when it reported one since the last listing.
-	files     map[string]FileState
+	// read them from the store), and posted what the scans of this process
+	// indexed from them; only a scan (under tickMu) changes them, under
+	// filesMu, which the delivery passes take to read them. lastSweep is
+	// when files were read (tickMu). watching is set while a Watcher
+	// reports changes, and dirty when it reported one since the last
+	// listing.
+	filesMu sync.RWMutex
+	files   map[string]FileState
+	posted  map[string]postInfo
+	// filesGen changes whenever files is replaced (filesMu).
+	filesGen  uint64
 	lastSweep time.Time
 	watching  atomic.Bool
 	dirty     atomic.Bool
 	rescan    chan struct{}
+
+	// recs is the sender's copy of the delivery records; owner names this
+	// engine in metaRecordsOwner (records.go).
+	recs  records
+	owner string
 
 	mu       sync.Mutex
 	ready    bool
@@ -163,6 +175,7 @@ func (e *Engine) init() {
 			}
 			e.Holder = host + "-" + strconv.Itoa(os.Getpid())
 		}
+		e.owner = newOwner(e.Holder)
 		for _, t := range e.Targets {
 			e.workers = append(e.workers, newWorker(e, t))
 		}
@@ -263,12 +276,11 @@ func (e *Engine) tick(ctx context.Context) (err error) {
 		}
 	}()
 	var errs []error
-	_, files, err := e.scan(ctx)
-	if err != nil {
+	if _, err := e.scan(ctx); err != nil {
 		e.log().Error("scan failed", "err", err)
 		errs = append(errs, err)
 	}
-	if err := e.deliver(ctx, files); err != nil {
+	if err := e.deliver(ctx); err != nil {
 		e.log().Error("delivery failed", "err", err)
 		errs = append(errs, err)
 	}

@@ -25,6 +25,7 @@ type memStore struct {
 	failPut    func(d *Delivery) error
 	puts       int
 	reads      map[string]int // Post calls by path
+	recReads   int            // Deliveries calls
 }
 
 type memLease struct {
@@ -221,6 +222,7 @@ func (s *skipStore) PutDeliveries(ctx context.Context, ds []Delivery) error {
 func (s *memStore) Deliveries(ctx context.Context, post string) ([]Delivery, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.recReads++
 	var out []Delivery
 	for _, d := range s.deliveries {
 		if post == "" || d.Post == post {

@@ -41,6 +41,14 @@ func (e *Engine) acquire(ctx context.Context) (bool, error) {
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ttl/3)
 	defer cancel()
 	ok, err := e.Store.Lease(wctx, SenderLease, e.Holder, ttl)
+	if err == nil && ok && !e.IsSender() {
+		// A tenure begins: before it writes any record, the other
+		// processes must learn that their copies are stale, and this one
+		// that its own is when another sent meanwhile.
+		if cerr := e.claimRecords(wctx); cerr != nil {
+			ok, err = false, cerr
+		}
+	}
 	e.leaseMu.Lock()
 	defer e.leaseMu.Unlock()
 	switch {

@@ -39,13 +39,13 @@ func (e *Engine) Scan(ctx context.Context) (ScanResult, error) {
 	e.init()
 	e.tickMu.Lock()
 	defer e.tickMu.Unlock()
-	res, _, err := e.scan(ctx)
-	return res, err
+	return e.scan(ctx)
 }
 
-// scan also returns the file states as they are after the scan, so that
-// the delivery pass of the same tick need not read them again.
-func (e *Engine) scan(ctx context.Context) (res ScanResult, files map[string]FileState, err error) {
+// scan is Scan under tickMu. It keeps the file states in e.files for the
+// next scan and the delivery passes: a state changes there only once the
+// store holds it, so that a pass never sees a file state without its post.
+func (e *Engine) scan(ctx context.Context) (res ScanResult, err error) {
 	start := e.now()
 	began := time.Now()
 	defer func() {
@@ -61,22 +61,25 @@ func (e *Engine) scan(ctx context.Context) (res ScanResult, files map[string]Fil
 	// before this scan overwrites it.
 	prev, err := e.storedScan(ctx)
 	if err != nil {
-		return res, nil, err
+		return res, err
 	}
 	// The file states stay in memory between scans (this engine writes
 	// them); the store is read again at a sweep, and after a failed scan.
 	sweep := e.files == nil || time.Since(e.lastSweep) >= e.sweepEvery()
 	if sweep {
-		if e.files, err = e.Store.Files(ctx); err != nil {
-			e.files = nil
-			return res, nil, fmt.Errorf("scan: stored files: %w", err)
+		stored, err := e.Store.Files(ctx)
+		if err != nil {
+			e.setFiles(nil)
+			return res, fmt.Errorf("scan: stored files: %w", err)
 		}
+		e.setFiles(stored)
 		e.lastSweep = time.Now()
 	}
-	files = e.files
+	// Only scans write files, one at a time: reading it needs no lock.
+	files := e.files
 	defer func() {
 		if err != nil {
-			e.files = nil // it may hold states the store did not take
+			e.setFiles(nil) // the store may hold states it does not
 		}
 	}()
 	// A watched source is listed only when it reported a change (or at a
@@ -84,14 +87,14 @@ func (e *Engine) scan(ctx context.Context) (res ScanResult, files map[string]Fil
 	if !sweep && e.watching.Load() && !e.dirty.Swap(false) {
 		res.Listed, res.Unchanged = len(files), len(files)
 		if err := e.finishScan(ctx, start, prev); err != nil {
-			return res, nil, err
+			return res, err
 		}
-		return res, files, nil
+		return res, nil
 	}
 	e.dirty.Store(false)
 	listed, err := e.Source.List(ctx)
 	if err != nil {
-		return res, nil, fmt.Errorf("scan: list source: %w", err)
+		return res, fmt.Errorf("scan: list source: %w", err)
 	}
 	res.Listed = len(listed)
 	b := &batch{e: e}
@@ -110,37 +113,86 @@ func (e *Engine) scan(ctx context.Context) (res ScanResult, files map[string]Fil
 		jobs = append(jobs, scanJob{sf: sf, old: old, known: known})
 	}
 	err = e.readAll(ctx, jobs, func(r scanned) error {
-		fs, saved, err := e.record(ctx, r, &res, b)
-		if saved {
-			files[r.job.sf.Path] = fs
-		}
-		return err
+		return e.record(ctx, r, &res, b)
 	})
 	if err != nil {
-		return res, nil, err
+		return res, err
 	}
 	if err := b.flush(ctx); err != nil {
-		return res, nil, err
+		return res, err
 	}
 	for path := range files {
 		if seen[path] {
 			continue
 		}
 		if err := e.Store.DeleteFile(ctx, path); err != nil {
-			return res, nil, fmt.Errorf("scan: forget %s: %w", path, err)
+			return res, fmt.Errorf("scan: forget %s: %w", path, err)
 		}
+		e.filesMu.Lock()
 		delete(files, path)
+		delete(e.posted, path)
+		e.touchLocked(path)
+		e.filesMu.Unlock()
 		res.Deleted++
 		e.log().Info("post removed from the source", "path", path)
 	}
 	if err := e.finishScan(ctx, start, prev); err != nil {
-		return res, nil, err
+		return res, err
 	}
 	if res.Parsed+res.Failed+res.Deleted > 0 {
 		e.log().Info("scan", "listed", res.Listed, "parsed", res.Parsed, "failed", res.Failed,
 			"deleted", res.Deleted, "touched", res.Touched)
 	}
-	return res, files, nil
+	return res, nil
+}
+
+// postInfo is what a scan learnt of a post it indexed: enough for a
+// delivery pass to order it and to skip it by the catch-up window without
+// reading it back from the store (a first pass over an archive).
+type postInfo struct {
+	date time.Time
+	hash string
+}
+
+// setFiles replaces the file states (nil: read them from the store next
+// time); what the scans learnt of their posts goes with them.
+func (e *Engine) setFiles(files map[string]FileState) {
+	e.filesMu.Lock()
+	defer e.filesMu.Unlock()
+	e.files = files
+	e.filesGen++
+	if files == nil {
+		e.posted = nil
+	}
+}
+
+// touchLocked tells every worker that the file state of path changed
+// (filesMu held).
+func (e *Engine) touchLocked(path string) {
+	for _, w := range e.workers {
+		if w.touched == nil {
+			w.touched = map[string]struct{}{}
+		}
+		w.touched[path] = struct{}{}
+	}
+}
+
+// saved records in memory a file state the store now holds, and the post
+// indexed from it (d nil: the state alone).
+func (e *Engine) saved(fs FileState, d *Digest) {
+	e.filesMu.Lock()
+	defer e.filesMu.Unlock()
+	if e.files == nil {
+		return
+	}
+	e.files[fs.Path] = fs
+	e.touchLocked(fs.Path)
+	if d != nil {
+		if e.posted == nil {
+			e.posted = map[string]postInfo{}
+		}
+		e.posted[fs.Path] = postInfo{date: d.Date, hash: d.Hash}
+	}
 }
 
 // finishScan records a successful scan: its time in the store, and the
@@ -263,9 +315,8 @@ func (e *Engine) readAll(ctx context.Context, jobs []scanJob, write func(scanned
 }
 
 // record stores what read found. Only store errors are returned: a file
-// that cannot be read or parsed is counted and logged. saved tells whether
-// fs was (or will be, in the batch) stored.
-func (e *Engine) record(ctx context.Context, r scanned, res *ScanResult, b *batch) (fs FileState, saved bool, err error) {
+// that cannot be read or parsed is counted and logged.
+func (e *Engine) record(ctx context.Context, r scanned, res *ScanResult, b *batch) error {
 	sf, fs := r.job.sf, r.fs
 	switch {
 	case r.readErr != nil:
@@ -273,31 +324,33 @@ func (e *Engine) record(ctx context.Context, r scanned, res *ScanResult, b *batc
 		res.Failed++
 		res.Errors = append(res.Errors, fmt.Sprintf("%s: %v", sf.Path, r.readErr))
 		e.log().Warn("cannot read post", "path", sf.Path, "err", r.readErr)
-		return fs, false, nil
+		return nil
 	case r.same:
 		// Same bytes, new stat (a touch, a git checkout): same outcome.
 		fs.Error, fs.Draft = r.job.old.Error, r.job.old.Draft
 		if err := e.Store.SaveFile(ctx, fs); err != nil {
-			return fs, false, fmt.Errorf("scan: save %s: %w", sf.Path, err)
+			return fmt.Errorf("scan: save %s: %w", sf.Path, err)
 		}
+		e.saved(fs, nil)
 		res.Touched++
-		return fs, true, nil
+		return nil
 	case r.parseErr != nil:
 		// The post indexed before, if any, stays: so does its draft flag.
 		fs.Error, fs.Draft = r.parseErr.Error(), r.job.old.Draft
 		if err := e.Store.SaveFile(ctx, fs); err != nil {
-			return fs, false, fmt.Errorf("scan: save %s: %w", sf.Path, err)
+			return fmt.Errorf("scan: save %s: %w", sf.Path, err)
 		}
+		e.saved(fs, nil)
 		res.Failed++
 		res.Errors = append(res.Errors, fs.Error)
 		e.log().Warn("post skipped: " + fs.Error)
-		return fs, true, nil
+		return nil
 	}
 	d := r.d
 	d.Path, d.Hash = sf.Path, fs.Hash
 	fs.Draft = d.Draft
 	res.Parsed++
-	return fs, true, b.add(ctx, d, fs)
+	return b.add(ctx, d, fs)
 }
 
 // PostBatcher is an optional Store extension: SavePosts is SavePost for
@@ -329,6 +382,7 @@ func (b *batch) add(ctx context.Context, d *Digest, fs FileState) error {
 		if err := b.e.Store.SavePost(ctx, d, fs); err != nil {
 			return fmt.Errorf("scan: index %s: %w", d.Path, err)
 		}
+		b.e.saved(fs, d)
 		return nil
 	}
 	b.posts, b.files = append(b.posts, d), append(b.files, fs)
@@ -371,6 +425,10 @@ func (b *batch) save(ctx context.Context, pb PostBatcher) error {
 		var err error
 		if err = pb.SavePosts(ctx, posts, files); err != nil {
 			err = fmt.Errorf("scan: index %d posts: %w", len(posts), err)
+		} else {
+			for i, d := range posts {
+				b.e.saved(files[i], d)
+			}
 		}
 		saving <- err
 	}()

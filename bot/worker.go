@@ -43,6 +43,15 @@ type worker struct {
 	// unindexed maps the files found to have no post (they never parsed)
 	// to their hash: not looked up again until they change.
 	unindexed map[string]string
+	// pending are the posts the last pass found work for, as of the file
+	// states of filesGen and the records of recsGen (nil: walk them all
+	// next time). passMu.
+	pending           map[string]struct{}
+	filesGen, recsGen uint64
+	// touched are the posts whose file state changed since the last pass
+	// looked (Engine.filesMu: written by scans under the write lock, taken
+	// by the worker's pass under the read lock).
+	touched map[string]struct{}
 }
 
 func newWorker(e *Engine, t Target) *worker {
@@ -165,7 +174,7 @@ func (w *worker) loop(ctx context.Context) {
 		if lease == nil || !w.e.Ready() || !w.due() {
 			continue
 		}
-		if err := w.e.deliverTo(ctx, lease, w, nil); err != nil {
+		if err := w.e.deliverTo(ctx, lease, w); err != nil {
 			w.e.log().Warn("delivery pass", "target", w.t.Name(), "err", err)
 		}
 	}
