@@ -547,7 +547,7 @@ func (s *Store) Paper(ctx context.Context, id bot.ArxivID) (*bot.PaperHit, error
 // query in their title or text, best first (see rows.Search): more words in
 // the title, then newer. Score is 1 plus the number of words in the title.
 func (s *Store) SearchPapers(ctx context.Context, query string, limit int) ([]bot.PaperHit, error) {
-	hs, err := rows.Search(ctx, rows.ParseQuery(query), limit, rows.TSQuery, s.fetch)
+	hs, err := rows.Search(ctx, rows.ParseQuery(query), limit, rows.Index{Dialect: rows.TSQuery, Fetch: s.fetch, Keys: s.keys, Read: s.read})
 	if err != nil {
 		return nil, fmt.Errorf("search papers: %w", err)
 	}
@@ -583,6 +583,31 @@ func (s *Store) fetch(ctx context.Context, expr string, before int64, n int) ([]
 	}
 	return s.fetchQuery(ctx, tx, `SELECT p.key, p.idx, p.date, `+hitColumns+` FROM papers p JOIN posts ON posts.path = p.post
 		WHERE NOT p.draft AND p.tokens @@ $1::tsquery AND p.key < $2 ORDER BY p.key DESC LIMIT $3`, expr, before, n)
+}
+
+// keys lists the keys of the published papers an index query matches
+// (rows.Index) from the GIN index: a bitmap scan, never the newest-first
+// walk of the key index fetch guards against, nor a scan of every row.
+func (s *Store) keys(ctx context.Context, expr string) ([]int64, error) {
+	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, `SET LOCAL enable_indexscan = off; SET LOCAL enable_seqscan = off`); err != nil {
+		return nil, err
+	}
+	rs, err := tx.Query(ctx, `SELECT key FROM papers WHERE NOT draft AND tokens @@ $1::tsquery`, expr)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rs, pgx.RowTo[int64])
+}
+
+// read reads the published papers with these keys (rows.Index).
+func (s *Store) read(ctx context.Context, keys []int64) ([]rows.Candidate, error) {
+	return s.fetchQuery(ctx, s.pool, `SELECT p.key, p.idx, p.date, `+hitColumns+` FROM papers p JOIN posts ON posts.path = p.post
+		WHERE p.key = ANY($1) AND NOT p.draft`, keys)
 }
 
 func (s *Store) fetchQuery(ctx context.Context, db interface {

@@ -57,7 +57,7 @@ type Store struct {
 	log *slog.Logger
 
 	// Hot reads, prepared once: parsing SQL costs more than running these.
-	paperStmt, filesStmt, searchStmt, termsStmt *sql.Stmt
+	paperStmt, filesStmt, searchStmt, termsStmt, keysStmt, readStmt *sql.Stmt
 
 	damaged rows.Damaged // damaged posts searches met, logged once
 }
@@ -128,6 +128,8 @@ func Open(ctx context.Context, path string, logger *slog.Logger) (*Store, error)
 		{&s.filesStmt, filesSQL},
 		{&s.searchStmt, searchSQL},
 		{&s.termsStmt, termsSQL},
+		{&s.keysStmt, keysSQL},
+		{&s.readStmt, readSQL},
 	} {
 		if *p.stmt, err = s.r.PrepareContext(ctx, p.sql); err != nil {
 			s.Close()
@@ -170,7 +172,7 @@ func withParams(path, params string) string {
 // Close closes the database.
 func (s *Store) Close() error {
 	var err error
-	for _, st := range []*sql.Stmt{s.paperStmt, s.filesStmt, s.searchStmt, s.termsStmt} {
+	for _, st := range []*sql.Stmt{s.paperStmt, s.filesStmt, s.searchStmt, s.termsStmt, s.keysStmt, s.readStmt} {
 		if st != nil {
 			err = errors.Join(err, st.Close())
 		}
@@ -834,7 +836,7 @@ func (s *Store) SearchPapers(ctx context.Context, query string, limit int) ([]bo
 	if err := q.Expand(ctx, s.terms); err != nil {
 		return nil, fmt.Errorf("search papers: %w", err)
 	}
-	hs, err := rows.Search(ctx, q, limit, rows.FTS5, s.fetch)
+	hs, err := rows.Search(ctx, q, limit, rows.Index{Dialect: rows.FTS5, Fetch: s.fetch, Keys: s.keys, Read: s.read})
 	if err != nil {
 		return nil, fmt.Errorf("search papers: %w", err)
 	}
@@ -868,6 +870,57 @@ func (s *Store) terms(ctx context.Context, prefix string, max int) ([]string, bo
 
 func (s *Store) fetch(ctx context.Context, expr string, before int64, n int) ([]rows.Candidate, error) {
 	rs, err := s.searchStmt.QueryContext(ctx, expr, before, n)
+	if err != nil {
+		return nil, err
+	}
+	defer rs.Close()
+	return s.damaged.Candidates(s.log, rs, func(c *rows.Candidate) (err error) {
+		var date int64
+		c.Hit, err = scanHit(rs, &c.Key, &c.Idx, &date)
+		c.Date = time.Unix(0, date)
+		return err
+	})
+}
+
+// keysSQL lists an index query's matches without reading a row; drafts
+// are not indexed.
+const keysSQL = `SELECT rowid FROM papers_fts WHERE papers_fts MATCH ?1`
+
+// readSQL reads papers by key, the keys a JSON array.
+const readSQL = `SELECT p.key, p.idx, p.date, ` + hitColumns + ` FROM
+	(SELECT value FROM json_each(?1)) k CROSS JOIN papers p ON p.key = k.value CROSS JOIN posts ON posts.path = p.post
+	WHERE p.draft = 0`
+
+// keys lists the keys of the papers an index query matches (rows.Index).
+func (s *Store) keys(ctx context.Context, expr string) ([]int64, error) {
+	rs, err := s.keysStmt.QueryContext(ctx, expr)
+	if err != nil {
+		return nil, err
+	}
+	defer rs.Close()
+	var out []int64
+	for rs.Next() {
+		var k int64
+		if err := rs.Scan(&k); err != nil {
+			return nil, err
+		}
+		out = append(out, k)
+	}
+	return out, rs.Err()
+}
+
+// read reads the published papers with these keys (rows.Index).
+func (s *Store) read(ctx context.Context, keys []int64) ([]rows.Candidate, error) {
+	b := make([]byte, 0, 1+len(keys)*12)
+	b = append(b, '[')
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendInt(b, k, 10)
+	}
+	b = append(b, ']')
+	rs, err := s.readStmt.QueryContext(ctx, string(b))
 	if err != nil {
 		return nil, err
 	}

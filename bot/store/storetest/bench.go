@@ -41,7 +41,11 @@ func BenchPaperLookup(b *testing.B, s bot.Store, a *Archive) {
 
 // SearchQueries are what BenchSearch runs, words of the real post: a
 // common English word, Korean words of two syllables (a stem that takes
-// particles) and of five, two words, and a word nothing has.
+// particles) and of five, two words, a word nothing has, and two queries
+// of eight words (the most a query keeps, rows.MaxWords): one whose papers
+// rank by how many of its words their title holds, and one of words nearly
+// every paper has (section names and common title words), the costliest a
+// chat user can type.
 var SearchQueries = []struct{ Name, Query string }{
 	{"english", "hallucinations"},
 	{"korean_two", "확산"},
@@ -49,6 +53,8 @@ var SearchQueries = []struct{ Name, Query string }{
 	{"korean_long", "토크나이저"},
 	{"two_words", "sparse attention"},
 	{"no_match", "zyzzyva"},
+	{"eight_words", "efficient sparse attention for long context language models"},
+	{"eight_common", "introduction method results conclusion language models for attention"},
 }
 
 // BenchSearch measures SearchPapers(query, 5) for each of SearchQueries.

@@ -79,6 +79,7 @@ func lookupTests() []suiteTest {
 		{"SearchAcrossFields", testSearchAcrossFields},
 		{"SearchSyntax", testSearchSyntax},
 		{"SearchOrder", testSearchOrder},
+		{"SearchManyWords", testSearchManyWords},
 		{"SearchLikeScan", testSearchLikeScan},
 		{"PutDeliveries", testPutDeliveries},
 		{"DeleteFile", testDeleteFile}, // checks search after the delete
@@ -620,6 +621,55 @@ func testSearchOrder(t *testing.T, s bot.Store) {
 	}
 }
 
+// testSearchManyWords: a query of five to eight words ranks by how many of
+// them the title holds (6, 5, 3, 2, 1, 0 here), newer first within each
+// count, as the scan of every paper does. A word with punctuation whose
+// pieces are all in the title ("95 %") but not the word itself ("95%") is
+// in the text only, which the index cannot tell.
+func testSearchManyWords(t *testing.T, s bot.Store) {
+	all := "sparse attention diffusion video model training"
+	posts := []*bot.Digest{
+		post("old.md", day("2025-09-01", 8), false,
+			paper(1, "2509.00011", "Sparse Attention for Diffusion", "video model training"),
+			paper(2, "2509.00012", "Video Model", "sparse attention diffusion training"),
+			paper(3, "2509.00013", "Other", all),
+			paper(4, "2509.00014", "Cut 95% of Sparse Attention", "e_c in snake_case"),
+			paper(5, "2509.00015", "Sparse: 95 % cut", "attention, 95% fewer, snake_case")),
+		post("mid.md", day("2025-09-10", 8), false,
+			paper(1, "2509.00021", "Training Sparse Attention Diffusion Video", "model"),
+			paper(2, "2509.00022", "Sparse snake_case attention", "cut 95%")),
+		post("new.md", day("2025-09-20", 8), false,
+			paper(1, "2509.00031", "Sparse Video", "attention diffusion model training"),
+			paper(2, "2509.00032", "Diffusion Attention Training", "sparse video model"),
+			paper(3, "2509.00033", "Sparse attention diffusion video model training", "all of it"),
+			paper(4, "2509.00034", "Model", all),
+			paper(5, "2509.00035", "Attention Diffusion Video Model", "training but not the first word"),
+			paper(6, "2509.00036", "Cut cost", "sparse attention 95% e_c")),
+		post("draft.md", day("2025-09-30", 8), true,
+			paper(1, "2509.00041", "Sparse attention diffusion video model training", all)),
+	}
+	save(t, s, posts...)
+	for _, tc := range []struct{ q, want string }{
+		{all, "new.md#3 mid.md#1 new.md#2 old.md#1 new.md#1 old.md#2 new.md#4 old.md#3"},
+		{"training video model diffusion attention sparse", "new.md#3 mid.md#1 new.md#2 old.md#1 new.md#1 old.md#2 new.md#4 old.md#3"},
+		{"sparse attention diffusion video model training introduction goal", "new.md#3 mid.md#1 new.md#2 old.md#1 new.md#1 old.md#2 new.md#4 old.md#3"},
+		{"sparse attention diffusion video model training zyzzyva", ""},
+		// 95% is in old.md#5's text, not its title.
+		{"95% cut sparse attention e_c", "old.md#4 mid.md#2 old.md#5 new.md#6"},
+	} {
+		for _, limit := range []int{1, 3, 100} {
+			want := strings.Join(strings.Fields(tc.want)[:min(limit, len(strings.Fields(tc.want)))], " ")
+			got := searchKeys(t, s, tc.q, limit)
+			if got != want {
+				t.Errorf("SearchPapers(%q, %d) = %q, want %q", tc.q, limit, got, want)
+			}
+			if scan := strings.Join(scanSearch(posts, tc.q, limit), " "); got != scan {
+				t.Errorf("SearchPapers(%q, %d) = %q, the scan finds %q", tc.q, limit, got, scan)
+			}
+		}
+	}
+}
+
 // scanSearch is the search rule written as a scan of every paper, apart
 // from any index: each word of query starts a word of the title or text
 // when it is made of letters and digits, or appears verbatim otherwise;
@@ -711,7 +761,10 @@ func testSearchLikeScan(t *testing.T, s bot.Store) {
 		save(t, s, d)
 	}
 	queries := []string{"sparse", "확산", "확", "희소", "희소성", "소성", "model", "mod", "odel", "95%", "snake_case", "e_c",
-		"sparse 확산", "attention diffusion", "학습 데이터", "goal", "motivation 추론", "zzz", "a", "성능 효율 모델", ":", "."}
+		"sparse 확산", "attention diffusion", "학습 데이터", "goal", "motivation 추론", "zzz", "a", "성능 효율 모델", ":", ".",
+		// Five to eight words: levels of title matches counted per word.
+		"sparse 확산 model 95% snake_case", "sparse 확산 model 95% snake_case e_c", "sparse 확산 mod 95% _ 학습",
+		"model 모델 데이터 학습 성능", "attention diffusion 모델 데이터 학습 성능", "learning reinforcement 모델 데이터 성능 학습 goal motivation"}
 	for _, w := range append(englishWords[:6], koreanWords[:6]...) {
 		queries = append(queries, w, string([]rune(w)[:2]))
 	}

@@ -424,24 +424,173 @@ const (
 	keyEpoch = 1 << 20 // days: years before 1970 stay positive
 )
 
-// Search runs q as index queries through fetch, a level of title matches at
-// a time, checks each candidate with Match, and returns up to limit hits
-// best first: more words in the title first, then newer (the post's date,
-// then post path descending, then the paper's position). Score is 1 plus
-// the words in the title.
-func Search(ctx context.Context, q Query, limit int, d Dialect, fetch Fetcher) ([]bot.PaperHit, error) {
+// Index is what Search needs of a store's search index.
+type Index struct {
+	Dialect Dialect
+	// Fetch runs an index query newest first, a batch at a time.
+	Fetch Fetcher
+	// Keys lists the keys of every published paper an index query
+	// matches, in any order, without reading the papers.
+	Keys func(ctx context.Context, expr string) ([]int64, error)
+	// Read reads the published papers with these keys, in any order; a key
+	// with no such paper is left out.
+	Read func(ctx context.Context, keys []int64) ([]Candidate, error)
+}
+
+// levelWords is the most words a query may have for Search to ask the
+// index for each level of title matches (Query.Level): a level is C(k,s)
+// alternatives, 2^k over the k+1 levels, and the index reads the same
+// lists again for each, which made 8 words cost over a second. Up to
+// levelWords (8 alternatives) that is cheaper than counting title matches
+// (searchCounted), because each level's query stops at the papers it needs
+// while the counts need every paper with a word in its title.
+const levelWords = 3
+
+// Search runs q as index queries on ix and returns up to limit hits best
+// first: more words in the title first, then newer (the post's date, then
+// post path descending, then the paper's position). Score is 1 plus the
+// words in the title. Match decides every hit; the index only narrows down.
+func Search(ctx context.Context, q Query, limit int, ix Index) ([]bot.PaperHit, error) {
 	if q.Empty() || limit <= 0 {
 		return nil, nil
 	}
 	var out []bot.PaperHit
-	for s := len(q.words); s >= 0 && len(out) < limit; s-- {
-		level, err := searchLevel(ctx, q, s, limit-len(out), d, fetch)
+	top := len(q.words)
+	if top > levelWords {
+		hs, err := searchCounted(ctx, q, limit, ix)
+		if err != nil {
+			return nil, err
+		}
+		out, top = hs, 0
+	}
+	for s := top; s >= 0 && len(out) < limit; s-- {
+		level, err := searchLevel(ctx, q, s, limit-len(out), ix.Dialect, ix.Fetch)
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, level...)
 	}
 	return out, nil
+}
+
+// Titled returns the index query for the papers that may have q's i-th
+// word in their title and every other word anywhere.
+func (q *Query) Titled(d Dialect, i int) string {
+	parts := []string{q.word(d, &q.words[i], TitleMark)}
+	for j := range q.words {
+		if j != i {
+			parts = append(parts, q.word(d, &q.words[j], ""))
+		}
+	}
+	return d.join(parts, "AND")
+}
+
+// searchCounted returns up to limit papers with at least one word of q in
+// the title, best first, with one keys-only index query per word: the
+// papers that may have that word in the title (Titled). The number of
+// those lists a paper is in is its level for plain words, and an upper
+// bound for the others (Match decides). Rows are then read for the best
+// levels only, newest first, and each level stops as searchLevel does.
+// Its cost grows with the words and with the papers that have a word in
+// the title, not with the levels' 2^k alternatives.
+func searchCounted(ctx context.Context, q Query, limit int, ix Index) ([]bot.PaperHit, error) {
+	k := len(q.words)
+	lists := make(map[int64]int)
+	for i := range q.words {
+		keys, err := ix.Keys(ctx, q.Titled(ix.Dialect, i))
+		if err != nil {
+			return nil, err
+		}
+		for _, key := range keys {
+			lists[key]++
+		}
+	}
+	// unread[s]: papers in s lists, not read yet. found[s]: papers read at
+	// a higher level that Match put at level s (non-plain words only).
+	unread := make([][]int64, k+1)
+	for key, n := range lists {
+		unread[n] = append(unread[n], key)
+	}
+	found := make([][]Candidate, k+1)
+	var out []bot.PaperHit
+	for s := k; s >= 1 && len(out) < limit; s-- {
+		got, err := countedLevel(ctx, q, s, limit-len(out), ix, unread[s], found)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, got...)
+	}
+	return out, nil
+}
+
+// countedLevel returns up to want papers with exactly s words in the title
+// from keys (unread papers in s title lists) and found[s]. Every paper in
+// more lists has been read by now: a level that returns fewer than it was
+// asked for has read all its papers, and one that returns as many ends the
+// search.
+func countedLevel(ctx context.Context, q Query, s, want int, ix Index, keys []int64, found [][]Candidate) ([]bot.PaperHit, error) {
+	type item struct {
+		key int64
+		c   *Candidate // nil: unread
+	}
+	items := make([]item, 0, len(keys)+len(found[s]))
+	for _, key := range keys {
+		items = append(items, item{key: key})
+	}
+	for i := range found[s] {
+		items = append(items, item{found[s][i].Key, &found[s][i]})
+	}
+	sort.Slice(items, func(i, j int) bool { return items[i].key > items[j].key })
+	var got []Candidate
+	batch := min(want+8, 256)
+	for i := 0; i < len(items); i++ {
+		if len(got) >= want && items[i].key>>slotBits != got[want-1].Key>>slotBits {
+			break
+		}
+		if items[i].c == nil {
+			// Read the rows of the next batch of unread papers at once.
+			var ask []int64
+			at := make(map[int64]int, batch)
+			for j := i; j < len(items) && len(ask) < batch; j++ {
+				if items[j].c == nil {
+					ask = append(ask, items[j].key)
+					at[items[j].key] = j
+				}
+			}
+			cs, err := ix.Read(ctx, ask)
+			if err != nil {
+				return nil, err
+			}
+			for j := range cs {
+				if n, ok := at[cs[j].Key]; ok {
+					items[n].c = &cs[j]
+				}
+			}
+			for _, key := range ask {
+				if items[at[key]].c == nil {
+					items[at[key]].c = &Candidate{Key: key, Unreadable: true} // gone since it was listed
+				}
+			}
+			batch = min(batch*2, 1024)
+		}
+		c := items[i].c
+		if c.Unreadable {
+			continue
+		}
+		title, text := SearchText(&c.Hit.Paper)
+		ok, n := q.Match(title, text)
+		switch {
+		case !ok || n == 0 || n > s:
+			// Not a hit, or one level 0 finds (a paper in more lists
+			// than its words in the title cannot be here).
+		case n == s:
+			c.Hit.Score = float64(1 + s)
+			got = append(got, *c)
+		default:
+			found[n] = append(found[n], *c)
+		}
+	}
+	return best(got, want), nil
 }
 
 // searchLevel returns up to want papers with exactly s words in the title.
@@ -478,6 +627,12 @@ func searchLevel(ctx context.Context, q Query, s, want int, d Dialect, fetch Fet
 		before = cs[len(cs)-1].Key
 		batch = min(batch*2, 1024)
 	}
+	return best(got, want), nil
+}
+
+// best returns the first want of got in the exact order of hits: newer
+// first, then post path descending, then the paper's position.
+func best(got []Candidate, want int) []bot.PaperHit {
 	sort.SliceStable(got, func(i, j int) bool {
 		a, b := &got[i], &got[j]
 		if !a.Date.Equal(b.Date) {
@@ -495,5 +650,5 @@ func searchLevel(ctx context.Context, q Query, s, want int, d Dialect, fetch Fet
 	for i := range got {
 		out[i] = got[i].Hit
 	}
-	return out, nil
+	return out
 }

@@ -49,6 +49,22 @@ func TestLevel(t *testing.T) {
 	}
 }
 
+func TestTitled(t *testing.T) {
+	q := ParseQuery("sparse 95% 확산")
+	for i, want := range []string{
+		`("¶sparse"* AND "§25" AND "확산"*)`,
+		`("¶§25" AND "sparse"* AND "확산"*)`,
+		`("¶확산"* AND "sparse"* AND "§25")`,
+	} {
+		if got := q.Titled(FTS5, i); got != want {
+			t.Errorf("Titled(FTS5, %d) = %s, want %s", i, got, want)
+		}
+	}
+	if got, want := q.Titled(TSQuery, 0), `('¶sparse':* & '§25' & '확산':*)`; got != want {
+		t.Errorf("Titled(TSQuery, 0) = %s, want %s", got, want)
+	}
+}
+
 func TestMatch(t *testing.T) {
 	title, text := "sparse attention", "sparse attention\nmethod\n확산을 줄인다. 95% of snake_case"
 	for _, tc := range []struct {
