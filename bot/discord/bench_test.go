@@ -25,7 +25,7 @@ func BenchmarkPost(b *testing.B) {
 // BenchmarkInteractionPaper measures a signed /paper request end to end.
 func BenchmarkInteractionPaper(b *testing.B) {
 	s := newSigner(b)
-	h := newHandler(s, memStore(b, exampleDigest("2025-01-02", 16, false)), formatter.DiscordSpoiler)
+	h := newHandler(s, newStore(b, exampleDigest("2025-01-02", 16, false)), formatter.DiscordSpoiler)
 	b.ReportAllocs()
 	for b.Loop() {
 		do(b, h, s, command("paper", "query", "2509.10003"))

@@ -17,7 +17,7 @@ func TestEngineExactlyOnce(t *testing.T) {
 	tg := newTarget(t, f, TargetConfig{Details: formatter.DiscordSpoiler})
 	d := exampleDigest("2025-01-02", 16, true)
 	n := len(formatter.Discord(d, formatter.DiscordOptions{Details: formatter.DiscordSpoiler}))
-	st := memStore(t, d)
+	st := newStore(t, d)
 	e := &bot.Engine{Store: st, Targets: []bot.Target{tg}, Holder: "test", Logger: quiet, Now: func() time.Time { return d.Date.Add(time.Hour) }}
 
 	// 1. The third message is refused (400: permanent, the post fails

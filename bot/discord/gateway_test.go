@@ -16,7 +16,7 @@ import (
 func TestGatewayAnswersInteractions(t *testing.T) {
 	f := newFake(t)
 	sess := newSession(t, f)
-	st := memStore(t, exampleDigest("2025-01-02", 3, false))
+	st := newStore(t, exampleDigest("2025-01-02", 3, false))
 	g := NewGateway(sess, InteractionsConfig{Commands: &bot.Commands{Store: st}}, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

@@ -84,7 +84,7 @@ func fixtureDir(t testing.TB) string {
 func fixtureStore(t testing.TB) (bot.Store, []*bot.Digest) {
 	t.Helper()
 	dir := fixtureDir(t)
-	st := memStore(t)
+	st := newStore(t)
 	ents, err := os.ReadDir(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -127,7 +127,8 @@ func crashAfter(t testing.TB, tg *Target, d *bot.Digest, key string, n int) []bo
 	return refs
 }
 
-func memStore(t testing.TB, posts ...*bot.Digest) bot.Store { return bottest.Store(t, posts...) }
+// newStore is a SQLite store holding posts (bottest.Store).
+func newStore(t testing.TB, posts ...*bot.Digest) bot.Store { return bottest.Store(t, posts...) }
 
 func ctxT(t testing.TB) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)

@@ -143,7 +143,7 @@ func button(customID string) map[string]any {
 
 func TestPingPong(t *testing.T) {
 	s := newSigner(t)
-	h := newHandler(s, memStore(t), "")
+	h := newHandler(s, newStore(t), "")
 	a := do(t, h, s, map[string]any{"id": "1", "application_id": "7", "type": 1, "token": "t", "version": 1})
 	if a.Type != discordgo.InteractionResponsePong {
 		t.Fatalf("PING answered with type %d", a.Type)
@@ -153,7 +153,7 @@ func TestPingPong(t *testing.T) {
 func TestRequestsRefused(t *testing.T) {
 	s := newSigner(t)
 	other := newSigner(t)
-	h := newHandler(s, memStore(t), "")
+	h := newHandler(s, newStore(t), "")
 	body := []byte(`{"id":"1","application_id":"7","type":1,"token":"t","version":1}`)
 	// signed is a correctly signed request that edit then spoils.
 	signed := func(edit func(r *http.Request)) func() *http.Request {
@@ -281,7 +281,7 @@ func TestCommandsExample(t *testing.T) {
 	d1 := exampleDigest("2025-01-02", 16, true)
 	d2 := exampleDigest("2025-01-03", 2, false)
 	d2.Papers[1].Title = "Quantum widgets for everyone"
-	st := memStore(t, d1, d2)
+	st := newStore(t, d1, d2)
 	s := newSigner(t)
 	h := newHandler(s, st, "")
 	cases := []struct {
@@ -315,7 +315,7 @@ func TestCommandsExample(t *testing.T) {
 // TestDigestPartNote: a digest longer than one message (spoiler mode, 16
 // long papers) answers with its first part and says so.
 func TestDigestPartNote(t *testing.T) {
-	st := memStore(t, exampleDigest("2025-01-02", 16, true))
+	st := newStore(t, exampleDigest("2025-01-02", 16, true))
 	s := newSigner(t)
 	h := newHandler(s, st, formatter.DiscordSpoiler)
 	a := do(t, h, s, command("digest", "date", "2025-01-02"))
@@ -326,7 +326,7 @@ func TestDigestPartNote(t *testing.T) {
 
 func TestBadBodies(t *testing.T) {
 	s := newSigner(t)
-	h := newHandler(s, memStore(t), "")
+	h := newHandler(s, newStore(t), "")
 	for _, body := range []string{``, `{`, `[]`, `{"type":2}`, `{"type":3,"data":null}`, `{"type":99}`, `{"type":2,"data":{"name":"paper","options":[{"name":"query","type":4,"value":5}]}}`} {
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, s.request([]byte(body), testNow))
@@ -349,7 +349,7 @@ func FuzzInteraction(f *testing.F) {
 		f.Add([]byte(seed))
 	}
 	s := newSigner(f)
-	h := newHandler(s, memStore(f, exampleDigest("2025-01-02", 3, false)), formatter.DiscordButtons)
+	h := newHandler(s, newStore(f, exampleDigest("2025-01-02", 3, false)), formatter.DiscordButtons)
 	f.Fuzz(func(t *testing.T, body []byte) {
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, s.request(body, testNow))

@@ -8,12 +8,12 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/paperbot/paperbot/bot"
+	"github.com/paperbot/paperbot/bot/bottest"
 	"github.com/paperbot/paperbot/bot/bottest/golden"
 	"github.com/paperbot/paperbot/bot/store/sqlite"
 )
@@ -22,7 +22,13 @@ import (
 // test ends, saves ds in it, and returns it with the file's path.
 func sqliteFile(tb testing.TB, ds ...*bot.Digest) (*sqlite.Store, string) {
 	tb.Helper()
-	path := filepath.Join(tb.TempDir(), "paperbot.db")
+	return sqliteStore(tb, bottest.SQLiteFile(tb), ds...)
+}
+
+// sqliteStore opens a SQLite store on path, closed when the test ends,
+// saves ds in it, and returns it with path.
+func sqliteStore(tb testing.TB, path string, ds ...*bot.Digest) (*sqlite.Store, string) {
+	tb.Helper()
 	st, err := sqlite.Open(context.Background(), path, nil)
 	if err != nil {
 		tb.Fatal(err)
@@ -38,10 +44,11 @@ func sqliteFile(tb testing.TB, ds ...*bot.Digest) (*sqlite.Store, string) {
 	return st, path
 }
 
-// TestSQLiteGolden runs the API against the real default store: the same
-// answers as the in-memory fake, byte for byte.
+// TestSQLiteGolden runs the API against an in-memory SQLite database (what
+// paperbot's one-shot commands scan into): the same answers as the
+// fixture's store on a file, byte for byte.
 func TestSQLiteGolden(t *testing.T) {
-	st, _ := sqliteFile(t, examples()...)
+	st, _ := sqliteStore(t, ":memory:", examples()...)
 	f := newFixture(t, func(c *Config) { c.Store = st })
 	for _, tc := range []struct{ name, target string }{
 		{"paper", "/api/papers/2509.11111v2"},

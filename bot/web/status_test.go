@@ -31,7 +31,7 @@ func (fakeLinks) MessageURL(ctx context.Context, target string, ref bot.MessageR
 	return "https://chat.example/channels/" + ref.Channel + "/" + ref.ID
 }
 
-func put(t *testing.T, s *memStore, ds ...bot.Delivery) {
+func put(t *testing.T, s *faultStore, ds ...bot.Delivery) {
 	t.Helper()
 	for _, d := range ds {
 		if err := s.PutDelivery(context.Background(), &d); err != nil {
@@ -40,7 +40,7 @@ func put(t *testing.T, s *memStore, ds ...bot.Delivery) {
 	}
 }
 
-func addPost(t *testing.T, s *memStore, path, title string, date time.Time) {
+func addPost(t *testing.T, s *faultStore, path, title string, date time.Time) {
 	t.Helper()
 	d := &bot.Digest{Date: date, Title: title, Path: path, Hash: "h-" + path,
 		Papers: []bot.Paper{{Number: 1, Title: "Paper of " + title, ID: "2510.99999", URL: "https://arxiv.org/abs/2510.99999"}}}
@@ -203,7 +203,7 @@ func TestStatusFacts(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t, func(c *Config) {
 				if tc.mod != nil {
-					tc.mod(&fixture{store: c.Store.(*memStore), engine: c.Engine.(*fakeEngine)}, c)
+					tc.mod(&fixture{store: c.Store.(*faultStore), engine: c.Engine.(*fakeEngine)}, c)
 				}
 			})
 			body := f.do(t, req{target: "/", header: bearer}).Body.String()

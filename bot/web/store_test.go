@@ -4,16 +4,19 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"testing"
 
 	"github.com/paperbot/paperbot/bot"
+	"github.com/paperbot/paperbot/bot/bottest"
 	"github.com/paperbot/paperbot/bot/store/sqlite"
 )
 
-// memStore is an in-memory SQLite store (the real contract, run by
-// storetest) with the faults these tests inject: a failing Ping or SetMeta
-// (a full disk, a read-only database), a hook at the start of a search,
-// and the limit the last search was given.
-type memStore struct {
+// faultStore is a SQLite store on a new database file (the real contract,
+// run by storetest, in the mode paperbot run uses) with the faults these
+// tests inject: a failing Ping or SetMeta (a full disk, a read-only
+// database), a hook at the start of a search, and the limit the last
+// search was given.
+type faultStore struct {
 	*sqlite.Store
 
 	mu         sync.Mutex
@@ -23,21 +26,12 @@ type memStore struct {
 	searchHook func(ctx context.Context) error
 }
 
-func newMemStore(ds ...*bot.Digest) *memStore {
-	st, err := sqlite.Open(context.Background(), ":memory:", nil)
-	if err != nil {
-		panic(err) // an in-memory database always opens
-	}
-	s := &memStore{Store: st}
-	for _, d := range ds {
-		if err := st.SavePost(context.Background(), d, bot.FileState{Path: d.Path, Size: 1, ModTime: d.Date, Hash: d.Hash}); err != nil {
-			panic(err)
-		}
-	}
-	return s
+func newFaultStore(tb testing.TB, ds ...*bot.Digest) *faultStore {
+	tb.Helper()
+	return &faultStore{Store: bottest.Store(tb, ds...)}
 }
 
-func (s *memStore) SearchPapers(ctx context.Context, query string, limit int) ([]bot.PaperHit, error) {
+func (s *faultStore) SearchPapers(ctx context.Context, query string, limit int) ([]bot.PaperHit, error) {
 	s.mu.Lock()
 	hook := s.searchHook
 	s.lastLimit = limit
@@ -53,7 +47,7 @@ func (s *memStore) SearchPapers(ctx context.Context, query string, limit int) ([
 	return s.Store.SearchPapers(ctx, query, limit)
 }
 
-func (s *memStore) SetMeta(ctx context.Context, key, value string) error {
+func (s *faultStore) SetMeta(ctx context.Context, key, value string) error {
 	s.mu.Lock()
 	err := s.metaErr
 	s.mu.Unlock()
@@ -63,7 +57,7 @@ func (s *memStore) SetMeta(ctx context.Context, key, value string) error {
 	return s.Store.SetMeta(ctx, key, value)
 }
 
-func (s *memStore) Ping(ctx context.Context) error {
+func (s *faultStore) Ping(ctx context.Context) error {
 	s.mu.Lock()
 	err := s.pingErr
 	s.mu.Unlock()

@@ -81,7 +81,7 @@ func examples() []*bot.Digest {
 
 type fixture struct {
 	srv    *Server
-	store  *memStore
+	store  *faultStore
 	engine *fakeEngine
 	reg    *prometheus.Registry
 	logs   *syncBuffer
@@ -92,7 +92,7 @@ type syncBuffer = bottest.Buffer
 
 func newFixture(t testing.TB, mod func(*Config)) *fixture {
 	t.Helper()
-	f := &fixture{store: newMemStore(examples()...), engine: newFakeEngine(), reg: prometheus.NewRegistry(), logs: &syncBuffer{}}
+	f := &fixture{store: newFaultStore(t, examples()...), engine: newFakeEngine(), reg: prometheus.NewRegistry(), logs: &syncBuffer{}}
 	cfg := Config{
 		Store:      f.store,
 		Logger:     slog.New(slog.NewJSONHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),

@@ -43,9 +43,6 @@ func TestMain(m *testing.M) {
 	for _, a := range mdArchives {
 		os.RemoveAll(a.dir)
 	}
-	if migrated.dir != "" {
-		os.RemoveAll(migrated.dir)
-	}
 	os.Exit(code)
 }
 

@@ -4,69 +4,28 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/paperbot/paperbot/bot"
+	"github.com/paperbot/paperbot/bot/bottest"
 	"github.com/paperbot/paperbot/bot/store/internal/rows"
 	"github.com/paperbot/paperbot/bot/store/sqlite"
 	"github.com/paperbot/paperbot/bot/store/storetest"
 )
 
-// migrated is a database file that Open created and migrated, made once
-// per test binary; TestMain removes it.
-var migrated struct {
-	once sync.Once
-	dir  string
-	err  error
-}
-
-// migratedFile returns migrated's file, making it the first time.
-func migratedFile(t testing.TB) string {
-	migrated.once.Do(func() {
-		migrated.dir, migrated.err = os.MkdirTemp("", "paperbot-migrated-")
-		if migrated.err != nil {
-			return
-		}
-		path := filepath.Join(migrated.dir, "paperbot.db")
-		s, err := sqlite.Open(context.Background(), path, nil)
-		if err != nil {
-			migrated.err = err
-			return
-		}
-		migrated.err = s.Close()
-		// Closing the last connection folds the WAL into the file: the
-		// file alone is the whole database.
-		if _, err := os.Stat(path + "-wal"); err == nil {
-			migrated.err = errors.New("the migrated database kept a WAL file after Close")
-		}
-	})
-	if migrated.err != nil {
-		t.Fatalf("migrated database: %v", migrated.err)
-	}
-	return filepath.Join(migrated.dir, "paperbot.db")
-}
-
-// tempDB is a storetest.Opener on a file in the test's temp folder: a copy
-// of the migrated file, so each test starts from a new, empty database at
-// the current schema without running every migration again (under -race
-// that was a tenth of a second of CPU a test). Migrating a new file is
-// tested by TestOpenMakesFolder, TestMemory and the upgrade tests.
+// tempDB is a storetest.Opener on a file in the test's temp folder: a
+// copy of a database migrated once per test binary (bottest.SQLiteFile), so
+// each test starts from a new, empty database at the current schema
+// without running every migration again (under -race that was a tenth of
+// a second of CPU a test). Migrating a new file is tested by
+// TestOpenMakesFolder, TestMemory and the upgrade tests.
 func tempDB(t testing.TB) func() bot.Store {
-	path := filepath.Join(t.TempDir(), "paperbot.db")
-	src, err := os.ReadFile(migratedFile(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, src, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	path := bottest.SQLiteFile(t)
 	return func() bot.Store {
 		s, err := sqlite.Open(context.Background(), path, nil)
 		if err != nil {
