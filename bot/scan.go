@@ -230,6 +230,9 @@ type scanned struct {
 	same     bool
 	d        *Digest
 	parseErr error
+	// enc is d as a PostEncoder store encoded it (encErr if it could not).
+	enc    any
+	encErr error
 }
 
 // read reads and parses one job; it touches no store, so that many run at
@@ -248,6 +251,12 @@ func (e *Engine) read(ctx context.Context, j scanJob) scanned {
 		return r
 	}
 	r.d, r.parseErr = e.parse(j.sf.Path, src)
+	if r.parseErr == nil {
+		r.d.Path, r.d.Hash = j.sf.Path, r.fs.Hash
+		if pe, ok := e.Store.(PostEncoder); ok {
+			r.enc, r.encErr = pe.EncodePost(r.d)
+		}
+	}
 	return r
 }
 
@@ -347,10 +356,12 @@ func (e *Engine) record(ctx context.Context, r scanned, res *ScanResult, b *batc
 		return nil
 	}
 	d := r.d
-	d.Path, d.Hash = sf.Path, fs.Hash
 	fs.Draft = d.Draft
+	if r.encErr != nil {
+		return fmt.Errorf("scan: index %s: %w", d.Path, r.encErr)
+	}
 	res.Parsed++
-	return b.add(ctx, d, fs)
+	return b.add(ctx, d, r.enc, fs)
 }
 
 // PostBatcher is an optional Store extension: SavePosts is SavePost for
@@ -358,6 +369,17 @@ func (e *Engine) record(ctx context.Context, r scanned, res *ScanResult, b *batc
 // first scan of a large archive does not pay a commit per post.
 type PostBatcher interface {
 	SavePosts(ctx context.Context, posts []*Digest, files []FileState) error
+}
+
+// PostEncoder is an optional PostBatcher extension that splits SavePosts in
+// two: EncodePost does the part of saving a post that needs no database
+// (packing and tokenizing its papers), which Scan runs on its parse workers,
+// on every core; SaveEncoded writes posts with what EncodePost returned for
+// each, on the store's one writer.
+type PostEncoder interface {
+	PostBatcher
+	EncodePost(d *Digest) (any, error)
+	SaveEncoded(ctx context.Context, posts []*Digest, enc []any, files []FileState) error
 }
 
 // batchSize bounds a SavePosts transaction.
@@ -371,12 +393,13 @@ const batchSize = 256
 type batch struct {
 	e     *Engine
 	posts []*Digest
+	enc   []any // a PostEncoder's encodings of posts
 	files []FileState
 	// saving is the save in flight, if any: it sends its error once.
 	saving chan error
 }
 
-func (b *batch) add(ctx context.Context, d *Digest, fs FileState) error {
+func (b *batch) add(ctx context.Context, d *Digest, enc any, fs FileState) error {
 	pb, ok := b.e.Store.(PostBatcher)
 	if !ok {
 		if err := b.e.Store.SavePost(ctx, d, fs); err != nil {
@@ -385,7 +408,7 @@ func (b *batch) add(ctx context.Context, d *Digest, fs FileState) error {
 		b.e.saved(fs, d)
 		return nil
 	}
-	b.posts, b.files = append(b.posts, d), append(b.files, fs)
+	b.posts, b.enc, b.files = append(b.posts, d), append(b.enc, enc), append(b.files, fs)
 	if len(b.posts) < batchSize {
 		return nil
 	}
@@ -417,13 +440,18 @@ func (b *batch) save(ctx context.Context, pb PostBatcher) error {
 	if err := b.wait(); err != nil {
 		return err
 	}
-	posts, files := b.posts, b.files
-	b.posts, b.files = make([]*Digest, 0, batchSize), make([]FileState, 0, batchSize)
+	posts, enc, files := b.posts, b.enc, b.files
+	b.posts, b.enc, b.files = make([]*Digest, 0, batchSize), make([]any, 0, batchSize), make([]FileState, 0, batchSize)
 	saving := make(chan error, 1)
 	b.saving = saving
 	go func() {
 		var err error
-		if err = pb.SavePosts(ctx, posts, files); err != nil {
+		if pe, ok := pb.(PostEncoder); ok {
+			err = pe.SaveEncoded(ctx, posts, enc, files)
+		} else {
+			err = pb.SavePosts(ctx, posts, files)
+		}
+		if err != nil {
 			err = fmt.Errorf("scan: index %d posts: %w", len(posts), err)
 		} else {
 			for i, d := range posts {

@@ -442,6 +442,25 @@ func encodePosts(ctx context.Context, posts []*bot.Digest) ([]encodedPost, error
 // a large archive (and the benchmarks) would otherwise pay a commit per post.
 // files[i] is the state of posts[i]'s file (its Path defaults to the post's).
 func (s *Store) SavePosts(ctx context.Context, posts []*bot.Digest, files []bot.FileState) error {
+	return s.SaveEncoded(ctx, posts, nil, files)
+}
+
+var _ bot.PostEncoder = (*Store)(nil)
+
+// EncodePost packs and tokenizes d's papers for SaveEncoded (bot.PostEncoder):
+// a scan does it on its parse workers, leaving the writer only the rows to
+// write.
+func (s *Store) EncodePost(d *bot.Digest) (any, error) {
+	if d == nil {
+		return nil, bot.Errorf(bot.EINVALID, "no post")
+	}
+	return encodePost(d)
+}
+
+// SaveEncoded is SavePosts with enc[i] what EncodePost returned for
+// posts[i]; posts without one (enc nil or shorter, or an entry of another
+// type) are encoded here.
+func (s *Store) SaveEncoded(ctx context.Context, posts []*bot.Digest, enc []any, files []bot.FileState) error {
 	if len(files) != len(posts) {
 		return bot.Errorf(bot.EINVALID, "%d posts but %d file states", len(posts), len(files))
 	}
@@ -450,16 +469,36 @@ func (s *Store) SavePosts(ctx context.Context, posts []*bot.Digest, files []bot.
 			return bot.Errorf(bot.EINVALID, "a post needs a path")
 		}
 	}
-	enc, err := encodePosts(ctx, posts)
-	if err != nil {
-		return err
+	encoded := make([]encodedPost, len(posts))
+	var todo []int
+	for i := range posts {
+		if i < len(enc) {
+			if e, ok := enc[i].(encodedPost); ok {
+				encoded[i] = e
+				continue
+			}
+		}
+		todo = append(todo, i)
+	}
+	if len(todo) > 0 {
+		rest := make([]*bot.Digest, len(todo))
+		for k, i := range todo {
+			rest[k] = posts[i]
+		}
+		e, err := encodePosts(ctx, rest)
+		if err != nil {
+			return err
+		}
+		for k, i := range todo {
+			encoded[i] = e[k]
+		}
 	}
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("save posts: %w", err)
 	}
 	defer tx.Rollback()
-	if err := savePosts(ctx, tx, posts, enc, files); err != nil {
+	if err := savePosts(ctx, tx, posts, encoded, files); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
