@@ -913,6 +913,11 @@ func (s *Store) fetch(ctx context.Context, expr string, before int64, n int) ([]
 		return nil, err
 	}
 	defer rs.Close()
+	return s.candidates(rs)
+}
+
+// candidates reads search rows: key, idx and date, then hitColumns.
+func (s *Store) candidates(rs *sql.Rows) ([]rows.Candidate, error) {
 	return s.damaged.Candidates(s.log, rs, func(c *rows.Candidate) (err error) {
 		var date int64
 		c.Hit, err = scanHit(rs, &c.Key, &c.Idx, &date)
@@ -964,12 +969,7 @@ func (s *Store) read(ctx context.Context, keys []int64) ([]rows.Candidate, error
 		return nil, err
 	}
 	defer rs.Close()
-	return s.damaged.Candidates(s.log, rs, func(c *rows.Candidate) (err error) {
-		var date int64
-		c.Hit, err = scanHit(rs, &c.Key, &c.Idx, &date)
-		c.Date = time.Unix(0, date)
-		return err
-	})
+	return s.candidates(rs)
 }
 
 // Delivery returns the record of (post, target).
