@@ -36,6 +36,9 @@ func TestMain(m *testing.M) {
 	if bench.drop != nil {
 		bench.drop()
 	}
+	for _, drop := range emptied.drops {
+		drop()
+	}
 	os.Exit(code)
 }
 
