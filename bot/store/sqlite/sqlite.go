@@ -875,7 +875,7 @@ func (s *Store) SearchPapers(ctx context.Context, query string, limit int) ([]bo
 	if err := q.Expand(ctx, s.terms); err != nil {
 		return nil, fmt.Errorf("search papers: %w", err)
 	}
-	hs, err := rows.Search(ctx, q, limit, rows.Index{Dialect: rows.FTS5, Fetch: s.fetch, Keys: s.keys, Read: s.read})
+	hs, err := rows.Search(ctx, q, limit, rows.Index{Dialect: rows.FTS5, Fetch: s.fetch, Count: s.count, Read: s.read})
 	if err != nil {
 		return nil, fmt.Errorf("search papers: %w", err)
 	}
@@ -935,7 +935,34 @@ const readSQL = `SELECT p.key, p.idx, p.date, ` + hitColumns + ` FROM
 	(SELECT value FROM json_each(?1)) k CROSS JOIN papers p ON p.key = k.value CROSS JOIN posts ON posts.path = p.post
 	WHERE p.draft = 0`
 
-// keys lists the keys of the papers an index query matches (rows.Index).
+// count counts, for each paper anywhere matches, the titles it matches
+// (rows.Index): each index query reads its terms' lists once, where asking
+// for the papers matching each title query and anywhere together read the
+// long lists of its words once for every title query.
+func (s *Store) count(ctx context.Context, anywhere string, titles []string) (map[int64]int, error) {
+	keys, err := s.keys(ctx, anywhere)
+	if err != nil || len(keys) == 0 {
+		return nil, err
+	}
+	out := make(map[int64]int, len(keys))
+	for _, k := range keys {
+		out[k] = 0
+	}
+	for _, t := range titles {
+		keys, err := s.keys(ctx, t)
+		if err != nil {
+			return nil, err
+		}
+		for _, k := range keys {
+			if n, ok := out[k]; ok {
+				out[k] = n + 1
+			}
+		}
+	}
+	return out, nil
+}
+
+// keys lists the keys of the papers an index query matches.
 func (s *Store) keys(ctx context.Context, expr string) ([]int64, error) {
 	rs, err := s.keysStmt.QueryContext(ctx, expr)
 	if err != nil {

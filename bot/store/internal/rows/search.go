@@ -429,9 +429,10 @@ type Index struct {
 	Dialect Dialect
 	// Fetch runs an index query newest first, a batch at a time.
 	Fetch Fetcher
-	// Keys lists the keys of every published paper an index query
-	// matches, in any order, without reading the papers.
-	Keys func(ctx context.Context, expr string) ([]int64, error)
+	// Count returns, for every published paper the index query anywhere
+	// matches, how many of the index queries titles it matches, without
+	// reading the papers.
+	Count func(ctx context.Context, anywhere string, titles []string) (map[int64]int, error)
 	// Read reads the published papers with these keys, in any order; a key
 	// with no such paper is left out.
 	Read func(ctx context.Context, keys []int64) ([]Candidate, error)
@@ -473,43 +474,40 @@ func Search(ctx context.Context, q Query, limit int, ix Index) ([]bot.PaperHit, 
 	return out, nil
 }
 
-// Titled returns the index query for the papers that may have q's i-th
-// word in their title and every other word anywhere.
-func (q *Query) Titled(d Dialect, i int) string {
-	parts := []string{q.word(d, &q.words[i], TitleMark)}
-	for j := range q.words {
-		if j != i {
-			parts = append(parts, q.word(d, &q.words[j], ""))
-		}
+// Titles returns the index queries for the papers that may have each
+// word of q in the title, and the one for the papers that may have every
+// word anywhere and one of them in the title.
+func (q *Query) Titles(d Dialect) (titles []string, anywhere string) {
+	all := make([]string, 0, len(q.words)+1)
+	for i := range q.words {
+		titles = append(titles, q.word(d, &q.words[i], TitleMark))
+		all = append(all, q.word(d, &q.words[i], ""))
 	}
-	return d.join(parts, "AND")
+	all = append(all, d.join(titles, "OR"))
+	return titles, d.join(all, "AND")
 }
 
 // searchCounted returns up to limit papers with at least one word of q in
-// the title, best first, with one keys-only index query per word: the
-// papers that may have that word in the title (Titled). The number of
-// those lists a paper is in is its level for plain words, and an upper
-// bound for the others (Match decides). Rows are then read for the best
-// levels only, newest first, and each level stops as searchLevel does.
-// Its cost grows with the words and with the papers that have a word in
-// the title, not with the levels' 2^k alternatives.
+// the title, best first. It asks the index which papers may have every
+// word anywhere and one in the title, and for each how many words' title
+// terms it has (Titles): its level for plain words, an upper bound for the
+// others (Match decides). Rows are then read for the best levels only,
+// newest first, and each level stops as searchLevel does. The index
+// queries grow with the words, not with the levels' 2^k alternatives.
 func searchCounted(ctx context.Context, q Query, limit int, ix Index) ([]bot.PaperHit, error) {
 	k := len(q.words)
-	lists := make(map[int64]int)
-	for i := range q.words {
-		keys, err := ix.Keys(ctx, q.Titled(ix.Dialect, i))
-		if err != nil {
-			return nil, err
-		}
-		for _, key := range keys {
-			lists[key]++
-		}
+	titles, anywhere := q.Titles(ix.Dialect)
+	lists, err := ix.Count(ctx, anywhere, titles)
+	if err != nil {
+		return nil, err
 	}
 	// unread[s]: papers in s lists, not read yet. found[s]: papers read at
 	// a higher level that Match put at level s (non-plain words only).
 	unread := make([][]int64, k+1)
 	for key, n := range lists {
-		unread[n] = append(unread[n], key)
+		if n > 0 && n <= k {
+			unread[n] = append(unread[n], key)
+		}
 	}
 	found := make([][]Candidate, k+1)
 	var out []bot.PaperHit

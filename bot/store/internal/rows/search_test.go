@@ -49,19 +49,17 @@ func TestLevel(t *testing.T) {
 	}
 }
 
-func TestTitled(t *testing.T) {
+func TestTitles(t *testing.T) {
 	q := ParseQuery("sparse 95% 확산")
-	for i, want := range []string{
-		`("¶sparse"* AND "§25" AND "확산"*)`,
-		`("¶§25" AND "sparse"* AND "확산"*)`,
-		`("¶확산"* AND "sparse"* AND "§25")`,
-	} {
-		if got := q.Titled(FTS5, i); got != want {
-			t.Errorf("Titled(FTS5, %d) = %s, want %s", i, got, want)
-		}
+	titles, anywhere := q.Titles(FTS5)
+	if want := []string{`"¶sparse"*`, `"¶§25"`, `"¶확산"*`}; !reflect.DeepEqual(titles, want) {
+		t.Errorf("Titles(FTS5) = %q, want %q", titles, want)
 	}
-	if got, want := q.Titled(TSQuery, 0), `('¶sparse':* & '§25' & '확산':*)`; got != want {
-		t.Errorf("Titled(TSQuery, 0) = %s, want %s", got, want)
+	if want := `("sparse"* AND "§25" AND "확산"* AND ("¶sparse"* OR "¶§25" OR "¶확산"*))`; anywhere != want {
+		t.Errorf("Titles(FTS5) anywhere = %s, want %s", anywhere, want)
+	}
+	if _, anywhere := q.Titles(TSQuery); anywhere != `('sparse':* & '§25' & '확산':* & ('¶sparse':* | '¶§25' | '¶확산':*))` {
+		t.Errorf("Titles(TSQuery) anywhere = %s", anywhere)
 	}
 }
 
