@@ -762,7 +762,7 @@ func testSearchLikeScan(t *testing.T, s bot.Store) {
 	}
 	queries := []string{"sparse", "확산", "확", "희소", "희소성", "소성", "model", "mod", "odel", "95%", "snake_case", "e_c",
 		"sparse 확산", "attention diffusion", "학습 데이터", "goal", "motivation 추론", "zzz", "a", "성능 효율 모델", ":", ".",
-		// Five to eight words: levels of title matches counted per word.
+		// Five to eight words: title matches are counted, not asked level by level.
 		"sparse 확산 model 95% snake_case", "sparse 확산 model 95% snake_case e_c", "sparse 확산 mod 95% _ 학습",
 		"model 모델 데이터 학습 성능", "attention diffusion 모델 데이터 학습 성능", "learning reinforcement 모델 데이터 성능 학습 goal motivation"}
 	for _, w := range append(englishWords[:6], koreanWords[:6]...) {
