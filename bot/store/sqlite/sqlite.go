@@ -390,23 +390,18 @@ func encodePost(d *bot.Digest) (encodedPost, error) {
 		return encodedPost{}, fmt.Errorf("save post %s: encode: %w", d.Path, err)
 	}
 	e := encodedPost{doc: string(doc), papers: make([]encodedPaper, len(d.Papers))}
-	seen := map[string]struct{}{}
 	for j := range d.Papers {
-		p := &d.Papers[j]
-		if e.papers[j].packed, err = rows.PackPaper(p); err != nil {
+		if e.papers[j].packed, err = rows.PackPaper(&d.Papers[j]); err != nil {
 			return encodedPost{}, fmt.Errorf("save post %s: %w", d.Path, err)
 		}
-		if d.Draft {
-			continue
-		}
-		toks := rows.PaperTokens(p)
-		e.papers[j].tokens = strings.Join(toks, " ")
-		for _, t := range toks {
-			if _, ok := seen[t]; !ok {
-				seen[t] = struct{}{}
-				e.terms = append(e.terms, t)
-			}
-		}
+	}
+	if d.Draft {
+		return e, nil // drafts are not indexed
+	}
+	var toks [][]string
+	toks, e.terms = rows.PostTokens(d.Papers)
+	for j := range toks {
+		e.papers[j].tokens = strings.Join(toks[j], " ")
 	}
 	return e, nil
 }

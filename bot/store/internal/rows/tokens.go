@@ -20,20 +20,28 @@ import (
 // (TestPaperTokens compares them).
 func PaperTokens(p *bot.Paper) []string {
 	t := tokenizers.Get().(*tokenizer)
-	defer tokenizers.Put(t)
-	t.out = make([]string, 0, 256)
-	t.scan(paperText(p), "")
-	t.scan(p.Title, TitleMark)
-	out := t.out
-	t.out = nil
-	clear(t.seen) // its keys hold the text: let it go
-	return out
+	defer t.done()
+	return t.paper(p)
 }
 
-// tokenizers keep their set of seen tokens between papers: a new map per
+// PostTokens returns PaperTokens of each of papers, and the post's terms:
+// every token of its papers once, in the order they first occur. One set
+// serves both: a set per paper and another for the post cost two lookups
+// per token.
+func PostTokens(papers []bot.Paper) (tokens [][]string, terms []string) {
+	t := tokenizers.Get().(*tokenizer)
+	defer t.done()
+	tokens = make([][]string, len(papers))
+	for i := range papers {
+		tokens[i] = t.paper(&papers[i])
+	}
+	return tokens, t.terms
+}
+
+// tokenizers keep their set of seen tokens between posts: a new map per
 // paper was a tenth of PaperTokens.
 var tokenizers = sync.Pool{New: func() any {
-	return &tokenizer{seen: make(map[string]struct{}, 256), classes: bmpClasses()}
+	return &tokenizer{seen: make(map[string]int32, 1024), classes: bmpClasses()}
 }}
 
 // Rune classes, of the lowercased rune.
@@ -88,34 +96,69 @@ func slowClass(r rune) uint8 {
 func symbolToken(r rune) string { return SymbolMark + strconv.FormatInt(int64(r), 16) }
 
 type tokenizer struct {
-	seen    map[string]struct{}
-	out     []string
+	// seen indexes the tokens met so far in toks and in last, the number
+	// of the paper (from 1) that last had each.
+	seen    map[string]int32
+	toks    []string
+	last    []int32
+	n       int32    // the paper being read, from 1
+	out     []string // its tokens
+	terms   []string // every token met, in order
 	buf     []byte
 	classes *[0x10000]uint8
+}
+
+// paper returns the tokens of p; its new ones are added to terms.
+func (t *tokenizer) paper(p *bot.Paper) []string {
+	t.n++
+	t.out = make([]string, 0, 256)
+	t.scan(paperText(p), "")
+	t.scan(p.Title, TitleMark)
+	out := t.out
+	t.out = nil
+	return out
+}
+
+// done puts t back in the pool, empty: its keys hold the text.
+func (t *tokenizer) done() {
+	clear(t.seen)
+	clear(t.toks)
+	t.toks, t.last, t.terms, t.n = t.toks[:0], t.last[:0], nil, 0
+	tokenizers.Put(t)
 }
 
 // add adds mark+w, lowercased unless lowered; it allocates only for new
 // tokens that are not a part of the text.
 func (t *tokenizer) add(mark, w string, lowered bool) {
-	if mark == "" && lowered {
-		if _, ok := t.seen[w]; !ok {
-			t.seen[w] = struct{}{}
-			t.out = append(t.out, w)
+	key := w
+	if mark != "" || !lowered {
+		t.buf = append(t.buf[:0], mark...)
+		if lowered {
+			t.buf = append(t.buf, w...)
+		} else {
+			for _, r := range w {
+				t.buf = utf8.AppendRune(t.buf, unicode.ToLower(r))
+			}
 		}
+		if i, ok := t.seen[string(t.buf)]; ok {
+			t.again(i)
+			return
+		}
+		key = string(t.buf)
+	} else if i, ok := t.seen[key]; ok {
+		t.again(i)
 		return
 	}
-	t.buf = append(t.buf[:0], mark...)
-	if lowered {
-		t.buf = append(t.buf, w...)
-	} else {
-		for _, r := range w {
-			t.buf = utf8.AppendRune(t.buf, unicode.ToLower(r))
-		}
-	}
-	if _, ok := t.seen[string(t.buf)]; !ok {
-		s := string(t.buf)
-		t.seen[s] = struct{}{}
-		t.out = append(t.out, s)
+	t.seen[key] = int32(len(t.toks))
+	t.toks, t.last = append(t.toks, key), append(t.last, t.n)
+	t.out, t.terms = append(t.out, key), append(t.terms, key)
+}
+
+// again notes the i-th token met again.
+func (t *tokenizer) again(i int32) {
+	if t.last[i] != t.n {
+		t.last[i] = t.n
+		t.out = append(t.out, t.toks[i])
 	}
 }
 

@@ -88,3 +88,31 @@ func BenchmarkPaperTokens(b *testing.B) {
 		}
 	})
 }
+
+// PostTokens gives each paper its PaperTokens, and the post every token of
+// them once, in order.
+func TestPostTokens(t *testing.T) {
+	papers := []bot.Paper{
+		*paperOf("Sparse Attention", "희소 주의 sparse 95%"),
+		*paperOf("", ""),
+		*paperOf("Dense ATTENTION", "dense 주의 확산을 95%", "Sparse"),
+	}
+	tokens, terms := PostTokens(papers)
+	var want []string
+	seen := map[string]bool{}
+	for i := range papers {
+		pt := PaperTokens(&papers[i])
+		if !reflect.DeepEqual(tokens[i], pt) {
+			t.Errorf("paper %d: %q, want %q", i, tokens[i], pt)
+		}
+		for _, tok := range pt {
+			if !seen[tok] {
+				seen[tok] = true
+				want = append(want, tok)
+			}
+		}
+	}
+	if !reflect.DeepEqual(terms, want) {
+		t.Errorf("terms = %q, want %q", terms, want)
+	}
+}
