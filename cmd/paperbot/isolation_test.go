@@ -101,16 +101,8 @@ func TestDeadTargetDelaysNoOther(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			dir := t.TempDir()
-			posts := filepath.Join(dir, "_posts")
-			if err := os.Mkdir(posts, 0o755); err != nil {
-				t.Fatal(err)
-			}
-			sfake := slackfake.New("xoxb-test")
-			defer sfake.Close()
-			dfake := discordfake.New("discord-test-token")
-			defer dfake.Close()
-			dfake.AddChannel("111")
+			dir, posts := chattest.PostsFolder(t, "_posts")
+			sfake, dfake := chattest.Chats(t)
 			slackURL, discordURL := sfake.APIURL(), dfake.URL
 			var fr *front
 			if tc.broken == "slack" {
@@ -237,11 +229,7 @@ func discordOrder(fake *discordfake.Server, channel string) []string {
 // like the good posts around it, in date order.
 func TestPathologicalPostFailsAlone(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	posts := filepath.Join(dir, "_posts")
-	if err := os.Mkdir(posts, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	dir, posts := chattest.PostsFolder(t, "_posts")
 	var names []string
 	for i := 3; i >= 1; i-- {
 		day := time.Now().AddDate(0, 0, -i).Format(time.DateOnly)
@@ -303,11 +291,7 @@ func TestPathologicalPostFailsAlone(t *testing.T) {
 func TestGatewayOnlyOnTheSender(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	dir := t.TempDir()
-	posts := filepath.Join(dir, "_posts")
-	if err := os.Mkdir(posts, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	dir, posts := chattest.PostsFolder(t, "_posts")
 	dfake := discordfake.New("discord-test-token")
 	defer dfake.Close()
 	dfake.AddChannel("111")

@@ -168,22 +168,14 @@ func copyExamples(t *testing.T, dst string) {
 // routes answering from the same store.
 func TestMainDelivers(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	posts := filepath.Join(dir, "_posts")
-	if err := os.Mkdir(posts, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	dir, posts := chattest.PostsFolder(t, "_posts")
 	copyExamples(t, posts)
 	future := time.Now().AddDate(1, 0, 0).Format(time.DateOnly)
 	if err := os.WriteFile(filepath.Join(posts, future+"-future.md"), []byte(fmt.Sprintf(chattest.NewPost, future, 99)), 0o644); err != nil {
 		t.Fatal(err)
 	}
 
-	fake := slackfake.New("xoxb-test")
-	defer fake.Close()
-	dfake := discordfake.New("discord-test-token")
-	defer dfake.Close()
-	dfake.AddChannel("111")
+	fake, dfake := chattest.Chats(t)
 	const secret = "test-signing-secret"
 	cfg := chatConfig(dir, posts, fake.APIURL(), dfake.URL)
 	yes := true
@@ -332,11 +324,7 @@ func TestMainDelivers(t *testing.T) {
 // days, sends nothing twice without --force, and sends anew with it.
 func TestSendCommand(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	posts := filepath.Join(dir, "posts")
-	if err := os.Mkdir(posts, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	dir, posts := chattest.PostsFolder(t, "posts")
 	copyExamples(t, posts)
 	cfgFile := filepath.Join(dir, "paperbot.yaml")
 	// catch_up 1h: the 2025 posts are far outside the window, so only
@@ -378,11 +366,7 @@ func TestSendCommand(t *testing.T) {
 // webhook target sends spoilers (webhooks drop components).
 func TestSendWebhookOnlyDiscord(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	posts := filepath.Join(dir, "posts")
-	if err := os.Mkdir(posts, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	dir, posts := chattest.PostsFolder(t, "posts")
 	copyExamples(t, posts)
 	dfake := discordfake.New("discord-test-token")
 	defer dfake.Close()

@@ -20,8 +20,6 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/paperbot/paperbot/bot"
-	"github.com/paperbot/paperbot/bot/discord/discordfake"
-	"github.com/paperbot/paperbot/bot/slack/slackfake"
 	"github.com/paperbot/paperbot/bot/store"
 	"github.com/paperbot/paperbot/cmd/paperbot/internal/chattest"
 )
@@ -159,11 +157,7 @@ func TestBrowserStatusPage(t *testing.T) {
 	launched := make(chan error, 1)
 	go func() { launched <- chromedp.Do(bctx) }()
 
-	fake := slackfake.New("xoxb-test")
-	defer fake.Close()
-	dfake := discordfake.New("discord-test-token")
-	defer dfake.Close()
-	dfake.AddChannel("111")
+	fake, dfake := chattest.Chats(t)
 
 	dir := t.TempDir()
 	db := filepath.Join(dir, "paperbot.db")

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"os"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -43,11 +42,7 @@ func TestReplicasShareOnePostgres(t *testing.T) {
 	if testing.Short() {
 		t.Skip("takes ~20 s")
 	}
-	dir := t.TempDir()
-	posts := filepath.Join(dir, "_posts")
-	if err := os.Mkdir(posts, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	dir, posts := chattest.PostsFolder(t, "_posts")
 	fake := slackfake.New("xoxb-test")
 	defer fake.Close()
 	writePost := func(daysAgo, n int) string {

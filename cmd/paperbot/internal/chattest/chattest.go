@@ -1,16 +1,20 @@
 // Package chattest holds what the paperbot command's tests, in process
-// (cmd/paperbot) and end to end (cmd/paperbot/e2e), share: a post template
-// and readings of what the fake Slack received, in the terms the delivery
-// rules are stated in (each post once, in date order).
+// (cmd/paperbot) and end to end (cmd/paperbot/e2e), share: a post
+// template, a bot's folders and fake chats, and readings of what the fake
+// Slack received, in the terms the delivery rules are stated in (each post
+// once, in date order).
 package chattest
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/paperbot/paperbot/bot"
+	"github.com/paperbot/paperbot/bot/discord/discordfake"
 	"github.com/paperbot/paperbot/bot/slack/slackfake"
 )
 
@@ -46,6 +50,29 @@ N/A
 
 It works.
 `
+
+// PostsFolder makes a temporary folder for one bot and an empty posts
+// folder named name in it, and returns both.
+func PostsFolder(t testing.TB, name string) (dir, posts string) {
+	t.Helper()
+	dir = t.TempDir()
+	posts = filepath.Join(dir, name)
+	if err := os.Mkdir(posts, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir, posts
+}
+
+// Chats starts a fake Slack (bot token xoxb-test) and a fake Discord
+// (bot token discord-test-token, channel 111), closed when the test ends.
+func Chats(t testing.TB) (*slackfake.Server, *discordfake.Server) {
+	sfake := slackfake.New("xoxb-test")
+	t.Cleanup(sfake.Close)
+	dfake := discordfake.New("discord-test-token")
+	t.Cleanup(dfake.Close)
+	dfake.AddChannel("111")
+	return sfake, dfake
+}
 
 // WaitFor polls cond every 50 ms until it holds, and fails the test after
 // timeout.
