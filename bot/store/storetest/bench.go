@@ -99,10 +99,17 @@ func BenchFiles(b *testing.B, s bot.Store, want int) {
 	}
 }
 
+// SavePostPath is the path of the post BenchSavePost writes: a benchmark
+// that keeps its archive deletes it afterwards.
+const SavePostPath = "2030-01-01-daily-papers.md"
+
 // BenchSavePost is one tick's write: a new post of ArchivePapers papers on
 // top of the archive, saved again and again.
 func BenchSavePost(b *testing.B, s bot.Store) {
 	d := GenPosts(1, ArchivePapers, time.Date(2030, 1, 1, 8, 0, 0, 0, time.UTC), 2)[0]
+	if d.Path != SavePostPath {
+		b.Fatalf("the post is at %s, SavePostPath says %s", d.Path, SavePostPath)
+	}
 	b.ReportAllocs()
 	for b.Loop() {
 		if err := s.SavePost(context.Background(), d, FileOf(d)); err != nil {

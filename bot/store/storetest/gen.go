@@ -119,6 +119,21 @@ func Load(tb testing.TB, s bot.Store, posts []*bot.Digest) {
 	}
 }
 
+// MarkdownArchiveIDs are the IDs LoadMarkdownArchive returns for an archive
+// of posts×papers, computed without generating it: for a benchmark that
+// keeps a loaded archive between runs.
+func MarkdownArchiveIDs(posts, papers int) []bot.ArxivID {
+	var ids []bot.ArxivID
+	start := time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := range posts {
+		if i%10 == 9 || papers == 0 { // a draft
+			continue
+		}
+		ids = append(ids, GenID(start.AddDate(0, 0, i), i*papers+len(ids)%papers))
+	}
+	return ids
+}
+
 // fixturePaper is one paper of a real post cut into its parts: the title
 // inside the heading's link text, and each "## Section" with its body.
 type fixturePaper struct {
