@@ -126,11 +126,7 @@ func (h *Handler) goBackground(f func()) {
 // on the raw body before parsing anything, then answers like
 // HandleCommand.
 func (h *Handler) CommandsHandler() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, err := readVerified(r, h.cfg.SigningSecret, h.cfg.MaxBody, h.cfg.Now()); err != nil {
-			h.refuse(w, r, err)
-			return
-		}
+	return h.verified(func(w http.ResponseWriter, r *http.Request) {
 		cmd, err := slack.SlashCommandParse(r)
 		if err != nil {
 			http.Error(w, "bad form", http.StatusBadRequest)
@@ -145,6 +141,20 @@ func (h *Handler) CommandsHandler() http.Handler {
 		if after != nil {
 			h.goBackground(after)
 		}
+	})
+}
+
+// verified serves next only for a request signed with the signing secret:
+// the body is read (at most MaxBody) and its signature and age checked
+// before anything parses it; any other request is refused and logged.
+// Both Slack endpoints go through it, so neither can forget the check.
+func (h *Handler) verified(next http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, err := readVerified(r, h.cfg.SigningSecret, h.cfg.MaxBody, h.cfg.Now()); err != nil {
+			h.refuse(w, r, err)
+			return
+		}
+		next(w, r)
 	})
 }
 

@@ -19,11 +19,7 @@ import (
 // signature on the raw body, acknowledges at once with 200 and does the
 // work in the background (HandleInteraction).
 func (h *Handler) InteractionsHandler() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, err := readVerified(r, h.cfg.SigningSecret, h.cfg.MaxBody, h.cfg.Now()); err != nil {
-			h.refuse(w, r, err)
-			return
-		}
+	return h.verified(func(w http.ResponseWriter, r *http.Request) {
 		cb, err := slack.InteractionCallbackParse(r)
 		if err != nil {
 			http.Error(w, "bad payload", http.StatusBadRequest)
