@@ -384,12 +384,27 @@ func searchKeys(t *testing.T, s bot.Store, q string, limit int) string {
 	return strings.Join(hitKeys(hs), " ")
 }
 
+// searchCase is a query and the keys SearchPapers must return for it with
+// a limit of 10, best first, separated by spaces ("" for none).
+type searchCase struct{ q, want string }
+
+// checkSearches asks s each case's query and reports every answer that
+// differs from the case's.
+func checkSearches(t *testing.T, s bot.Store, cases []searchCase) {
+	t.Helper()
+	for _, tc := range cases {
+		if got := searchKeys(t, s, tc.q, 10); got != tc.want {
+			t.Errorf("SearchPapers(%q) = %q, want %q", tc.q, got, tc.want)
+		}
+	}
+}
+
 func testSearchWords(t *testing.T, s bot.Store) {
 	save(t, s, post("p.md", day("2025-09-28", 8), false,
 		paper(1, "2509.00001", "Sparse-Linear Attention for Video", "we cut the cost"),
 		paper(2, "2509.00002", "A Speech Tokenizer", "robust to NOISE, sparse codes"),
 		paper(3, "2509.00003", "Graph Agents", "planning with tools")))
-	for _, tc := range []struct{ q, want string }{
+	checkSearches(t, s, []searchCase{
 		{"sparse", "p.md#1 p.md#2"},
 		{"SPARSE", "p.md#1 p.md#2"},
 		{"noise", "p.md#2"},
@@ -399,11 +414,7 @@ func testSearchWords(t *testing.T, s bot.Store) {
 		{"introduction", "p.md#1 p.md#2 p.md#3"}, // section names are searched
 		{"", ""},
 		{"   ", ""},
-	} {
-		if got := searchKeys(t, s, tc.q, 10); got != tc.want {
-			t.Errorf("SearchPapers(%q) = %q, want %q", tc.q, got, tc.want)
-		}
-	}
+	})
 }
 
 func testSearchKorean(t *testing.T, s bot.Store) {
@@ -411,17 +422,13 @@ func testSearchKorean(t *testing.T, s bot.Store) {
 		paper(1, "2509.00001", "SLA", "희소성과 저차원 근사 방식의 장점을 활용한다"),
 		paper(2, "2509.00002", "StableToken", "잡음에 강인한 음성 토크나이저"),
 		paper(3, "2509.00003", "희소 주의 연구", "선형 주의")))
-	for _, tc := range []struct{ q, want string }{
+	checkSearches(t, s, []searchCase{
 		{"희소", "p.md#3 p.md#1"}, // title match first
 		{"희소성", "p.md#1"},
 		{"주의 선형", "p.md#3"},
 		{"토크나이저 잡음", "p.md#2"},
 		{"근사 잡음", ""},
-	} {
-		if got := searchKeys(t, s, tc.q, 10); got != tc.want {
-			t.Errorf("SearchPapers(%q) = %q, want %q", tc.q, got, tc.want)
-		}
-	}
+	})
 }
 
 func testSearchRanking(t *testing.T, s bot.Store) {
@@ -491,7 +498,7 @@ func testSearchWildcards(t *testing.T, s bot.Store) {
 		paper(2, "2509.00002", "Percent", "95% fewer FLOPs"),
 		paper(3, "2509.00003", "Snake", "uses snake_case names"),
 		paper(4, "2509.00004", "Backslash", `a \ b`)))
-	for _, tc := range []struct{ q, want string }{
+	checkSearches(t, s, []searchCase{
 		{"%", "p.md#2"},
 		{"_", "p.md#3"},
 		{"e_c", "p.md#3"},
@@ -499,11 +506,7 @@ func testSearchWildcards(t *testing.T, s bot.Store) {
 		{"s%s", ""},
 		{`\`, "p.md#4"},
 		{"n_thing", ""},
-	} {
-		if got := searchKeys(t, s, tc.q, 10); got != tc.want {
-			t.Errorf("SearchPapers(%q) = %q, want %q", tc.q, got, tc.want)
-		}
-	}
+	})
 }
 
 // testSearchWordStarts pins the rule for where a word may match: a query
@@ -516,7 +519,7 @@ func testSearchWordStarts(t *testing.T, s bot.Store) {
 		paper(2, "2509.00002", "Hallucination", "환각 현상을 분석한다"),
 		paper(3, "2509.00003", "Sparsity", "역확산 과정과 SPARSELY gated experts"),
 		paper(4, "2509.00004", "Long", "supercalifragilisticexpialidocious-and-then-some-more-letters-than-any-index-keeps-for-one-word")))
-	for _, tc := range []struct{ q, want string }{
+	checkSearches(t, s, []searchCase{
 		{"확산", "p.md#1"},
 		{"확산을", "p.md#1"},
 		{"확산의 비용", "p.md#1"},
@@ -531,11 +534,7 @@ func testSearchWordStarts(t *testing.T, s bot.Store) {
 		{"분석한다", "p.md#2"},
 		{"supercalifragilisticexpialidocious-and-then-some-more-letters-than-any-index-keeps", "p.md#4"},
 		{"supercalifragilisticexpialidocious-and-then-some-more-letters-than-any-index-keepsX", ""},
-	} {
-		if got := searchKeys(t, s, tc.q, 10); got != tc.want {
-			t.Errorf("SearchPapers(%q) = %q, want %q", tc.q, got, tc.want)
-		}
-	}
+	})
 }
 
 // testSearchAcrossFields: each word may be in the title or in any section;
@@ -545,7 +544,7 @@ func testSearchAcrossFields(t *testing.T, s bot.Store) {
 	p.Sections = append(p.Sections, bot.Section{Name: "Results", Blocks: para("13.7배 속도 향상")})
 	save(t, s, post("p.md", day("2025-09-28", 8), false, p,
 		paper(2, "2509.00002", "Dense attention", "video")))
-	for _, tc := range []struct{ q, want string }{
+	checkSearches(t, s, []searchCase{
 		{"sparse video", "p.md#1"},
 		{"sparse 속도", "p.md#1"},
 		{"video 속도 attention", "p.md#1"},
@@ -553,11 +552,7 @@ func testSearchAcrossFields(t *testing.T, s bot.Store) {
 		{"attention video 품질", ""},
 		{"13.7배", "p.md#1"},
 		{"results 향상", "p.md#1"},
-	} {
-		if got := searchKeys(t, s, tc.q, 10); got != tc.want {
-			t.Errorf("SearchPapers(%q) = %q, want %q", tc.q, got, tc.want)
-		}
-	}
+	})
 }
 
 // testSearchSyntax: what a query language would read as operators is text.
@@ -566,7 +561,7 @@ func testSearchSyntax(t *testing.T, s bot.Store) {
 		paper(1, "2509.00001", "Plain", "sparse and dense"),
 		paper(2, "2509.00002", "Star", `sparse* "quoted" (x) a:b it's {c} ^d`),
 		paper(3, "2509.00003", "Or", "or not near")))
-	for _, tc := range []struct{ q, want string }{
+	checkSearches(t, s, []searchCase{
 		{"sparse*", "p.md#2"},
 		{`"quoted"`, "p.md#2"},
 		{`"quoted`, "p.md#2"},
@@ -583,11 +578,7 @@ func testSearchSyntax(t *testing.T, s bot.Store) {
 		{`\'`, ""},
 		{"~", ""},
 		{"*", "p.md#2"},
-	} {
-		if got := searchKeys(t, s, tc.q, 10); got != tc.want {
-			t.Errorf("SearchPapers(%q) = %q, want %q", tc.q, got, tc.want)
-		}
-	}
+	})
 }
 
 // testSearchOrder: across many posts, title matches come first, each group
