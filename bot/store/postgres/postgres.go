@@ -15,7 +15,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -98,11 +97,6 @@ func (s *Store) Ping(ctx context.Context) error {
 // transaction, holding an advisory lock named after the current schema:
 // replicas starting together wait for the first and then find nothing to do.
 func (s *Store) migrate(ctx context.Context) error {
-	entries, err := migrations.ReadDir("migrations")
-	if err != nil {
-		return fmt.Errorf("read migrations: %w", err)
-	}
-	sort.Slice(entries, func(i, j int) bool { return entries[i].Name() < entries[j].Name() })
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
@@ -118,43 +112,28 @@ func (s *Store) migrate(ctx context.Context) error {
 	if err := tx.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM schema_version`).Scan(&current); err != nil {
 		return fmt.Errorf("migrate: read schema_version: %w", err)
 	}
-	latest := current
-	applied := 0
-	for _, e := range entries {
-		name := e.Name()
-		v, err := strconv.Atoi(strings.SplitN(name, "_", 2)[0])
-		if err != nil {
-			return fmt.Errorf("migrate: bad migration name %q", name)
+	pending, latest, err := rows.PendingMigrations(migrations, current)
+	if err != nil {
+		return err
+	}
+	for _, m := range pending {
+		if _, err := tx.Exec(ctx, m.SQL); err != nil {
+			return fmt.Errorf("migrate: apply %s: %w", m.Name, err)
 		}
-		latest = max(latest, v)
-		if v <= current {
-			continue
-		}
-		src, err := migrations.ReadFile("migrations/" + name)
-		if err != nil {
-			return fmt.Errorf("migrate: %w", err)
-		}
-		if _, err := tx.Exec(ctx, string(src)); err != nil {
-			return fmt.Errorf("migrate: apply %s: %w", name, err)
-		}
-		if v == 3 {
+		if m.Version == 3 {
 			// Splitting the digests and making the tokens takes Go.
 			if err := upgrade3(ctx, tx, s.log); err != nil {
-				return fmt.Errorf("migrate: apply %s: %w", name, err)
+				return fmt.Errorf("migrate: apply %s: %w", m.Name, err)
 			}
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO schema_version (version) VALUES ($1)`, v); err != nil {
-			return fmt.Errorf("migrate: record %s: %w", name, err)
+		if _, err := tx.Exec(ctx, `INSERT INTO schema_version (version) VALUES ($1)`, m.Version); err != nil {
+			return fmt.Errorf("migrate: record %s: %w", m.Name, err)
 		}
-		applied++
-	}
-	if current > latest {
-		return bot.Errorf(bot.EINVALID, "the database schema (version %d) is newer than this paperbot (version %d)", current, latest)
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return fmt.Errorf("migrate: commit: %w", err)
 	}
-	if applied > 0 {
+	if len(pending) > 0 {
 		s.log.Info("postgres schema migrated", "from", current, "to", latest)
 	}
 	return nil
@@ -380,7 +359,7 @@ func upgrade3(ctx context.Context, tx pgx.Tx, log *slog.Logger) error {
 			rs.Close()
 			return fmt.Errorf("read posts: %w", err)
 		}
-		d, err := decodeDigest(path, doc)
+		d, err := rows.DecodePost(path, doc)
 		if err != nil {
 			log.Error("migration 3: stored post cannot be decoded; left for the next scan to store anew", "post", path, "err", err)
 			damaged = append(damaged, path)
@@ -421,14 +400,6 @@ func (s *Store) DeleteFile(ctx context.Context, path string) error {
 	return nil
 }
 
-func decodeDigest(path, doc string) (*bot.Digest, error) {
-	var d bot.Digest
-	if err := rows.DecodeDigest(doc, &d); err != nil {
-		return nil, bot.Unreadable(path, fmt.Errorf("decode post: %w", err))
-	}
-	return &d, nil
-}
-
 // Post returns the post with this path.
 func (s *Store) Post(ctx context.Context, path string) (*bot.Digest, error) {
 	ds, err := s.posts(ctx, "read post "+path, `WHERE path = $1`, path)
@@ -458,7 +429,7 @@ func (s *Store) posts(ctx context.Context, what, tail string, args ...any) ([]*b
 		if err := rs.Scan(&path, &doc, &papers); err != nil {
 			return nil, fmt.Errorf("%s: %w", what, err)
 		}
-		d, err := decodeDigest(path, doc)
+		d, err := rows.DecodePost(path, doc)
 		if err == nil && len(papers) > 0 {
 			d.Papers = make([]bot.Paper, len(papers))
 			for i, p := range papers {

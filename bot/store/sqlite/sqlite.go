@@ -20,7 +20,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -195,11 +194,6 @@ func (s *Store) Ping(ctx context.Context) error {
 // one immediate transaction so two processes opening a new file together
 // cannot both apply them.
 func (s *Store) migrate(ctx context.Context) error {
-	entries, err := migrations.ReadDir("migrations")
-	if err != nil {
-		return fmt.Errorf("read migrations: %w", err)
-	}
-	sort.Slice(entries, func(i, j int) bool { return entries[i].Name() < entries[j].Name() })
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
@@ -212,42 +206,27 @@ func (s *Store) migrate(ctx context.Context) error {
 	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_version`).Scan(&current); err != nil {
 		return fmt.Errorf("migrate: read schema_version: %w", err)
 	}
-	applied := 0
-	latest := current
-	for _, e := range entries {
-		name := e.Name()
-		v, err := strconv.Atoi(strings.SplitN(name, "_", 2)[0])
-		if err != nil {
-			return fmt.Errorf("migrate: bad migration name %q", name)
+	pending, latest, err := rows.PendingMigrations(migrations, current)
+	if err != nil {
+		return err
+	}
+	for _, m := range pending {
+		if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
+			return fmt.Errorf("migrate: apply %s: %w", m.Name, err)
 		}
-		latest = max(latest, v)
-		if v <= current {
-			continue
-		}
-		src, err := migrations.ReadFile("migrations/" + name)
-		if err != nil {
-			return fmt.Errorf("migrate: %w", err)
-		}
-		if _, err := tx.ExecContext(ctx, string(src)); err != nil {
-			return fmt.Errorf("migrate: apply %s: %w", name, err)
-		}
-		if up := upgrades[v]; up != nil {
+		if up := upgrades[m.Version]; up != nil {
 			if err := up(ctx, tx, s.log); err != nil {
-				return fmt.Errorf("migrate: apply %s: %w", name, err)
+				return fmt.Errorf("migrate: apply %s: %w", m.Name, err)
 			}
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_version (version, applied_at) VALUES (?, ?)`, v, fmtTime(time.Now())); err != nil {
-			return fmt.Errorf("migrate: record %s: %w", name, err)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_version (version, applied_at) VALUES (?, ?)`, m.Version, fmtTime(time.Now())); err != nil {
+			return fmt.Errorf("migrate: record %s: %w", m.Name, err)
 		}
-		applied++
-	}
-	if current > latest {
-		return bot.Errorf(bot.EINVALID, "the database schema (version %d) is newer than this paperbot (version %d)", current, latest)
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("migrate: commit: %w", err)
 	}
-	if applied > 0 {
+	if len(pending) > 0 {
 		s.log.Info("sqlite schema migrated", "from", current, "to", latest)
 	}
 	return nil
@@ -292,7 +271,7 @@ func upgrade3(ctx context.Context, tx *sql.Tx, log *slog.Logger) error {
 			if err := tx.QueryRowContext(ctx, `SELECT digest FROM posts WHERE path = ?`, p).Scan(&doc); err != nil {
 				return fmt.Errorf("read post %s: %w", p, err)
 			}
-			d, err := decodeDigest(p, doc)
+			d, err := rows.DecodePost(p, doc)
 			if err != nil {
 				log.Error("migration 3: stored post cannot be decoded; left for the next scan to store anew", "post", p, "err", err)
 				if _, err := tx.ExecContext(ctx, `UPDATE files SET size = -1, hash = '' WHERE path = ?`, p); err != nil {
@@ -667,14 +646,6 @@ func (s *Store) DeleteFile(ctx context.Context, path string) error {
 	return nil
 }
 
-func decodeDigest(path, doc string) (*bot.Digest, error) {
-	var d bot.Digest
-	if err := rows.DecodeDigest(doc, &d); err != nil {
-		return nil, bot.Unreadable(path, fmt.Errorf("decode post: %w", err))
-	}
-	return &d, nil
-}
-
 // postColumns are what posts reads of a post.
 const postColumns = `SELECT path, digest, first_key, paper_count FROM posts `
 
@@ -724,7 +695,7 @@ func (s *Store) posts(ctx context.Context, what, query string, args ...any) ([]*
 			if err := rs.Scan(&path, &doc, &first, &n); err != nil {
 				return err
 			}
-			d, err := decodeDigest(path, doc)
+			d, err := rows.DecodePost(path, doc)
 			if err != nil {
 				damaged = append(damaged, err)
 				continue

@@ -1,7 +1,8 @@
 // Package rows holds what the SQL stores share about turning domain values
 // into rows: the search text and index tokens of a paper, the search rule
 // and its index queries, packing and the JSON encodings, so that SQLite and
-// PostgreSQL index and search papers identically.
+// PostgreSQL index and search papers identically; and which of a store's
+// embedded migrations a database still lacks.
 package rows
 
 import (
@@ -90,4 +91,15 @@ func UnmarshalRefs(s string) ([]bot.MessageRef, error) {
 		return nil, fmt.Errorf("decode refs: %w", err)
 	}
 	return refs, nil
+}
+
+// DecodePost decodes the stored digest of the post at path. A digest that
+// cannot be decoded is bot.Unreadable naming the path, so that the post
+// fails alone and the reads around it go on.
+func DecodePost(path, doc string) (*bot.Digest, error) {
+	var d bot.Digest
+	if err := DecodeDigest(doc, &d); err != nil {
+		return nil, bot.Unreadable(path, fmt.Errorf("decode post: %w", err))
+	}
+	return &d, nil
 }
