@@ -51,6 +51,15 @@ func (h *harness) engine(mods ...func(*Engine)) *Engine {
 	return e
 }
 
+// putArchive adds n old posts to the source, as a first run finds an
+// archive: old-0001.md to old-NNNN.md, the i-th dated i days before t0 and
+// so outside the catch-up window.
+func (h *harness) putArchive(n int) {
+	for i := 1; i <= n; i++ {
+		h.src.put(fmt.Sprintf("old-%04d.md", i), post(day(-i).Add(-time.Minute), "old"))
+	}
+}
+
 func (h *harness) tick(e *Engine) {
 	h.t.Helper()
 	if err := e.Tick(context.Background()); err != nil {
@@ -209,14 +218,12 @@ func TestCatchUp(t *testing.T) {
 	}{{
 		name: "first run indexes the archive and sends only the window",
 		run: func(h *harness) {
-			for i := 1; i <= 30; i++ {
-				h.src.put(fmt.Sprintf("old-%02d.md", i), post(day(-i).Add(-time.Minute), "old"))
-			}
+			h.putArchive(30)
 			h.src.put("today.md", post(t0.Add(-time.Hour), "today"))
 			h.tick(h.engine())
 		},
 		sent:    []string{"today.md"},
-		skipped: []string{"old-01.md", "old-15.md", "old-30.md"},
+		skipped: []string{"old-0001.md", "old-0015.md", "old-0030.md"},
 	}, {
 		name: "a post missed during downtime is still sent",
 		run: func(h *harness) {
@@ -644,10 +651,7 @@ func TestTickNeverPanics(t *testing.T) {
 func TestMissingPostAlert(t *testing.T) {
 	h := newHarness(t)
 	alerts := newFakeTarget("alerts")
-	exp, err := ParseExpectBy("10:00 Mon-Fri")
-	if err != nil {
-		t.Fatal(err)
-	}
+	exp := mustExpectBy(t, "10:00 Mon-Fri")
 	withAlerts := func(e *Engine) { e.ExpectBy, e.Alerts = &exp, alerts }
 	h.src.put("yesterday.md", post(day(-1), "Y"))
 	h.tick(h.engine(withAlerts)) // 09:30: before the deadline
@@ -828,9 +832,7 @@ func (s *batchStore) SavePosts(ctx context.Context, posts []*Digest, files []Fil
 func TestLargeArchiveFirstRun(t *testing.T) {
 	h := newHarness(t)
 	bs := &batchStore{memStore: h.store}
-	for i := 1; i <= 600; i++ {
-		h.src.put(fmt.Sprintf("old-%03d.md", i), post(day(-i).Add(-time.Minute), "old"))
-	}
+	h.putArchive(600)
 	h.src.put("new.md", post(t0.Add(-time.Minute), "new"))
 	e := h.engine(func(e *Engine) { e.Store = bs })
 	h.tick(e)
@@ -1058,9 +1060,7 @@ func TestWatchedScans(t *testing.T) {
 func TestCatchUpSkipsInBatches(t *testing.T) {
 	h := newHarness(t)
 	bs := &skipStore{memStore: h.store}
-	for i := 1; i <= 1200; i++ {
-		h.src.put(fmt.Sprintf("old-%04d.md", i), post(day(-i).Add(-time.Minute), "old"))
-	}
+	h.putArchive(1200)
 	h.src.put("today.md", post(t0.Add(-time.Hour), "today"))
 	e := h.engine(func(e *Engine) { e.Store = bs })
 	h.tick(e)
@@ -1096,10 +1096,7 @@ func (s damagedDays) PostsOn(ctx context.Context, day string) ([]*Digest, error)
 func TestMissingPostAlertDamagedPost(t *testing.T) {
 	h := newHarness(t)
 	alerts := newFakeTarget("alerts")
-	exp, err := ParseExpectBy("10:00 Mon-Fri")
-	if err != nil {
-		t.Fatal(err)
-	}
+	exp := mustExpectBy(t, "10:00 Mon-Fri")
 	h.clk.Set(t0.Add(31 * time.Minute))
 	e := h.engine(func(e *Engine) { e.ExpectBy, e.Alerts, e.Store = &exp, alerts, damagedDays{e.Store} })
 	if err := e.checkAlert(context.Background()); err != nil {

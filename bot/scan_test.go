@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"sync/atomic"
 	"testing"
-	"time"
 )
 
 // encoderStore is a PostEncoder: its encoding of a post is its path and
@@ -33,9 +32,7 @@ func (s *encoderStore) SaveEncoded(ctx context.Context, posts []*Digest, enc []a
 func TestScanEncodesOnWorkers(t *testing.T) {
 	h := newHarness(t)
 	es := &encoderStore{batchStore: &batchStore{memStore: h.store}}
-	for i := 1; i <= 300; i++ {
-		h.src.put(fmt.Sprintf("old-%03d.md", i), post(day(-i).Add(-time.Minute), "old"))
-	}
+	h.putArchive(300)
 	e := h.engine(func(e *Engine) { e.Store = es })
 	if _, err := e.Scan(context.Background()); err != nil {
 		t.Fatal(err)
@@ -43,7 +40,7 @@ func TestScanEncodesOnWorkers(t *testing.T) {
 	if es.encoded.Load() != 300 || es.saved.Load() != 300 || es.batches != 2 {
 		t.Errorf("%d posts encoded, %d saved in %d batches; want 300, 300 in 2", es.encoded.Load(), es.saved.Load(), es.batches)
 	}
-	if d, err := h.store.Post(context.Background(), "old-042.md"); err != nil || d.Hash == "" {
-		t.Errorf("old-042.md: %+v, %v", d, err)
+	if d, err := h.store.Post(context.Background(), "old-0042.md"); err != nil || d.Hash == "" {
+		t.Errorf("old-0042.md: %+v, %v", d, err)
 	}
 }

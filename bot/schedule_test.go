@@ -16,6 +16,16 @@ func mustLoc(t testing.TB, name string) *time.Location {
 	return loc
 }
 
+// mustExpectBy is ParseExpectBy for a rule the test knows to be valid.
+func mustExpectBy(t testing.TB, rule string) ExpectBy {
+	t.Helper()
+	e, err := ParseExpectBy(rule)
+	if err != nil {
+		t.Fatalf("ParseExpectBy(%q): %v", rule, err)
+	}
+	return e
+}
+
 func utc(s string) time.Time {
 	t, err := time.Parse(time.RFC3339, s)
 	if err != nil {
@@ -251,10 +261,7 @@ func TestDeadline(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e, err := ParseExpectBy(tt.e)
-			if err != nil {
-				t.Fatal(err)
-			}
+			e := mustExpectBy(t, tt.e)
 			got, ok := e.Deadline(tt.day, tt.loc)
 			if !got.Equal(utc(tt.want)) || ok != tt.expected {
 				t.Errorf("Deadline(%s) = %s (%s), %v; want %s, %v", tt.day, got.UTC().Format(time.RFC3339), got, ok, tt.want, tt.expected)
@@ -265,10 +272,7 @@ func TestDeadline(t *testing.T) {
 
 func TestNextDeadline(t *testing.T) {
 	seoul := mustLoc(t, "Asia/Seoul")
-	e, err := ParseExpectBy("10:00 Mon-Fri")
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := mustExpectBy(t, "10:00 Mon-Fri")
 	tests := []struct{ from, want string }{
 		{"2025-09-30T00:00:00Z", "2025-09-30T01:00:00Z"}, // Tue 09:00 KST: today
 		{"2025-09-30T01:00:00Z", "2025-10-01T01:00:00Z"}, // exactly at the deadline: strictly after
