@@ -48,7 +48,7 @@ func textLen(t *slack.TextBlockObject) int {
 // behind Slack's msg_blocks_too_long.
 func slackBlockText(b slack.Block) int {
 	n := 0
-	switch v := b.(type) {
+	switch v := slackBlockPtr(b).(type) {
 	case *slack.HeaderBlock:
 		n += textLen(v.Text)
 	case *slack.SectionBlock:
@@ -80,20 +80,31 @@ func slackBlockText(b slack.Block) int {
 		}
 	case *slack.RichTextBlock:
 		n += slackRichText(v)
-	case slack.RichTextBlock:
-		return slackBlockText(&v)
-	case slack.HeaderBlock:
-		return slackBlockText(&v)
-	case slack.SectionBlock:
-		return slackBlockText(&v)
-	case slack.ContextBlock:
-		return slackBlockText(&v)
-	case slack.ActionBlock:
-		return slackBlockText(&v)
-	case slack.ContainerBlock:
-		return slackBlockText(&v)
 	}
 	return n
+}
+
+// slackBlockPtr returns b as a pointer: the slack library's block types are
+// Blocks both as values and as pointers, and the checks switch on the
+// pointer types only. A kind not listed is returned as it is.
+func slackBlockPtr(b slack.Block) slack.Block {
+	switch v := b.(type) {
+	case slack.HeaderBlock:
+		return &v
+	case slack.SectionBlock:
+		return &v
+	case slack.ContextBlock:
+		return &v
+	case slack.ActionBlock:
+		return &v
+	case slack.ContainerBlock:
+		return &v
+	case slack.DividerBlock:
+		return &v
+	case slack.RichTextBlock:
+		return &v
+	}
+	return b
 }
 
 // CheckSlackMessage reports every way m breaks Slack's limits (nil if none):
@@ -142,23 +153,7 @@ func checkSlackBlock(b slack.Block, where string, depth int, ids map[string]bool
 		}
 		ids[id] = true
 	}
-	switch v := b.(type) {
-	case slack.HeaderBlock:
-		b = &v
-	case slack.SectionBlock:
-		b = &v
-	case slack.ContextBlock:
-		b = &v
-	case slack.ActionBlock:
-		b = &v
-	case slack.ContainerBlock:
-		b = &v
-	case slack.DividerBlock:
-		b = &v
-	case slack.RichTextBlock:
-		b = &v
-	}
-	switch v := b.(type) {
+	switch v := slackBlockPtr(b).(type) {
 	case *slack.HeaderBlock:
 		if v.Text == nil || v.Text.Type != slack.PlainTextType || v.Text.Text == "" {
 			bad("%s: header needs non-empty plain_text", where)
