@@ -62,12 +62,10 @@ func (e *DiscordError) Error() string {
 
 // StatusOf returns the HTTP status of a Discord failure in err's chain, or 0.
 func StatusOf(err error) int {
-	var de *DiscordError
-	if errors.As(err, &de) {
+	if de, ok := errors.AsType[*DiscordError](err); ok {
 		return de.Status
 	}
-	var re *discordgo.RESTError
-	if errors.As(err, &re) && re.Response != nil {
+	if re, ok := errors.AsType[*discordgo.RESTError](err); ok && re.Response != nil {
 		return re.Response.StatusCode
 	}
 	return 0
@@ -75,12 +73,10 @@ func StatusOf(err error) int {
 
 // CodeOf returns Discord's JSON error code in err's chain, or 0.
 func CodeOf(err error) int {
-	var de *DiscordError
-	if errors.As(err, &de) {
+	if de, ok := errors.AsType[*DiscordError](err); ok {
 		return de.Code
 	}
-	var re *discordgo.RESTError
-	if errors.As(err, &re) && re.Message != nil {
+	if re, ok := errors.AsType[*discordgo.RESTError](err); ok && re.Message != nil {
 		return re.Message.Code
 	}
 	return 0
