@@ -52,6 +52,15 @@ var (
 // copy) of it in buildDir, which a later build cannot change under it.
 func binary(t *testing.T) string {
 	t.Helper()
+	out, err := build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// build is binary without a test, for a test to start the build early.
+func build() (string, error) {
 	buildOnce.Do(func() {
 		goTool := filepath.Join(runtime.GOROOT(), "bin", "go")
 		if _, err := os.Stat(goTool); err != nil {
@@ -82,10 +91,7 @@ func binary(t *testing.T) string {
 		}
 		built = out
 	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return built
+	return built, buildErr
 }
 
 // linkDir is the folder binary builds in: paperbot-e2e-<checkout>-<mode>
