@@ -3,7 +3,9 @@ package slackfake
 import (
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf16"
 
 	"github.com/slack-go/slack"
@@ -47,7 +49,40 @@ func units(s string) int { return len(utf16.Encode([]rune(s))) }
 // required, blocks Slack can decode, and the limits of DESIGN.md section 6
 // by the fake's own copy of the table above (never the renderer's code,
 // which is what the fake is there to test). blocks is the raw JSON array.
+//
+// The verdict depends on the bytes alone, so it is kept per (text, blocks):
+// tests send the same payloads again and again (209 checks of 69 distinct
+// payloads in bot/slack's tests), and decoding each twice was a quarter of
+// that package's CPU under -race.
 func checkPayload(text string, blocks json.RawMessage) error {
+	key := strconv.Itoa(len(text)) + ":" + text + string(blocks)
+	checkedMu.Lock()
+	err, ok := checked[key]
+	checkedMu.Unlock()
+	if ok {
+		return err
+	}
+	err = checkPayloadOnce(text, blocks)
+	checkedMu.Lock()
+	if checkedBytes+len(key) <= maxCheckedBytes {
+		checked[key] = err
+		checkedBytes += len(key)
+	}
+	checkedMu.Unlock()
+	return err
+}
+
+var (
+	checkedMu    sync.Mutex
+	checked      = map[string]error{} // len(text) ":" text blocks -> checkPayloadOnce's verdict (*checkError or nil)
+	checkedBytes int
+)
+
+// maxCheckedBytes bounds the verdicts kept (a fuzz run sends endless new
+// payloads); past it payloads are checked every time.
+const maxCheckedBytes = 32 << 20
+
+func checkPayloadOnce(text string, blocks json.RawMessage) error {
 	if len(blocks) > 0 && string(blocks) != "null" && string(blocks) != "[]" {
 		var bs slack.Blocks
 		if err := json.Unmarshal(blocks, &bs); err != nil {
