@@ -19,6 +19,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -39,6 +40,7 @@ func main() {
 
 type result struct {
 	lat      []time.Duration // from the scheduled send (paced) or the send (unpaced)
+	at       []time.Duration // when each request was due (paced) or sent, from the run's start
 	service  []time.Duration // from the actual send
 	errors   int
 	firstErr error // the first transport error, to say what went wrong
@@ -58,6 +60,7 @@ func run() error {
 	warm := flag.Duration("warmup", time.Second, "unmeasured warm-up at the same load")
 	clientKind := flag.String("client", "raw", "raw (lean HTTP/1.1, one connection per worker) or nethttp")
 	cpuProfile := flag.String("cpuprofile", "", "write the load generator's own CPU profile to this file")
+	slice := flag.Duration("slice", 0, "also report p50/p99/max for each slice of this length (by when a request was due), e.g. 1s: how latency moves after a start")
 	flag.Parse()
 
 	if err := checkTarget(*base); err != nil {
@@ -111,6 +114,9 @@ func run() error {
 	start := time.Now()
 	res := attack(clients, len(urls), *rate, *dur, *unpaced)
 	elapsed := time.Since(start)
+	if *slice > 0 {
+		reportSlices(os.Stdout, res, *slice) // first: report sorts res.lat
+	}
 	report(res, elapsed, *conc, *rate, *unpaced)
 	return nil
 }
@@ -178,6 +184,7 @@ func attack(clients []getter, n int, rate float64, d time.Duration, unpaced bool
 			capHint := int(d.Seconds()*rate/float64(conc)) + 16
 			r.lat = make([]time.Duration, 0, capHint)
 			r.service = make([]time.Duration, 0, capHint)
+			r.at = make([]time.Duration, 0, capHint)
 			// Spread ids so workers do not march in step over the same rows.
 			next := w * 7919
 			var timer *time.Timer
@@ -216,6 +223,7 @@ func attack(clients []getter, n int, rate float64, d time.Duration, unpaced bool
 					slot = slot.Add(period)
 				}
 				r.lat = append(r.lat, done.Sub(from))
+				r.at = append(r.at, from.Sub(start))
 				r.service = append(r.service, done.Sub(sent))
 				if err != nil {
 					r.errors++
@@ -238,6 +246,7 @@ func attack(clients []getter, n int, rate float64, d time.Duration, unpaced bool
 	for _, r := range results {
 		all.lat = append(all.lat, r.lat...)
 		all.service = append(all.service, r.service...)
+		all.at = append(all.at, r.at...)
 		all.errors += r.errors
 		if all.firstErr == nil {
 			all.firstErr = r.firstErr
@@ -256,6 +265,26 @@ func pct(sorted []time.Duration, p float64) time.Duration {
 	}
 	i := int(p/100*float64(len(sorted)-1) + 0.5)
 	return sorted[i]
+}
+
+// reportSlices prints the latency of the requests due in each slice of the
+// run. It must run before report, which sorts r.lat (at[i] goes with
+// lat[i]).
+func reportSlices(w io.Writer, r result, slice time.Duration) {
+	var bySlice [][]time.Duration
+	for i, at := range r.at {
+		k := max(int(at/slice), 0)
+		for len(bySlice) <= k {
+			bySlice = append(bySlice, nil)
+		}
+		bySlice[k] = append(bySlice[k], r.lat[i])
+	}
+	f := func(d time.Duration) string { return fmt.Sprintf("%.3fms", float64(d)/1e6) }
+	for k, lat := range bySlice {
+		slices.Sort(lat)
+		fmt.Fprintf(w, "slice %s-%s: requests %d  p50 %s  p99 %s  max %s\n", time.Duration(k)*slice, time.Duration(k+1)*slice,
+			len(lat), f(pct(lat, 50)), f(pct(lat, 99)), f(pct(lat, 100)))
+	}
 }
 
 func report(r result, elapsed time.Duration, conc int, rate float64, unpaced bool) {

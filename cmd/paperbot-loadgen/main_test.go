@@ -3,6 +3,7 @@ package main
 import (
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -126,5 +127,22 @@ func TestRawClient(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestReportSlices: each request counts in the slice it was due in.
+func TestReportSlices(t *testing.T) {
+	ms := time.Millisecond
+	r := result{
+		lat: []time.Duration{100 * ms, 1 * ms, 2 * ms, 3 * ms},
+		at:  []time.Duration{0, 1500 * ms, 1999 * ms, 2 * time.Second},
+	}
+	var b strings.Builder
+	reportSlices(&b, r, time.Second)
+	want := "slice 0s-1s: requests 1  p50 100.000ms  p99 100.000ms  max 100.000ms\n" +
+		"slice 1s-2s: requests 2  p50 2.000ms  p99 2.000ms  max 2.000ms\n" +
+		"slice 2s-3s: requests 1  p50 3.000ms  p99 3.000ms  max 3.000ms\n"
+	if b.String() != want {
+		t.Errorf("got\n%swant\n%s", b.String(), want)
 	}
 }
