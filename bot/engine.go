@@ -243,7 +243,9 @@ func (e *Engine) LastScanError() string {
 }
 
 // Ready reports whether a scan has succeeded since the engine started: the
-// archive is indexed and lookups answer.
+// archive is indexed and lookups answer. Under Run, the sender's first scan
+// also writes the catch-up skip records before it makes the engine ready
+// (recordCatchUp), so no start-up writes follow.
 func (e *Engine) Ready() bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()

@@ -196,7 +196,9 @@ func (e *Engine) saved(fs FileState, d *Digest) {
 }
 
 // finishScan records a successful scan: its time in the store, and the
-// engine is ready.
+// engine is ready. Before the first scan makes it ready, the catch-up skip
+// records are written (recordCatchUp), so that ready means no start-up
+// writes are left to compete with the first lookups.
 func (e *Engine) finishScan(ctx context.Context, start, prev time.Time) error {
 	if err := e.Store.SetMeta(ctx, metaLastScan, start.UTC().Format(time.RFC3339Nano)); err != nil {
 		return fmt.Errorf("scan: record scan time: %w", err)
@@ -209,6 +211,14 @@ func (e *Engine) finishScan(ctx context.Context, start, prev time.Time) error {
 		e.prevScan = start
 	}
 	e.lastScan = start
+	first := !e.ready
+	e.mu.Unlock()
+	if first {
+		// The cutoff is prevScan, set above. No worker passes before
+		// ready, and Send and Retry wait for tickMu, which this scan holds.
+		e.recordCatchUp(ctx)
+	}
+	e.mu.Lock()
 	e.ready = true
 	e.mu.Unlock()
 	return nil
