@@ -20,6 +20,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/paperbot/paperbot/internal/testbuild"
 )
 
 // dockerfile is what the image test reads from the Dockerfile, so it builds
@@ -147,12 +149,21 @@ func TestImageRoot(t *testing.T) {
 		t.Fatal(err)
 	}
 	bin := filepath.Join(root, "usr", "local", "bin", "paperbot")
-	args := slicesReplaceOutput(t, df.buildArgs, bin)
+	// Built where it is kept between runs (the link is skipped when it is
+	// up to date), then linked into the root.
+	kept, err := testbuild.Kept("paperbot-image")
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := slicesReplaceOutput(t, df.buildArgs, kept)
 	build := exec.Command(goBin, append([]string{"build"}, args...)...)
 	build.Dir = repo
 	build.Env = append(os.Environ(), df.buildEnv...)
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	if err := testbuild.Place(bin, kept); err != nil {
+		t.Fatal(err)
 	}
 
 	// The rest of the image: CA certificates, passwd and group, the data

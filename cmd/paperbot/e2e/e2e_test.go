@@ -3,10 +3,8 @@ package e2e
 import (
 	"bufio"
 	"bytes"
-	"crypto/sha256"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/paperbot/paperbot/internal/testbuild"
 )
 
 // buildDir holds the binary TestMain's tests build; removed at the end.
@@ -40,16 +40,9 @@ var (
 )
 
 // binary builds ./cmd/paperbot once per test run, with -race when this
-// test binary has it, and returns its path.
-//
-// The build goes to a folder kept between runs, one per checkout and race
-// mode (linkDir), where `go build -o` finds the binary up to date and skips
-// the link when nothing it is built from changed, as `go install` does: the
-// race link cost 3-4 s of CPU and 3-13 s of wall time on each run of the
-// suite. The folder is in os.TempDir, where the go command links, so it
-// renames the new binary into place at once and a concurrent build never
-// leaves a half-written file there. The test then runs a hard link (else a
-// copy) of it in buildDir, which a later build cannot change under it.
+// test binary has it, and returns its path. It is built where it is kept
+// between runs (testbuild.Kept: the link is skipped when the binary is up
+// to date) and run from a hard link in buildDir.
 func binary(t *testing.T) string {
 	t.Helper()
 	out, err := build()
@@ -66,12 +59,15 @@ func build() (string, error) {
 		if _, err := os.Stat(goTool); err != nil {
 			goTool = "go"
 		}
-		dir, err := linkDir()
+		name := "paperbot"
+		if raceEnabled {
+			name = "paperbot-race"
+		}
+		kept, err := testbuild.Kept(name)
 		if err != nil {
 			buildErr = err
 			return
 		}
-		kept := filepath.Join(dir, "paperbot")
 		// No DWARF: the link is a fifth faster, stack traces stay whole.
 		args := []string{"build", "-ldflags=-w", "-o", kept}
 		if raceEnabled {
@@ -83,53 +79,13 @@ func build() (string, error) {
 			return
 		}
 		out := filepath.Join(buildDir, "paperbot")
-		if err := os.Link(kept, out); err != nil {
-			if err := copyFile(out, kept); err != nil {
-				buildErr = fmt.Errorf("copy the built binary: %w", err)
-				return
-			}
+		if err := testbuild.Place(out, kept); err != nil {
+			buildErr = fmt.Errorf("place the built binary: %w", err)
+			return
 		}
 		built = out
 	})
 	return built, buildErr
-}
-
-// linkDir is the folder binary builds in: paperbot-e2e-<checkout>-<mode>
-// in os.TempDir, <checkout> a hash of this package's folder (the binaries
-// of two checkouts differ: their paths are compiled in).
-func linkDir() (string, error) {
-	here, err := filepath.Abs(".")
-	if err != nil {
-		return "", err
-	}
-	sum := sha256.Sum256([]byte(here))
-	mode := "norace"
-	if raceEnabled {
-		mode = "race"
-	}
-	dir := filepath.Join(os.TempDir(), fmt.Sprintf("paperbot-e2e-%x-%s", sum[:6], mode))
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return "", fmt.Errorf("the build folder: %w", err)
-	}
-	return dir, nil
-}
-
-// copyFile copies the executable from to a new file to.
-func copyFile(to, from string) error {
-	src, err := os.Open(from)
-	if err != nil {
-		return err
-	}
-	defer src.Close()
-	dst, err := os.OpenFile(to, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o700)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(dst, src); err != nil {
-		dst.Close()
-		return err
-	}
-	return dst.Close()
 }
 
 // proc is one paperbot process. Its stdout and stderr (JSON log lines:
