@@ -528,7 +528,7 @@ func (s *Store) Paper(ctx context.Context, id bot.ArxivID) (*bot.PaperHit, error
 // query in their title or text, best first (see rows.Search): more words in
 // the title, then newer. Score is 1 plus the number of words in the title.
 func (s *Store) SearchPapers(ctx context.Context, query string, limit int) ([]bot.PaperHit, error) {
-	hs, err := rows.Search(ctx, rows.ParseQuery(query), limit, rows.Index{Dialect: rows.TSQuery, Fetch: s.fetch, Count: s.count, Read: s.read})
+	hs, err := rows.Search(ctx, rows.ParseQuery(query), limit, rows.Index{Dialect: rows.TSQuery, Fetch: s.fetch, Count: s.count, Read: s.read, Missing: s.missing})
 	if err != nil {
 		return nil, fmt.Errorf("search papers: %w", err)
 	}
@@ -615,6 +615,29 @@ func (s *Store) count(ctx context.Context, anywhere string, titles []string) (ma
 		return nil, err
 	}
 	return out, nil
+}
+
+// missingSQL says whether some word ($1, one tsquery each) matches no
+// published paper: a word among the probeRows newest papers is there (the
+// CASE checks that first), any other is looked up in the GIN index alone
+// (count(*), no LIMIT: with one the planner walks the table hoping to meet
+// the word early). A word no paper has costs an index descent; asking for
+// it together with the others, as count does, read every other word's
+// whole list first: 1.3 s for eight words, one of them absent, on 160,000
+// papers.
+var missingSQL = `SELECT coalesce(bool_or(NOT found), false) FROM unnest($1::text[]) AS w (q), LATERAL (SELECT CASE
+	WHEN EXISTS (SELECT 1 FROM (SELECT tokens FROM papers WHERE NOT draft ORDER BY key DESC LIMIT ` + probeLimit + `) newest
+		WHERE tokens @@ w.q::tsquery) THEN true
+	ELSE (SELECT count(*) FROM papers WHERE NOT draft AND tokens @@ w.q::tsquery) > 0 END AS found) f`
+
+// missing reports whether some word matches no published paper
+// (rows.Index).
+func (s *Store) missing(ctx context.Context, words []string) (bool, error) {
+	var none bool
+	if err := s.pool.QueryRow(ctx, missingSQL, words).Scan(&none); err != nil {
+		return false, err
+	}
+	return none, nil
 }
 
 // read reads the published papers with these keys (rows.Index).

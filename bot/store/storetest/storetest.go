@@ -80,6 +80,7 @@ func lookupTests() []suiteTest {
 		{"SearchSyntax", testSearchSyntax},
 		{"SearchOrder", testSearchOrder},
 		{"SearchManyWords", testSearchManyWords},
+		{"SearchManyWordsOld", testSearchManyWordsOld},
 		{"SearchLikeScan", testSearchLikeScan},
 		{"PutDeliveries", testPutDeliveries},
 		{"DeleteFile", testDeleteFile}, // checks search after the delete
@@ -617,6 +618,33 @@ func testSearchOrder(t *testing.T, s bot.Store) {
 // count, as the scan of every paper does. A word with punctuation whose
 // pieces are all in the title ("95 %") but not the word itself ("95%") is
 // in the text only, which the index cannot tell.
+// testSearchManyWordsOld: five words or more, with a word only the oldest
+// paper has, behind more papers than a store may check one by one before
+// it asks its index (PostgreSQL's probeRows), or only a draft has.
+func testSearchManyWordsOld(t *testing.T, s bot.Store) {
+	posts := GenPosts(30, 10, day("2025-01-01", 8), 3)
+	posts = append(posts,
+		post("old.md", day("2024-01-01", 8), false, paper(1, "2401.00011", "Quokka alpha beta", "gamma delta")),
+		post("draft.md", day("2026-01-01", 8), true, paper(1, "2601.00011", "Wombat alpha beta", "gamma delta")))
+	Load(t, s, posts)
+	for _, tc := range []struct{ q, want string }{
+		{"quokka alpha beta gamma delta", "old.md#1"},
+		{"alpha beta gamma delta quokka", "old.md#1"},
+		{"wombat alpha beta gamma delta", ""},
+		{"quokka wombat alpha beta gamma", ""},
+	} {
+		for _, limit := range []int{1, 100} {
+			got := searchKeys(t, s, tc.q, limit)
+			if got != tc.want {
+				t.Errorf("SearchPapers(%q, %d) = %q, want %q", tc.q, limit, got, tc.want)
+			}
+			if scan := strings.Join(scanSearch(posts, tc.q, limit), " "); got != scan {
+				t.Errorf("SearchPapers(%q, %d) = %q, the scan finds %q", tc.q, limit, got, scan)
+			}
+		}
+	}
+}
+
 func testSearchManyWords(t *testing.T, s bot.Store) {
 	all := "sparse attention diffusion video model training"
 	posts := []*bot.Digest{

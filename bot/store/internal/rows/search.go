@@ -436,6 +436,12 @@ type Index struct {
 	// Read reads the published papers with these keys, in any order; a key
 	// with no such paper is left out.
 	Read func(ctx context.Context, keys []int64) ([]Candidate, error)
+	// Missing, if set, reports whether some one of these index queries
+	// (each one word of a query, anywhere) matches no published paper.
+	// Search asks it before counting, whose index query would otherwise
+	// read the whole lists of every other word to find nothing (PostgreSQL
+	// reads each prefix's list in full before it combines them).
+	Missing func(ctx context.Context, words []string) (bool, error)
 }
 
 // levelWords is the most words a query may have for Search to ask the
@@ -461,6 +467,16 @@ func Search(ctx context.Context, q Query, limit int, ix Index) ([]bot.PaperHit, 
 	var out []bot.PaperHit
 	top := len(q.words)
 	if top > levelWords {
+		if ix.Missing != nil {
+			words := make([]string, len(q.words))
+			for i := range q.words {
+				words[i] = q.word(ix.Dialect, &q.words[i], "")
+			}
+			// A paper matching the query has every word: none does.
+			if none, err := ix.Missing(ctx, words); err != nil || none {
+				return nil, err
+			}
+		}
 		hs, err := searchCounted(ctx, q, limit, ix)
 		if err != nil {
 			return nil, err
