@@ -694,6 +694,35 @@ func testSearchManyWords(t *testing.T, s bot.Store) {
 // when it is made of letters and digits, or appears verbatim otherwise;
 // best first as SearchPapers orders.
 func scanSearch(posts []*bot.Digest, query string, limit int) []string {
+	return newScan(posts)(query, limit)
+}
+
+// newScan returns scanSearch over posts with each paper's lowercased title
+// and text made once: testSearchLikeScan asks a hundred queries of the same
+// archive, and lowering every paper's text again for each was most of the
+// scan's time under -race.
+func newScan(posts []*bot.Digest) func(query string, limit int) []string {
+	type paperText struct {
+		key, title, text string
+		date             time.Time
+		path             string
+		idx              int
+	}
+	var papers []paperText
+	for _, d := range posts {
+		if d.Draft {
+			continue
+		}
+		for j := range d.Papers {
+			p := &d.Papers[j]
+			title := strings.ToLower(p.Title)
+			text := title
+			for k := range p.Sections {
+				text += "\n" + strings.ToLower(p.Sections[k].Name) + "\n" + strings.ToLower(p.Sections[k].Text())
+			}
+			papers = append(papers, paperText{fmt.Sprintf("%s#%d", d.Path, p.Number), title, text, d.Date, d.Path, j})
+		}
+	}
 	type hit struct {
 		key   string
 		score int
@@ -706,61 +735,56 @@ func scanSearch(posts []*bot.Digest, query string, limit int) []string {
 		if strings.IndexFunc(w, func(r rune) bool { return !isWord(r) }) >= 0 {
 			return strings.Contains(s, w)
 		}
+		// Every place w occurs, until one starts a word.
 		for i := 0; i+len(w) <= len(s); i++ {
-			if strings.HasPrefix(s[i:], w) {
-				r, _ := utf8.DecodeLastRuneInString(s[:i])
-				if i == 0 || !isWord(r) {
-					return true
-				}
+			k := strings.Index(s[i:], w)
+			if k < 0 {
+				return false
+			}
+			i += k
+			r, _ := utf8.DecodeLastRuneInString(s[:i])
+			if i == 0 || !isWord(r) {
+				return true
 			}
 		}
 		return false
 	}
-	words := strings.Fields(strings.ToLower(query))
-	var hits []hit
-	for _, d := range posts {
-		if d.Draft {
-			continue
-		}
-		for j := range d.Papers {
-			p := &d.Papers[j]
-			title := strings.ToLower(p.Title)
-			text := title
-			for k := range p.Sections {
-				text += "\n" + strings.ToLower(p.Sections[k].Name) + "\n" + strings.ToLower(p.Sections[k].Text())
-			}
+	return func(query string, limit int) []string {
+		words := strings.Fields(strings.ToLower(query))
+		var hits []hit
+		for _, p := range papers {
 			ok, score := len(words) > 0, 1
 			for _, w := range words {
-				if !in(text, w) {
+				if !in(p.text, w) {
 					ok = false
 					break
 				}
-				if in(title, w) {
+				if in(p.title, w) {
 					score++
 				}
 			}
 			if ok {
-				hits = append(hits, hit{fmt.Sprintf("%s#%d", d.Path, p.Number), score, d.Date, d.Path, j})
+				hits = append(hits, hit{p.key, score, p.date, p.path, p.idx})
 			}
 		}
-	}
-	sort.Slice(hits, func(i, j int) bool {
-		a, b := hits[i], hits[j]
-		switch {
-		case a.score != b.score:
-			return a.score > b.score
-		case !a.date.Equal(b.date):
-			return a.date.After(b.date)
-		case a.path != b.path:
-			return a.path > b.path
+		sort.Slice(hits, func(i, j int) bool {
+			a, b := hits[i], hits[j]
+			switch {
+			case a.score != b.score:
+				return a.score > b.score
+			case !a.date.Equal(b.date):
+				return a.date.After(b.date)
+			case a.path != b.path:
+				return a.path > b.path
+			}
+			return a.idx < b.idx
+		})
+		var out []string
+		for i := 0; i < len(hits) && i < limit; i++ {
+			out = append(out, hits[i].key)
 		}
-		return a.idx < b.idx
-	})
-	var out []string
-	for i := 0; i < len(hits) && i < limit; i++ {
-		out = append(out, hits[i].key)
+		return out
 	}
-	return out
 }
 
 // testSearchLikeScan compares SearchPapers with scanSearch on a generated
@@ -787,11 +811,12 @@ func testSearchLikeScan(t *testing.T, s bot.Store) {
 	for _, w := range append(englishWords[:6], koreanWords[:6]...) {
 		queries = append(queries, w, string([]rune(w)[:2]))
 	}
+	scan := newScan(posts)
 	found := 0
 	for _, q := range queries {
 		for _, limit := range []int{3, 1000} {
 			got := searchKeys(t, s, q, limit)
-			if want := strings.Join(scanSearch(posts, q, limit), " "); got != want {
+			if want := strings.Join(scan(q, limit), " "); got != want {
 				t.Errorf("SearchPapers(%q, %d):\n got %s\nwant %s", q, limit, got, want)
 			}
 			if got != "" {
