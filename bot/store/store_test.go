@@ -9,7 +9,7 @@ import (
 
 	"github.com/paperbot/paperbot/bot"
 	"github.com/paperbot/paperbot/bot/store"
-	"github.com/paperbot/paperbot/bot/store/storetest"
+	"github.com/paperbot/paperbot/bot/store/postgres/postgrestest"
 )
 
 func TestOpen(t *testing.T) {
@@ -24,10 +24,10 @@ func TestOpen(t *testing.T) {
 		{"file uri", "file:" + filepath.Join(dir, "d.db") + "?cache=private", "d.db"},
 		{"memory", ":memory:", ""},
 	}
-	if os.Getenv(storetest.PostgresEnv) != "" {
-		tests = append(tests, struct{ name, dsn, file string }{"postgres", storetest.PostgresSchema(t), ""})
+	if os.Getenv(postgrestest.Env) != "" {
+		tests = append(tests, struct{ name, dsn, file string }{"postgres", postgrestest.Schema(t), ""})
 	} else {
-		t.Log(storetest.PostgresEnv + " is not set: Open is not tried on PostgreSQL")
+		t.Log(postgrestest.Env + " is not set: Open is not tried on PostgreSQL")
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -18,6 +18,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/paperbot/paperbot/bot/store/postgres"
+	"github.com/paperbot/paperbot/bot/store/postgres/postgrestest"
 	"github.com/paperbot/paperbot/bot/store/storetest"
 	"github.com/paperbot/paperbot/formatter"
 )
@@ -59,14 +60,14 @@ func TestMain(m *testing.M) {
 }
 
 func benchStore(b *testing.B) (*postgres.Store, *storetest.Archive) {
-	server := storetest.PostgresServer(b) // skips without a server
+	server := postgrestest.Server(b) // skips without a server
 	bench.once.Do(func() {
 		if *archiveKeep != "" {
 			bench.store, bench.archive = keptArchive(b, server, *archiveKeep)
 			return
 		}
 		var dsn string
-		dsn, bench.drop = storetest.NewPostgresSchema(b, server)
+		dsn, bench.drop = postgrestest.NewSchema(b, server)
 		s := openBench(b, dsn)
 		bench.archive = loadArchive(b, s)
 		bench.store = s

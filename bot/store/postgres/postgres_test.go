@@ -14,6 +14,7 @@ import (
 	"github.com/paperbot/paperbot/bot"
 	"github.com/paperbot/paperbot/bot/store/internal/rows"
 	"github.com/paperbot/paperbot/bot/store/postgres"
+	"github.com/paperbot/paperbot/bot/store/postgres/postgrestest"
 	"github.com/paperbot/paperbot/bot/store/storetest"
 )
 
@@ -32,7 +33,7 @@ var emptied struct {
 // every table but schema_version is truncated and the schema kept for the
 // next test.
 func reusedSchema(t testing.TB) string {
-	server := storetest.PostgresServer(t)
+	server := postgrestest.Server(t)
 	emptied.mu.Lock()
 	var dsn string
 	if n := len(emptied.free); n > 0 {
@@ -41,7 +42,7 @@ func reusedSchema(t testing.TB) string {
 	emptied.mu.Unlock()
 	if dsn == "" {
 		var drop func() error
-		dsn, drop = storetest.NewPostgresSchema(t, server)
+		dsn, drop = postgrestest.NewSchema(t, server)
 		emptied.mu.Lock()
 		emptied.drops = append(emptied.drops, drop)
 		emptied.mu.Unlock()
@@ -108,7 +109,7 @@ func TestConformance(t *testing.T) {
 // starting together do: the advisory lock makes one migrate and the others
 // find the schema current.
 func TestMigrateRace(t *testing.T) {
-	dsn := storetest.PostgresSchema(t)
+	dsn := postgrestest.Schema(t)
 	errs := make(chan error, 4)
 	for i := 0; i < 4; i++ {
 		go func() {
@@ -146,7 +147,7 @@ func TestErrorsHideDSN(t *testing.T) {
 // version2Schema makes a schema as version 2 left it, holding posts in the
 // rows its SavePost wrote, and returns its DSN.
 func version2Schema(t *testing.T, posts []*bot.Digest) string {
-	dsn := storetest.PostgresSchema(t)
+	dsn := postgrestest.Schema(t)
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, dsn)
 	if err != nil {
@@ -249,7 +250,7 @@ func damageRow(t *testing.T, conn *pgx.Conn, post, part string) {
 // hand.
 func TestDamagedPostFailsAlone(t *testing.T) {
 	ctx := context.Background()
-	dsn := storetest.PostgresSchema(t)
+	dsn := postgrestest.Schema(t)
 	s, err := postgres.Open(ctx, dsn, nil)
 	if err != nil {
 		t.Fatal(err)

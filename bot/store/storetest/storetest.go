@@ -2,8 +2,8 @@
 // checks each method of the contract in bot/store.go (indexing, lookups,
 // search in English and Korean, files, deliveries, leases, meta, concurrent
 // use and persistence across a reopen), and the Bench functions measure the
-// lookups a running bot makes on a large generated archive. PostgresSchema
-// gives each PostgreSQL test a schema of its own on the shared server.
+// lookups a running bot makes on a large generated archive. A PostgreSQL
+// test's schema of its own on the shared server is postgrestest's.
 package storetest
 
 import (

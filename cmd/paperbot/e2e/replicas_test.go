@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/paperbot/paperbot/bot/slack/slackfake"
-	"github.com/paperbot/paperbot/bot/store/storetest"
+	"github.com/paperbot/paperbot/bot/store/postgres/postgrestest"
 	"github.com/paperbot/paperbot/cmd/paperbot/internal/chattest"
 )
 
@@ -38,7 +38,7 @@ func ready(p *proc) (ok, sender bool) {
 // sends the next post within 15 seconds.
 func TestReplicasShareOnePostgres(t *testing.T) {
 	t.Parallel()
-	dsn := storetest.PostgresSchema(t)
+	dsn := postgrestest.Schema(t)
 	if testing.Short() {
 		t.Skip("takes ~20 s")
 	}

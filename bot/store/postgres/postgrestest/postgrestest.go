@@ -1,4 +1,9 @@
-package storetest
+// Package postgrestest gives PostgreSQL tests the test server and a schema
+// of their own on it. It is apart from storetest, which every store's and
+// the engine's tests import, so that only the test binaries that talk to
+// PostgreSQL link its driver (pgx). It is for tests only; the program never
+// imports it.
+package postgrestest
 
 import (
 	"context"
@@ -12,25 +17,25 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// PostgresEnv names the environment variable holding the DSN of the
+// Env names the environment variable holding the DSN of the
 // PostgreSQL server tests may use; without it they skip.
-const PostgresEnv = "PAPERBOT_TEST_POSTGRES"
+const Env = "PAPERBOT_TEST_POSTGRES"
 
-// PostgresServer returns the test server's DSN, or skips t without one.
-func PostgresServer(t testing.TB) string {
-	dsn := os.Getenv(PostgresEnv)
+// Server returns the test server's DSN, or skips t without one.
+func Server(t testing.TB) string {
+	dsn := os.Getenv(Env)
 	if dsn == "" {
-		t.Skip(PostgresEnv + " is not set (a PostgreSQL DSN, e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable): skipping a PostgreSQL test")
+		t.Skip(Env + " is not set (a PostgreSQL DSN, e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable): skipping a PostgreSQL test")
 	}
 	return dsn
 }
 
-// PostgresSchema makes a schema of its own on the test server for t, drops
+// Schema makes a schema of its own on the test server for t, drops
 // it when t ends, and returns a DSN whose search_path selects it: parallel
 // tests and test packages share the one server and never see each other's
 // tables. It skips t without a server.
-func PostgresSchema(t testing.TB) string {
-	dsn, drop := NewPostgresSchema(t, PostgresServer(t))
+func Schema(t testing.TB) string {
+	dsn, drop := NewSchema(t, Server(t))
 	t.Cleanup(func() {
 		if err := drop(); err != nil {
 			t.Error(err)
@@ -39,13 +44,13 @@ func PostgresSchema(t testing.TB) string {
 	return dsn
 }
 
-// NewPostgresSchema creates a schema named pb_test_<random> on server and
+// NewSchema creates a schema named pb_test_<random> on server and
 // returns a DSN selecting it and the function that drops it, for a schema
 // that outlives one test (a benchmark archive dropped in TestMain).
-func NewPostgresSchema(t testing.TB, server string) (dsn string, drop func() error) {
+func NewSchema(t testing.TB, server string) (dsn string, drop func() error) {
 	u, err := url.Parse(server)
 	if err != nil {
-		t.Fatalf("%s is not a URL DSN", PostgresEnv)
+		t.Fatalf("%s is not a URL DSN", Env)
 	}
 	b := make([]byte, 6)
 	rand.Read(b)
