@@ -3,7 +3,6 @@ package rows
 import (
 	"bytes"
 	"compress/flate"
-	"encoding/json"
 	"fmt"
 	"io"
 	"sync"
@@ -51,12 +50,17 @@ var (
 	flateReaders = sync.Pool{New: func() any { return flate.NewReaderDict(bytes.NewReader(nil), packDict) }}
 )
 
+// docBufs hold a paper's JSON while it is deflated.
+var docBufs = sync.Pool{New: func() any { return new([]byte) }}
+
 // PackPaper encodes p for storage.
 func PackPaper(p *bot.Paper) ([]byte, error) {
-	doc, err := json.Marshal(p)
-	if err != nil {
-		return nil, fmt.Errorf("encode paper: %w", err)
-	}
+	bp := docBufs.Get().(*[]byte)
+	doc := AppendPaper((*bp)[:0], p)
+	defer func() {
+		*bp = doc
+		docBufs.Put(bp)
+	}()
 	var buf bytes.Buffer
 	buf.Grow(len(doc)/2 + 16)
 	buf.WriteByte(packFlate1)
