@@ -377,10 +377,10 @@ func encodePost(d *bot.Digest) (encodedPost, error) {
 	if d.Draft {
 		return e, nil // drafts are not indexed
 	}
-	var toks [][]string
+	var toks []string
 	toks, e.terms = rows.PostTokens(d.Papers)
 	for j := range toks {
-		e.papers[j].tokens = strings.Join(toks[j], " ")
+		e.papers[j].tokens = toks[j]
 	}
 	return e, nil
 }

@@ -24,17 +24,36 @@ func PaperTokens(p *bot.Paper) []string {
 	return t.paper(p)
 }
 
-// PostTokens returns PaperTokens of each of papers, and the post's terms:
-// every token of its papers once, in the order they first occur. One set
-// serves both: a set per paper and another for the post cost two lookups
-// per token.
-func PostTokens(papers []bot.Paper) (tokens [][]string, terms []string) {
+// PostTokens returns PaperTokens of each of papers joined by spaces, as
+// the search index takes them, and the post's terms: every token of its
+// papers once, in the order they first occur. One set serves both: a set
+// per paper and another for the post cost two lookups per token. Each
+// paper's tokens are joined as they are found, into one buffer for the
+// post: a slice of tokens per paper, then strings.Join, allocated twice.
+func PostTokens(papers []bot.Paper) (tokens []string, terms []string) {
 	t := tokenizers.Get().(*tokenizer)
 	defer t.done()
-	tokens = make([][]string, len(papers))
+	tokens = make([]string, len(papers))
+	ends := make([]int, len(papers))
+	t.joined = t.joined[:0]
 	for i := range papers {
-		tokens[i] = t.paper(&papers[i])
+		t.out = t.out[:0]
+		t.scanPaper(&papers[i])
+		for j, tok := range t.out {
+			if j > 0 {
+				t.joined = append(t.joined, ' ')
+			}
+			t.joined = append(t.joined, tok...)
+		}
+		ends[i] = len(t.joined)
 	}
+	all := string(t.joined)
+	start := 0
+	for i, end := range ends {
+		tokens[i] = all[start:end]
+		start = end
+	}
+	t.out = t.out[:0]
 	return tokens, t.terms
 }
 
@@ -105,18 +124,24 @@ type tokenizer struct {
 	out     []string // its tokens
 	terms   []string // every token met, in order
 	buf     []byte
+	joined  []byte // PostTokens' papers' tokens
 	classes *[0x10000]uint8
 }
 
 // paper returns the tokens of p; its new ones are added to terms.
 func (t *tokenizer) paper(p *bot.Paper) []string {
-	t.n++
 	t.out = make([]string, 0, 256)
-	t.scan(paperText(p), "")
-	t.scan(p.Title, TitleMark)
+	t.scanPaper(p)
 	out := t.out
 	t.out = nil
 	return out
+}
+
+// scanPaper appends the tokens of p to out; its new ones are added to terms.
+func (t *tokenizer) scanPaper(p *bot.Paper) {
+	t.n++
+	t.scan(paperText(p), "")
+	t.scan(p.Title, TitleMark)
 }
 
 // done puts t back in the pool, empty: its keys hold the text.

@@ -1,6 +1,7 @@
 package rows
 
 import (
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -102,7 +103,7 @@ func TestPostTokens(t *testing.T) {
 	seen := map[string]bool{}
 	for i := range papers {
 		pt := PaperTokens(&papers[i])
-		if !reflect.DeepEqual(tokens[i], pt) {
+		if tokens[i] != strings.Join(pt, " ") {
 			t.Errorf("paper %d: %q, want %q", i, tokens[i], pt)
 		}
 		for _, tok := range pt {
@@ -114,5 +115,18 @@ func TestPostTokens(t *testing.T) {
 	}
 	if !reflect.DeepEqual(terms, want) {
 		t.Errorf("terms = %q, want %q", terms, want)
+	}
+}
+
+// BenchmarkPostTokens tokenizes a post of 20 papers of about 2.5 KB, as
+// the benchmark archive's are.
+func BenchmarkPostTokens(b *testing.B) {
+	papers := make([]bot.Paper, 20)
+	for i := range papers {
+		papers[i] = *paperOf(fmt.Sprintf("Sparse Attention %d for 확산 Models", i), strings.Repeat(fmt.Sprintf("본 논문은 Sparse attention을 제안한다 %d. The model (95%%) improves 확산 모델의 성능. ", i), 30))
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		PostTokens(papers)
 	}
 }
