@@ -28,18 +28,24 @@ func SearchText(p *bot.Paper) (title, text string) {
 // paperText is p's search text as written: the title, then each section's
 // name and plain text, a line apart.
 func paperText(p *bot.Paper) string {
-	var b strings.Builder
+	// The sections' texts first, so that the builder is allocated at its
+	// final size: a guess of 2 KB a section allocated about four times the
+	// text of the benchmark archive's papers (12 KB for 2.5 KB).
+	var buf [8]string
+	texts := buf[:0]
 	n := len(p.Title)
 	for i := range p.Sections {
-		n += len(p.Sections[i].Name) + 2
+		texts = append(texts, p.Sections[i].Text())
+		n += len(p.Sections[i].Name) + 2 + len(texts[i])
 	}
-	b.Grow(n + 2048*len(p.Sections))
+	var b strings.Builder
+	b.Grow(n)
 	b.WriteString(p.Title)
 	for i := range p.Sections {
 		b.WriteString("\n")
 		b.WriteString(p.Sections[i].Name)
 		b.WriteString("\n")
-		b.WriteString(p.Sections[i].Text())
+		b.WriteString(texts[i])
 	}
 	return b.String()
 }
