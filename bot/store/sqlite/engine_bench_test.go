@@ -94,6 +94,8 @@ func BenchmarkIndexArchive(b *testing.B) {
 	dir, size := writeArchive(b, *archivePosts, *archivePapers)
 	ctx := context.Background()
 	var cpu time.Duration
+	// B/op and allocs/op: what the garbage collector has to keep up with.
+	b.ReportAllocs()
 	for b.Loop() {
 		b.StopTimer()
 		db := filepath.Join(b.TempDir(), "index.db")
