@@ -8,6 +8,7 @@ package bottest
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net"
 	"os"
@@ -64,12 +65,85 @@ func Digest(day string, n int, title, body string, repeat int) *bot.Digest {
 	return d
 }
 
-// migrated is an empty SQLite database at the current schema, made once
-// per test binary (SQLiteFile).
-var migrated struct {
+// seeded are SQLite databases made once per test binary, by what they
+// hold: "" is the empty database at the current schema (SQLiteFile), any
+// other key the JSON of the posts Store saved in one.
+var seeded struct {
+	mu  sync.Mutex
+	dbs map[string]*seededDB
+}
+
+type seededDB struct {
 	once sync.Once
 	db   []byte
 	err  error
+}
+
+// seededBytes returns the database of key, made on its first use: a copy
+// of base (nil: a new file sqlite.Open creates and migrates), opened and
+// filled by fill (nil: left as it is), then closed.
+func seededBytes(key string, base func() ([]byte, error), fill func(*sqlite.Store) error) ([]byte, error) {
+	seeded.mu.Lock()
+	if seeded.dbs == nil {
+		seeded.dbs = map[string]*seededDB{}
+	}
+	e := seeded.dbs[key]
+	if e == nil {
+		e = &seededDB{}
+		seeded.dbs[key] = e
+	}
+	seeded.mu.Unlock()
+	e.once.Do(func() { e.db, e.err = makeDB(base, fill) })
+	return e.db, e.err
+}
+
+func makeDB(base func() ([]byte, error), fill func(*sqlite.Store) error) ([]byte, error) {
+	dir, err := os.MkdirTemp("", "paperbot-seeded-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "paperbot.db")
+	if base != nil {
+		db, err := base()
+		if err != nil {
+			return nil, err
+		}
+		if err := os.WriteFile(path, db, 0o600); err != nil {
+			return nil, err
+		}
+	}
+	s, err := sqlite.Open(context.Background(), path, nil)
+	if err != nil {
+		return nil, err
+	}
+	if fill != nil {
+		if err := fill(s); err != nil {
+			s.Close()
+			return nil, err
+		}
+	}
+	if err := s.Close(); err != nil {
+		return nil, err
+	}
+	// Closing the last connection folds the WAL into the file, so the
+	// file alone is the whole database.
+	if _, err := os.Stat(path + "-wal"); err == nil {
+		return nil, fmt.Errorf("%s-wal is left after Close", path)
+	}
+	return os.ReadFile(path)
+}
+
+func migratedBytes() ([]byte, error) { return seededBytes("", nil, nil) }
+
+// writeDB writes db as a new database file in the test's temp folder.
+func writeDB(t testing.TB, db []byte) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "paperbot.db")
+	if err := os.WriteFile(path, db, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
 
 // SQLiteFile writes a new, empty SQLite database at the current schema in
@@ -80,54 +154,48 @@ var migrated struct {
 // a new file.
 func SQLiteFile(t testing.TB) string {
 	t.Helper()
-	migrated.once.Do(func() {
-		dir, err := os.MkdirTemp("", "paperbot-migrated-")
-		if err != nil {
-			migrated.err = err
-			return
-		}
-		defer os.RemoveAll(dir)
-		path := filepath.Join(dir, "paperbot.db")
-		s, err := sqlite.Open(context.Background(), path, nil)
-		if err != nil {
-			migrated.err = err
-			return
-		}
-		if migrated.err = s.Close(); migrated.err != nil {
-			return
-		}
-		// Closing the last connection folds the WAL into the file, so the
-		// file alone is the whole database.
-		if _, err := os.Stat(path + "-wal"); err == nil {
-			migrated.err = fmt.Errorf("%s-wal is left after Close", path)
-			return
-		}
-		migrated.db, migrated.err = os.ReadFile(path)
-	})
-	if migrated.err != nil {
-		t.Fatalf("make a migrated SQLite database: %v", migrated.err)
+	db, err := migratedBytes()
+	if err != nil {
+		t.Fatalf("make a migrated SQLite database: %v", err)
 	}
-	path := filepath.Join(t.TempDir(), "paperbot.db")
-	if err := os.WriteFile(path, migrated.db, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return path
+	return writeDB(t, db)
 }
 
-// Store is a SQLite store on a new database (SQLiteFile) holding posts,
-// closed when the test ends.
+// Store is a SQLite store on a new database file holding posts, closed
+// when the test ends. The file is a copy of one that held the same posts
+// (the same JSON), saved once per test binary from SQLiteFile's database:
+// tests open many stores on a few sets of posts (bot/slack: 20 on 9,
+// bot/web: 31 on one), and saving the posts each time (encoding, the
+// index, statements prepared) was a fifth of those packages' CPU under
+// -race. The posts' file states are {Path, Size 1, ModTime Date, Hash}.
 func Store(t testing.TB, posts ...*bot.Digest) *sqlite.Store {
 	t.Helper()
-	s, err := sqlite.Open(context.Background(), SQLiteFile(t), nil)
+	path := ""
+	if len(posts) == 0 {
+		path = SQLiteFile(t)
+	} else {
+		key, err := json.Marshal(posts)
+		if err != nil {
+			t.Fatalf("posts as JSON: %v", err)
+		}
+		db, err := seededBytes(string(key), migratedBytes, func(s *sqlite.Store) error {
+			for _, d := range posts {
+				if err := s.SavePost(context.Background(), d, bot.FileState{Path: d.Path, Size: 1, ModTime: d.Date, Hash: d.Hash}); err != nil {
+					return fmt.Errorf("save %s: %w", d.Path, err)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("make a SQLite database holding the posts: %v", err)
+		}
+		path = writeDB(t, db)
+	}
+	s, err := sqlite.Open(context.Background(), path, nil)
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}
 	t.Cleanup(func() { s.Close() })
-	for _, d := range posts {
-		if err := s.SavePost(context.Background(), d, bot.FileState{Path: d.Path, Size: 1, ModTime: d.Date, Hash: d.Hash}); err != nil {
-			t.Fatalf("save %s: %v", d.Path, err)
-		}
-	}
 	return s
 }
 

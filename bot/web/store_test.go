@@ -3,9 +3,6 @@ package web
 import (
 	"context"
 	"errors"
-	"fmt"
-	"os"
-	"path/filepath"
 	"sync"
 	"testing"
 
@@ -29,58 +26,9 @@ type faultStore struct {
 	searchHook func(ctx context.Context) error
 }
 
-// newExamplesStore is a faultStore on a new database file holding
-// examples(), as bottest.Store(tb, examples()...) makes it: a copy of one
-// database that it made once per test binary. Every newFixture starts from
-// these posts (31 calls), and saving them each time (statements prepared,
-// the index written) was a fifth of the package's CPU under -race.
-func newExamplesStore(tb testing.TB) *faultStore {
+func newFaultStore(tb testing.TB, ds ...*bot.Digest) *faultStore {
 	tb.Helper()
-	withExamples.once.Do(func() {
-		path := bottest.SQLiteFile(tb)
-		st, err := sqlite.Open(context.Background(), path, nil)
-		if err != nil {
-			withExamples.err = err
-			return
-		}
-		for _, d := range examples() {
-			// The file state bottest.Store gives a post.
-			if err := st.SavePost(context.Background(), d, bot.FileState{Path: d.Path, Size: 1, ModTime: d.Date, Hash: d.Hash}); err != nil {
-				st.Close()
-				withExamples.err = fmt.Errorf("save %s: %w", d.Path, err)
-				return
-			}
-		}
-		if withExamples.err = st.Close(); withExamples.err != nil {
-			return
-		}
-		// Closing the last connection folds the WAL into the file, so the
-		// file alone is the whole database.
-		if _, err := os.Stat(path + "-wal"); err == nil {
-			withExamples.err = fmt.Errorf("%s-wal is left after Close", path)
-			return
-		}
-		withExamples.db, withExamples.err = os.ReadFile(path)
-	})
-	if withExamples.err != nil {
-		tb.Fatalf("make the examples' database: %v", withExamples.err)
-	}
-	path := filepath.Join(tb.TempDir(), "paperbot.db")
-	if err := os.WriteFile(path, withExamples.db, 0o600); err != nil {
-		tb.Fatal(err)
-	}
-	st, err := sqlite.Open(context.Background(), path, nil)
-	if err != nil {
-		tb.Fatalf("open store: %v", err)
-	}
-	tb.Cleanup(func() { st.Close() })
-	return &faultStore{Store: st}
-}
-
-var withExamples struct {
-	once sync.Once
-	db   []byte
-	err  error
+	return &faultStore{Store: bottest.Store(tb, ds...)}
 }
 
 func (s *faultStore) SearchPapers(ctx context.Context, query string, limit int) ([]bot.PaperHit, error) {

@@ -92,7 +92,7 @@ type syncBuffer = bottest.Buffer
 
 func newFixture(t testing.TB, mod func(*Config)) *fixture {
 	t.Helper()
-	f := &fixture{store: newExamplesStore(t), engine: newFakeEngine(), reg: prometheus.NewRegistry(), logs: &syncBuffer{}}
+	f := &fixture{store: newFaultStore(t, examples()...), engine: newFakeEngine(), reg: prometheus.NewRegistry(), logs: &syncBuffer{}}
 	cfg := Config{
 		Store:      f.store,
 		Logger:     slog.New(slog.NewJSONHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
