@@ -1,15 +1,19 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"path/filepath"
 	"slices"
 	"testing"
 	"time"
 
+	"github.com/paperbot/paperbot/bot"
 	"github.com/paperbot/paperbot/bot/slack/slackfake"
+	"github.com/paperbot/paperbot/bot/store"
 	"github.com/paperbot/paperbot/bot/store/postgres/postgrestest"
 	"github.com/paperbot/paperbot/cmd/paperbot/internal/chattest"
 )
@@ -90,7 +94,29 @@ slack:
 		return sender != nil && other != nil
 	})
 	chattest.WaitFor(t, "the first three posts", 30*time.Second, func() bool { return len(chattest.SlackOrder(fake, "C0TEAM")) >= 3 })
-	time.Sleep(2 * time.Second) // time for a duplicate to show up, if any
+	// The sender has recorded the three as sent before it is killed, so
+	// the kill finds nothing in flight. No wait here for a duplicate to
+	// show up: one sent later, by either replica, is still there at the
+	// end, where every message must have been sent once, after the 10 s
+	// the survivor waits for the lease and 2 s more.
+	st, err := store.Open(context.Background(), dsn, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	chattest.WaitFor(t, "the first three posts recorded as sent", 30*time.Second, func() bool {
+		ds, err := st.Deliveries(context.Background(), "")
+		if err != nil {
+			return false
+		}
+		sent := 0
+		for _, d := range ds {
+			if d.State == bot.DeliverySent {
+				sent++
+			}
+		}
+		return sent == 3
+	})
 	if got, want := chattest.SlackOrder(fake, "C0TEAM"), chattest.KeysOf("team", names); !slices.Equal(got, want) {
 		t.Fatalf("before the kill: %v, want %v (each once, in date order)", got, want)
 	}
