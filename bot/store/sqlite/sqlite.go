@@ -782,7 +782,9 @@ const hitColumns = `p.paper, posts.local, posts.title, posts.path`
 // scanHit scans pre's columns, then hitColumns.
 func scanHit(sc interface{ Scan(...any) error }, pre ...any) (bot.PaperHit, error) {
 	var h bot.PaperHit
-	var doc []byte
+	// Only valid until the next Next or Close: UnpackPaper copies what it
+	// keeps.
+	var doc sql.RawBytes
 	var local string
 	if err := sc.Scan(append(pre, &doc, &local, &h.Post.Title, &h.Post.Path)...); err != nil {
 		return h, err
@@ -812,11 +814,21 @@ func (s *Store) Paper(ctx context.Context, id bot.ArxivID) (*bot.PaperHit, error
 	if id == "" {
 		return nil, bot.Errorf(bot.ENOTFOUND, "no paper without an id")
 	}
-	row := s.paperStmt.QueryRowContext(ctx, string(id))
-	h, err := scanHit(row)
-	if errors.Is(err, sql.ErrNoRows) {
+	// Rows rather than QueryRow: scanHit reads the packed paper as
+	// sql.RawBytes (the driver's copy, not a second one), which Row.Scan
+	// refuses.
+	rs, err := s.paperStmt.QueryContext(ctx, string(id))
+	if err != nil {
+		return nil, fmt.Errorf("paper %s: %w", id, err)
+	}
+	defer rs.Close()
+	if !rs.Next() {
+		if err := rs.Err(); err != nil {
+			return nil, fmt.Errorf("paper %s: %w", id, err)
+		}
 		return nil, bot.Errorf(bot.ENOTFOUND, "no paper with id %s", id)
 	}
+	h, err := scanHit(rs)
 	if err != nil {
 		return nil, fmt.Errorf("paper %s: %w", id, err)
 	}

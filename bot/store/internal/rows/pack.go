@@ -48,10 +48,19 @@ var (
 		return w
 	}}
 	flateReaders = sync.Pool{New: func() any { return flate.NewReaderDict(bytes.NewReader(nil), packDict) }}
+	// inflated are the buffers papers are inflated into. A lookup inflates
+	// one paper; a fresh buffer for each (its size guessed, then grown)
+	// was a quarter of what `GET /api/papers/{id}` allocated, and at
+	// 5,000 lookups a second that garbage set how often the collector ran.
+	inflated = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 )
 
 // docBufs hold a paper's JSON while it is deflated.
 var docBufs = sync.Pool{New: func() any { return new([]byte) }}
+
+// maxPooledInflate bounds the buffers kept in inflated: one huge paper
+// must not pin its buffer.
+const maxPooledInflate = 64 << 10
 
 // PackPaper encodes p for storage.
 func PackPaper(p *bot.Paper) ([]byte, error) {
@@ -86,11 +95,18 @@ func UnpackPaper(b []byte, p *bot.Paper) error {
 	if err := r.(flate.Resetter).Reset(bytes.NewReader(b[1:]), packDict); err != nil {
 		return fmt.Errorf("decode paper: %w", err)
 	}
-	var sb bytes.Buffer
+	sb := inflated.Get().(*bytes.Buffer)
+	defer func() {
+		if sb.Cap() <= maxPooledInflate {
+			inflated.Put(sb)
+		}
+	}()
+	sb.Reset()
 	sb.Grow(len(b) * 3)
 	if _, err := sb.ReadFrom(r); err != nil {
 		return fmt.Errorf("decode paper: %w", err)
 	}
-	// DecodePaper keeps substrings of its input: give it its own copy.
+	// DecodePaper keeps substrings of its input: give it its own copy
+	// (String copies), not the pooled buffer.
 	return DecodePaper(sb.String(), p)
 }
