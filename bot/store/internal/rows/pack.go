@@ -55,8 +55,16 @@ var (
 	inflated = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 )
 
-// docBufs hold a paper's JSON while it is deflated.
-var docBufs = sync.Pool{New: func() any { return new([]byte) }}
+// packBufs hold a paper's JSON and its deflated bytes while it is packed;
+// what PackPaper returns is a copy of exactly the packed size. A buffer
+// per paper, sized by a guess at the ratio, was regrown (to twice the
+// guess) whenever the guess fell short.
+var packBufs = sync.Pool{New: func() any { return new(packBuf) }}
+
+type packBuf struct {
+	doc []byte
+	out bytes.Buffer
+}
 
 // maxPooledInflate bounds the buffers kept in inflated: one huge paper
 // must not pin its buffer.
@@ -64,25 +72,21 @@ const maxPooledInflate = 64 << 10
 
 // PackPaper encodes p for storage.
 func PackPaper(p *bot.Paper) ([]byte, error) {
-	bp := docBufs.Get().(*[]byte)
-	doc := AppendPaper((*bp)[:0], p)
-	defer func() {
-		*bp = doc
-		docBufs.Put(bp)
-	}()
-	var buf bytes.Buffer
-	buf.Grow(len(doc)/2 + 16)
-	buf.WriteByte(packFlate1)
+	pb := packBufs.Get().(*packBuf)
+	defer packBufs.Put(pb)
+	pb.doc = AppendPaper(pb.doc[:0], p)
+	pb.out.Reset()
+	pb.out.WriteByte(packFlate1)
 	w := flateWriters.Get().(*kflate.Writer)
 	defer flateWriters.Put(w)
-	w.Reset(&buf)
-	if _, err := w.Write(doc); err != nil {
+	w.Reset(&pb.out)
+	if _, err := w.Write(pb.doc); err != nil {
 		return nil, fmt.Errorf("pack paper: %w", err)
 	}
 	if err := w.Close(); err != nil {
 		return nil, fmt.Errorf("pack paper: %w", err)
 	}
-	return buf.Bytes(), nil
+	return bytes.Clone(pb.out.Bytes()), nil
 }
 
 // UnpackPaper decodes what PackPaper wrote into *p.
