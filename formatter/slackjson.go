@@ -5,9 +5,10 @@ import (
 	"fmt"
 	"strconv"
 	"sync"
-	"unicode/utf8"
 
 	"github.com/slack-go/slack"
+
+	"github.com/paperbot/paperbot/internal/jsonstr"
 )
 
 // The Slack payload is encoded by hand: encoding/json spent a third of
@@ -45,61 +46,6 @@ type slackJSONWriter struct {
 	err error
 }
 
-// str appends s as a JSON string the way encoding/json does without HTML
-// escaping.
-func (w *slackJSONWriter) str(s string) {
-	b := append(w.b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		if c := s[i]; c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '\\', '"':
-				b = append(b, '\\', c)
-			case '\b':
-				b = append(b, '\\', 'b')
-			case '\f':
-				b = append(b, '\\', 'f')
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	w.b = append(b, '"')
-}
-
-const hexDigits = "0123456789abcdef"
-
 // key appends `"name":`, preceded by a comma unless it is the first.
 func (w *slackJSONWriter) key(first bool, name string) {
 	if !first {
@@ -112,7 +58,7 @@ func (w *slackJSONWriter) key(first bool, name string) {
 
 func (w *slackJSONWriter) strField(first bool, name, v string) {
 	w.key(first, name)
-	w.str(v)
+	w.b = jsonstr.AppendNoHTML(w.b, v)
 }
 
 func (w *slackJSONWriter) boolField(name string, v bool) {
