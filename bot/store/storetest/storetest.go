@@ -87,9 +87,13 @@ func lookupTests() []suiteTest {
 	}
 }
 
+// run runs each test on a database of its own, in parallel: the tests share
+// nothing, and the SQLite ones are CPU-bound under -race, so a package
+// whose suite ran on one core now uses every core the go command leaves it.
 func run(t *testing.T, newDB Opener, tests []suiteTest) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			s := openStore(t, newDB(t))
 			tc.fn(t, s)
 		})
