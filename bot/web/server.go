@@ -119,6 +119,12 @@ type Server struct {
 	ln  net.Listener
 	// served is closed when Serve returns.
 	served chan struct{}
+	// connMu guards fresh, the connections accepted that have not yet
+	// sent a byte of a request, and closing, set once Close began: see
+	// Close. A lock of its own: connState runs twice a request.
+	connMu  sync.Mutex
+	fresh   map[net.Conn]struct{}
+	closing bool
 }
 
 // New builds a Server and its routes. It fails only when Store is nil or
@@ -261,8 +267,12 @@ func (s *Server) Open(addr string) error {
 		IdleTimeout:       orDefault(s.cfg.IdleTimeout, DefaultIdleTimeout),
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+		ConnState:         s.connState,
 	}
 	s.srv, s.ln, s.served = srv, ln, make(chan struct{})
+	s.connMu.Lock()
+	s.fresh, s.closing = map[net.Conn]struct{}{}, false
+	s.connMu.Unlock()
 	go func(done chan struct{}) {
 		defer close(done)
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -283,12 +293,42 @@ func (s *Server) Addr() string {
 	return s.ln.Addr().String()
 }
 
+// connState keeps the set of connections that have not sent a request
+// yet, and closes one at once when Close has begun.
+func (s *Server) connState(c net.Conn, state http.ConnState) {
+	s.connMu.Lock()
+	defer s.connMu.Unlock()
+	if state != http.StateNew {
+		delete(s.fresh, c)
+		return
+	}
+	if s.closing {
+		c.Close()
+		return
+	}
+	s.fresh[c] = struct{}{}
+}
+
 // Close stops taking requests and waits for those in flight until ctx ends;
 // then it drops the remaining connections.
+//
+// Connections that have not sent a byte of a request are closed at once.
+// http.Server.Shutdown counts such a connection as busy until it is five
+// seconds old, and browsers open them ahead of need: with a status page
+// open in Chromium, a stop took 2.6 s longer, waiting on a socket that
+// would never carry a request. A request that was just arriving on one is
+// refused with the connection, as one arriving a moment later would be.
 func (s *Server) Close(ctx context.Context) error {
 	s.mu.Lock()
 	srv, done := s.srv, s.served
 	s.mu.Unlock()
+	s.connMu.Lock()
+	s.closing = true
+	for c := range s.fresh {
+		c.Close()
+	}
+	clear(s.fresh)
+	s.connMu.Unlock()
 	if srv == nil {
 		return nil
 	}

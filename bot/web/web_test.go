@@ -3,11 +3,14 @@ package web
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -535,6 +538,39 @@ func TestOpenClose(t *testing.T) {
 	}
 	if _, err := New(Config{}); err == nil {
 		t.Error("New without a store should fail")
+	}
+}
+
+// TestCloseDropsUnusedConnections: a connection that never sent a request
+// (a browser opens them ahead of need) does not hold up Close.
+// http.Server.Shutdown alone waits until such a connection is 5 s old, so
+// a Close given one second failed with its deadline passed.
+func TestCloseDropsUnusedConnections(t *testing.T) {
+	f := newFixture(t, nil)
+	if err := f.srv.Open("127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := net.Dial("tcp", f.srv.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	// http.Server accepts one connection at a time and registers it
+	// before the next: once a request made after the dial is answered,
+	// the unused connection is the server's.
+	resp, err := http.Get("http://" + f.srv.Addr() + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	if err := f.srv.Close(ctx); err != nil {
+		t.Fatalf("Close with an unused connection open: %v", err)
+	}
+	conn.SetReadDeadline(time.Now().Add(time.Second))
+	if _, err := conn.Read(make([]byte, 1)); err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Errorf("the unused connection is still open after Close (read: %v)", err)
 	}
 }
 
