@@ -111,13 +111,18 @@ func (e *Engine) release(ctx context.Context) {
 	}
 }
 
+// standbyPoll is how often a replica that is not the sender asks for the
+// lease: a dead leader is replaced within leaseTTL plus standbyPoll, and
+// TestDefaultFailoverBound holds the defaults to DESIGN's 15 s.
+func (e *Engine) standbyPoll() time.Duration { return e.leaseTTL() / 5 }
+
 // keepLease renews the lease while this replica holds it and asks for it
 // while another does, until ctx ends; then it releases it. first is the
 // result of an acquire already made (the keeper of a single pass).
 func (e *Engine) keepLease(ctx context.Context) {
 	ttl := e.leaseTTL()
 	for {
-		wait := ttl / 5
+		wait := e.standbyPoll()
 		if e.IsSender() {
 			wait = ttl / 3
 		}
