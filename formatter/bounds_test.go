@@ -23,6 +23,7 @@ func deepPost(prefix string) []byte {
 // 5,000 deep on one line parse and render in every mode within 50 MB, and
 // the model's lists nest at most MaxListDepth.
 func TestDeepNestingShapes(t *testing.T) {
+	t.Parallel()
 	for name, prefix := range map[string]string{
 		"bullets":  strings.Repeat("- ", 5000),
 		"numbered": strings.Repeat("1. ", 5000),
@@ -53,6 +54,7 @@ func TestDeepNestingShapes(t *testing.T) {
 // TestCapLineNestingLeavesRealLinesAlone: only a line opening more than
 // maxLineNesting containers changes, and only by one backslash.
 func TestCapLineNestingLeavesRealLinesAlone(t *testing.T) {
+	t.Parallel()
 	src := []byte("- a\n  - b\n    1. c\n> - > quote\n- - - x\n2025-10-01 is a date\n")
 	if got := capLineNesting(src); &got[0] != &src[0] {
 		t.Errorf("a real post was copied or changed: %q", got)
@@ -120,6 +122,7 @@ func renderAll(d *bot.Digest) {
 // in every mode allocates far less than 50 MB. The time is measured by
 // BenchmarkDeepList (reported, not asserted: the machine is shared).
 func TestDeepListBounded(t *testing.T) {
+	t.Parallel()
 	src := deepListPost(5000)
 	var before, after runtime.MemStats
 	runtime.GC()
@@ -166,6 +169,7 @@ func BenchmarkDeepList(b *testing.B) {
 // case, keeps its text and loses its link in the model: the heading, the
 // AlphaXiv line and the body.
 func TestNonWebLinksDropped(t *testing.T) {
+	t.Parallel()
 	src := "---\ndate: 2025-10-01\n---\n" +
 		"# 1. [Evil *Title*](JavaScript:alert(1))\n\n> [Alphaxiv](data:text/html,x)\n\n" +
 		"## Introduction\n\n- Goal: [a](vbscript:msgbox) [b](DATA:text/html;base64,xx) [c](javascript:x) ![img](javascript:y) <https://ok.example/> [d](HTTPS://fine.example/) [e](file:///etc/passwd) [f](/relative)\n"

@@ -47,6 +47,7 @@ func discordAllText(msgs []*discordgo.MessageSend) string {
 }
 
 func TestDiscordSpoiler(t *testing.T) {
+	t.Parallel()
 	d := sampleDigest()
 	msgs := Discord(d, DiscordOptions{Details: DiscordSpoiler, SiteURL: "https://b.example"})
 	checkAllDiscord(t, msgs)
@@ -90,6 +91,7 @@ func TestDiscordSpoiler(t *testing.T) {
 }
 
 func TestDiscordButtonsAndInline(t *testing.T) {
+	t.Parallel()
 	d := sampleDigest()
 	msgs := Discord(d, DiscordOptions{Details: DiscordButtons})
 	checkAllDiscord(t, msgs)
@@ -116,6 +118,7 @@ func TestDiscordButtonsAndInline(t *testing.T) {
 }
 
 func TestDiscordSplits(t *testing.T) {
+	t.Parallel()
 	d := bigDigest(30, 200)
 	for _, mode := range []DiscordDetails{DiscordSpoiler, DiscordInline, DiscordButtons} {
 		msgs := Discord(d, DiscordOptions{Details: mode})
@@ -166,6 +169,7 @@ func TestDiscordSplits(t *testing.T) {
 func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
 
 func TestDiscordLongTitle(t *testing.T) {
+	t.Parallel()
 	d := sampleDigest()
 	d.Papers[1].Title = strings.Repeat("a_very_long_title ", 30)
 	msgs := Discord(d, DiscordOptions{Details: DiscordSpoiler})
@@ -181,6 +185,7 @@ func TestDiscordLongTitle(t *testing.T) {
 }
 
 func TestDiscordPaper(t *testing.T) {
+	t.Parallel()
 	d := sampleDigest()
 	post := bot.PostRef{Date: d.Date, Title: d.Title, Path: d.Path}
 	m := DiscordPaper(&d.Papers[0], post, DiscordOptions{Details: DiscordButtons})
@@ -202,6 +207,7 @@ func TestDiscordPaper(t *testing.T) {
 }
 
 func TestDiscordEscape(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		in        string
 		lineStart bool
@@ -229,6 +235,7 @@ func TestDiscordEscape(t *testing.T) {
 }
 
 func TestCheckDiscordMessageCatches(t *testing.T) {
+	t.Parallel()
 	field := func(n, v string) *discordgo.MessageEmbedField { return &discordgo.MessageEmbedField{Name: n, Value: v} }
 	many := func(n int) []*discordgo.MessageEmbed {
 		out := make([]*discordgo.MessageEmbed, n)
@@ -285,6 +292,7 @@ func TestCheckDiscordMessageCatches(t *testing.T) {
 }
 
 func TestDiscordJSONDecodedPasses(t *testing.T) {
+	t.Parallel()
 	js, err := DiscordJSON(Discord(sampleDigest(), DiscordOptions{Details: DiscordButtons}))
 	if err != nil {
 		t.Fatal(err)

@@ -287,6 +287,7 @@ func findRun(ms []mark, pred func(mark) bool) *mark {
 }
 
 func TestExactSlack(t *testing.T) {
+	t.Parallel()
 	d := exactDigest(t)
 	bold := map[string]bool{"1. " + exactTitle: true, "2. Plain title": true, "Introduction": true, "Method": true, "bold": true}
 	italic := map[string]bool{"it": true}
@@ -360,6 +361,7 @@ func discordTexts(m *discordgo.MessageSend) map[string]string {
 }
 
 func TestExactDiscord(t *testing.T) {
+	t.Parallel()
 	d := exactDigest(t)
 	post := bot.PostRef{Date: d.Date, Title: d.Title, Path: d.Path}
 	bold := map[string]bool{"1. " + exactTitle: true, "2. Plain title": true, "bold": true, d.Title: true}
@@ -443,6 +445,7 @@ func TestExactDiscord(t *testing.T) {
 // issue 11 found (a spoiler ended by "||" inside code) fails the
 // spoiler-whole rule.
 func TestDiscordReaderSeesBrokenSpoiler(t *testing.T) {
+	t.Parallel()
 	ms := discordRead("||- Goal: x `a || b` y.||")
 	outside := false
 	for _, m := range ms {
@@ -462,6 +465,7 @@ func TestDiscordReaderSeesBrokenSpoiler(t *testing.T) {
 // (any case) reach no payload of either platform as links (titles,
 // bodies, the AlphaXiv line, the Discord embed url); their text stays.
 func TestNoScriptLinksInPayloads(t *testing.T) {
+	t.Parallel()
 	src := "---\ndate: 2025-10-01\n---\n" +
 		"# 1. [Evil title](JavaScript:alert(1))\n\n> [Alphaxiv](vbscript:msgbox)\n\n" +
 		"## Introduction\n\n- Goal: see [this](DATA:text/html;base64,PHNjcmlwdD4) and [that](javascript:void(0)) and [ok](https://ok.example/).\n"
@@ -522,6 +526,7 @@ func TestNoScriptLinksInPayloads(t *testing.T) {
 // link label in a digest and in a search result is the same text, on
 // both platforms.
 func TestSameTitleDigestAndSearch(t *testing.T) {
+	t.Parallel()
 	d := exactDigest(t)
 	post := bot.PostRef{Date: d.Date, Title: d.Title, Path: d.Path}
 	ans := &bot.PaperAnswer{Query: bot.ParseQuery("x"), Results: []bot.PaperHit{{Paper: d.Papers[0], Post: post}}}
@@ -569,6 +574,7 @@ func TestSameTitleDigestAndSearch(t *testing.T) {
 // and its goal line visible before any click, its sections one click away
 // (a Details button per paper), everything within the limits.
 func TestFixtureDiscordDefault(t *testing.T) {
+	t.Parallel()
 	d := fixtureDigest(t)
 	msgs := Discord(d, DiscordOptions{})
 	if len(msgs) > 2 {

@@ -7,6 +7,7 @@ import (
 )
 
 func TestLen16(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		in   string
 		want int
@@ -28,6 +29,7 @@ func TestLen16(t *testing.T) {
 }
 
 func TestTruncate(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		in   string
 		max  int
@@ -53,6 +55,7 @@ func TestTruncate(t *testing.T) {
 }
 
 func TestSplitText(t *testing.T) {
+	t.Parallel()
 	para := strings.Repeat("word ", 30) // 150
 	tests := []struct {
 		name string
@@ -80,6 +83,7 @@ func TestSplitText(t *testing.T) {
 }
 
 func TestSplitTextKeepsSpans(t *testing.T) {
+	t.Parallel()
 	// The cut would fall inside the link; it must move before it.
 	s := "some words [a long link label](https://example.com/a) tail"
 	got := splitText(s, 45, discordSpans)

@@ -8,6 +8,7 @@ import (
 )
 
 func TestLint(t *testing.T) {
+	t.Parallel()
 	p := &Parser{}
 	tests := []struct {
 		name, post string

@@ -34,6 +34,7 @@ func examplePosts(t testing.TB) []string {
 // TestParseGolden compares the parsed model of every example post with
 // testdata/model/<name>.golden.json; -update rewrites them.
 func TestParseGolden(t *testing.T) {
+	t.Parallel()
 	p := &Parser{Location: seoul(t)}
 	for _, path := range examplePosts(t) {
 		name := filepath.Base(path)

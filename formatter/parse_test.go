@@ -42,6 +42,7 @@ func text1(d *bot.Digest, paper int, section string) string {
 }
 
 func TestParseRules(t *testing.T) {
+	t.Parallel()
 	kst := seoul(t)
 	tests := []struct {
 		name    string
@@ -452,6 +453,7 @@ func jsonString(t *testing.T, v any) string {
 }
 
 func TestParseTestdata(t *testing.T) {
+	t.Parallel()
 	p := &Parser{}
 	tests := []struct {
 		file    string
@@ -507,6 +509,7 @@ func fixturePath(t testing.TB) string {
 }
 
 func TestParseFixture(t *testing.T) {
+	t.Parallel()
 	path := fixturePath(t)
 	src, err := os.ReadFile(path)
 	if err != nil {
@@ -592,6 +595,7 @@ func TestParseFixture(t *testing.T) {
 // TestParseConcurrent checks (under -race) that one Parser and the shared
 // goldmark instance serve many goroutines.
 func TestParseConcurrent(t *testing.T) {
+	t.Parallel()
 	p := &Parser{Location: seoul(t)}
 	srcs := make([][]byte, 8)
 	for i := range srcs {

@@ -150,6 +150,7 @@ func sectionWordsOf(d *bot.Digest) []sectionWords {
 var sectionWordsCache sync.Map // *bot.Digest -> []sectionWords
 
 func TestPropertyWithinLimitsAndNothingLost(t *testing.T) {
+	t.Parallel()
 	// A dozen posts cover the shapes (every fourth has 60 papers) and keep
 	// the package quick under -race on a small machine.
 	n := 12
@@ -239,6 +240,7 @@ func slackVisibleText(msgs []SlackMessage) string {
 
 // TestPropertyWords checks the checker: a word really missing is found.
 func TestPropertyWordsCheckerFindsLoss(t *testing.T) {
+	t.Parallel()
 	d := sampleDigest()
 	msgs := Slack(d, SlackOptions{Details: SlackInline})
 	out := slackVisibleText(msgs)

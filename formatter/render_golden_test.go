@@ -53,6 +53,7 @@ func discordRenderer(mode DiscordDetails) func(*bot.Digest) ([]byte, error) {
 // mode: the bytes `paperbot preview --format F --details M FILE` prints
 // (one JSON array and a newline). -update rewrites them.
 func TestRenderGolden(t *testing.T) {
+	t.Parallel()
 	p := &Parser{Location: seoul(t)}
 	for _, path := range examplePosts(t) {
 		name := filepath.Base(path)
@@ -97,6 +98,7 @@ func fixtureDigest(t testing.TB) *bot.Digest {
 
 // TestFixtureCompact is the compactness acceptance of issue 3.
 func TestFixtureCompact(t *testing.T) {
+	t.Parallel()
 	d := fixtureDigest(t)
 	count := func(msgs []SlackMessage) (main, replies int) {
 		for _, m := range msgs {

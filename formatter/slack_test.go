@@ -207,6 +207,7 @@ func rtDump(b slack.Block) string {
 }
 
 func TestSlackContainerDefault(t *testing.T) {
+	t.Parallel()
 	d := sampleDigest()
 	msgs := Slack(d, SlackOptions{SiteURL: "https://team.github.io/blog/"})
 	checkAllSlack(t, msgs)
@@ -262,6 +263,7 @@ func TestSlackContainerDefault(t *testing.T) {
 }
 
 func TestDiscordMarkupNextToWords(t *testing.T) {
+	t.Parallel()
 	strong := bot.Inline{Kind: bot.StrongInline, Children: []bot.Inline{txt("SLA")}}
 	// Discord reads markers inside words: no separator there.
 	if got := discordDialect.render([]bot.Block{para(strong, txt("는"))}); got != "**SLA**는" {
@@ -270,6 +272,7 @@ func TestDiscordMarkupNextToWords(t *testing.T) {
 }
 
 func TestSlackButtons(t *testing.T) {
+	t.Parallel()
 	d := sampleDigest()
 	folded := Slack(d, SlackOptions{Details: SlackButtons})
 	checkAllSlack(t, folded)
@@ -314,6 +317,7 @@ func TestSlackButtons(t *testing.T) {
 }
 
 func TestSlackButtonsGroupingStable(t *testing.T) {
+	t.Parallel()
 	d := bigDigest(30, 40)
 	folded := Slack(d, SlackOptions{Details: SlackButtons})
 	checkAllSlack(t, folded)
@@ -345,6 +349,7 @@ func TestSlackButtonsGroupingStable(t *testing.T) {
 }
 
 func TestSlackThread(t *testing.T) {
+	t.Parallel()
 	d := sampleDigest()
 	msgs := Slack(d, SlackOptions{Details: SlackThread})
 	checkAllSlack(t, msgs)
@@ -372,6 +377,7 @@ func TestSlackThread(t *testing.T) {
 }
 
 func TestSlackInline(t *testing.T) {
+	t.Parallel()
 	d := sampleDigest()
 	msgs := Slack(d, SlackOptions{Details: SlackInline})
 	checkAllSlack(t, msgs)
@@ -389,6 +395,7 @@ func TestSlackInline(t *testing.T) {
 }
 
 func TestSlackSplitsLongDigest(t *testing.T) {
+	t.Parallel()
 	d := bigDigest(40, 120)
 	for _, mode := range []SlackDetails{SlackContainer, SlackInline, SlackThread} {
 		t.Run(string(mode), func(t *testing.T) {
@@ -435,6 +442,7 @@ func TestSlackSplitsLongDigest(t *testing.T) {
 }
 
 func TestSlackLongSectionSplit(t *testing.T) {
+	t.Parallel()
 	d := bigDigest(1, 2500) // ~30,000 characters per section
 	for _, mode := range []SlackDetails{SlackContainer, SlackInline, SlackThread, SlackButtons} {
 		msgs := Slack(d, SlackOptions{Details: mode, Expanded: map[int]bool{1: true}})
@@ -451,6 +459,7 @@ func TestSlackLongSectionSplit(t *testing.T) {
 }
 
 func TestSlackLongTitle(t *testing.T) {
+	t.Parallel()
 	d := sampleDigest()
 	d.Title = strings.Repeat("Very long digest title ", 20)
 	d.Papers[0].Title = strings.Repeat("long & title ", 40)
@@ -467,6 +476,7 @@ func TestSlackLongTitle(t *testing.T) {
 }
 
 func TestSlackPaperCard(t *testing.T) {
+	t.Parallel()
 	d := sampleDigest()
 	post := bot.PostRef{Date: d.Date, Title: d.Title, Path: d.Path}
 	for _, mode := range []SlackDetails{SlackContainer, SlackButtons, SlackInline, SlackThread} {
@@ -505,6 +515,7 @@ func TestSlackPaperCard(t *testing.T) {
 }
 
 func TestSlackJSONShape(t *testing.T) {
+	t.Parallel()
 	msgs := Slack(sampleDigest(), SlackOptions{})
 	js, err := SlackJSON(msgs)
 	if err != nil {
@@ -529,6 +540,7 @@ func TestSlackJSONShape(t *testing.T) {
 }
 
 func TestCheckSlackMessageCatches(t *testing.T) {
+	t.Parallel()
 	long := strings.Repeat("x", 3001)
 	many := make([]slack.Block, 51)
 	for i := range many {
@@ -574,6 +586,7 @@ func TestCheckSlackMessageCatches(t *testing.T) {
 }
 
 func TestParseSlackDetails(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]SlackDetails{"": SlackContainer, "buttons": SlackButtons, "thread": SlackThread, "inline": SlackInline, "container": SlackContainer} {
 		if got, err := ParseSlackDetails(in); err != nil || got != want {
 			t.Errorf("ParseSlackDetails(%q) = %q, %v", in, got, err)
@@ -588,6 +601,7 @@ func TestParseSlackDetails(t *testing.T) {
 }
 
 func TestPostURL(t *testing.T) {
+	t.Parallel()
 	day := time.Date(2025, 9, 30, 8, 0, 0, 0, time.UTC)
 	tests := []struct {
 		site, path string

@@ -48,6 +48,7 @@ const (
 )
 
 func TestSlackJSONMatchesEncodingJSON(t *testing.T) {
+	t.Parallel()
 	yes := true
 	rt := func(elems ...slack.RichTextElement) *slack.RichTextBlock { return slack.NewRichTextBlock("", elems...) }
 	sec := slack.NewRichTextSection(
@@ -104,6 +105,7 @@ func TestSlackJSONMatchesEncodingJSON(t *testing.T) {
 // encoding/json wrote. Twelve posts hold every shape propertyPosts makes
 // (its options repeat every 12 posts); 24 repeated them at twice the cost.
 func TestSlackJSONMatchesEncodingJSONGenerated(t *testing.T) {
+	t.Parallel()
 	for i, d := range propertyPosts(t, 12) {
 		all := map[int]bool{}
 		for _, p := range d.Papers {

@@ -8,6 +8,7 @@ import (
 )
 
 func TestText(t *testing.T) {
+	t.Parallel()
 	d := sampleDigest()
 	got := Text(d)
 	for _, want := range []string{
@@ -29,6 +30,7 @@ func TestText(t *testing.T) {
 }
 
 func TestPaperText(t *testing.T) {
+	t.Parallel()
 	d := sampleDigest()
 	got := PaperText(&d.Papers[1], bot.PostRef{Date: d.Date, Title: d.Title, Path: d.Path})
 	want := "2. 한국어 제목: 확산 모델\nhttps://arxiv.org/abs/2509.22220\n\n## Introduction\n본 연구는 효율적인 방법을 제안한다. 두 번째 문장.\n\n## Results\nsnake_case ~tilde~ > quote # hash\n\nFrom: Daily Papers — 2025-09-30 · 2025-09-30\n"
@@ -38,6 +40,7 @@ func TestPaperText(t *testing.T) {
 }
 
 func TestHTML(t *testing.T) {
+	t.Parallel()
 	d := sampleDigest()
 	d.Papers[1].Title = `<script>alert(1)</script> "quoted"`
 	d.Papers[1].Sections[0].Blocks = []bot.Block{para(bot.Inline{Kind: bot.LinkInline, URL: "javascript:alert(1)", Children: []bot.Inline{txt("click")}})}
@@ -65,6 +68,7 @@ func TestHTML(t *testing.T) {
 // TestHTMLSpoiler: in spoiler mode the drawing's spoilers take focus, so a
 // click reveals them without scripts.
 func TestHTMLSpoiler(t *testing.T) {
+	t.Parallel()
 	got := HTMLDrawing(sampleDigest(), SlackOptions{}, DiscordOptions{Details: DiscordSpoiler})
 	if !strings.Contains(got, `<span class="spoiler" tabindex="0">`) {
 		t.Errorf("no focusable spoiler in %s", got)
