@@ -145,19 +145,8 @@ func discordPosts(fake *discordfake.Server, channel string) (keys map[string]boo
 
 func copyExamples(t *testing.T, dst string) {
 	t.Helper()
-	src := filepath.Join("..", "..", "examples", "posts")
-	entries, err := os.ReadDir(src)
-	if err != nil {
+	if err := os.CopyFS(dst, os.DirFS(filepath.Join("..", "..", "examples", "posts"))); err != nil {
 		t.Fatal(err)
-	}
-	for _, e := range entries {
-		b, err := os.ReadFile(filepath.Join(src, e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dst, e.Name()), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
 	}
 }
 
