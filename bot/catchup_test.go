@@ -164,3 +164,50 @@ func TestCatchUpRecordsOnlyBySender(t *testing.T) {
 		return ok && r.State == DeliverySkipped
 	})
 }
+
+// TestBeforeReadyOnce: BeforeReady runs once, after the first scan has
+// indexed the archive and written its catch-up records and before Ready
+// says true; later scans do not run it again.
+func TestBeforeReadyOnce(t *testing.T) {
+	h := newHarness(t)
+	h.clk = &clock{t: time.Now()}
+	for i := 1; i <= 5; i++ {
+		h.src.put(fmt.Sprintf("old-%d.md", i), post(h.clk.Now().AddDate(0, 0, -i-1), "old"))
+	}
+	type call struct {
+		ready, recorded bool
+	}
+	calls := make(chan call, 10)
+	e := h.engine(func(e *Engine) {
+		e.LeaseTTL = time.Second
+		e.Logger = slog.New(slog.DiscardHandler)
+	})
+	e.BeforeReady = func() {
+		r, ok := h.store.record("old-5.md", "a")
+		calls <- call{ready: e.Ready(), recorded: ok && r.State == DeliverySkipped}
+	}
+	runEngine(t, e)
+	waitFor(t, "ready", e.Ready)
+	select {
+	case c := <-calls:
+		if c.ready {
+			t.Error("BeforeReady ran after Ready said true")
+		}
+		if !c.recorded {
+			t.Error("BeforeReady ran before the catch-up records were written")
+		}
+	default:
+		t.Fatal("ready, and BeforeReady has not run")
+	}
+	// Two more scans; the second waits for the first, so once it is seen
+	// done the first is too.
+	for range 2 {
+		before := e.LastScan()
+		h.clk.Set(before.Add(time.Minute))
+		e.Trigger()
+		waitFor(t, "another scan", func() bool { return e.LastScan().After(before) })
+	}
+	if n := len(calls); n != 0 {
+		t.Errorf("BeforeReady ran %d more times after the first scan", n)
+	}
+}

@@ -67,6 +67,11 @@ type Engine struct {
 	Alerts Target
 	// ExpectBy enables the missing-post alert (optional).
 	ExpectBy *ExpectBy
+	// BeforeReady, when set, runs once: after the first successful scan
+	// (and, on the sender, its catch-up records), before Ready reports
+	// true. paperbot run hands back there the memory that indexing a large
+	// archive left behind, before the first lookups come (gcfloor.Release).
+	BeforeReady func()
 
 	initOnce sync.Once
 	tickMu   sync.Mutex // one tick (scan, deliver, send) at a time

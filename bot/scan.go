@@ -217,6 +217,9 @@ func (e *Engine) finishScan(ctx context.Context, start, prev time.Time) error {
 		// The cutoff is prevScan, set above. No worker passes before
 		// ready, and Send and Retry wait for tickMu, which this scan holds.
 		e.recordCatchUp(ctx)
+		if e.BeforeReady != nil {
+			e.BeforeReady()
+		}
 	}
 	e.mu.Lock()
 	e.ready = true

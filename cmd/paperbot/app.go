@@ -50,6 +50,9 @@ type Main struct {
 	NoListen bool
 	// Timing overrides the production timings; tests run on milliseconds.
 	Timing Timing
+	// BeforeReady is the engine's (bot.Engine.BeforeReady): paperbot run
+	// sets gcfloor.Release; tests leave it nil.
+	BeforeReady func()
 
 	Store  bot.Store
 	Engine *bot.Engine
@@ -166,6 +169,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		RetryMin:    m.Timing.RedeliverMin,
 		RetryMax:    m.Timing.RedeliverMax,
 		ExpectBy:    set.ExpectBy,
+		BeforeReady: m.BeforeReady,
 		// Settings checked that alerts names a target.
 		Alerts: byName[cfg.Alerts],
 	}

@@ -48,6 +48,7 @@ func runCmd(ctx context.Context, args []string, s stdio) int {
 
 	m := NewMain(cfg, s.out, logger)
 	m.Timing = timing
+	m.BeforeReady = gcfloor.Release
 	if t := timing.String(); t != "" {
 		logger.Warn("running on test timings, not the production ones", "timing", t)
 	}
