@@ -199,8 +199,8 @@ func TestBeforeReadyOnce(t *testing.T) {
 	default:
 		t.Fatal("ready, and BeforeReady has not run")
 	}
-	// Two more scans; the second waits for the first, so once it is seen
-	// done the first is too.
+	// Two more scans, each waited for (the clock moves so that LastScan
+	// tells one from the next).
 	for range 2 {
 		before := e.LastScan()
 		h.clk.Set(before.Add(time.Minute))
