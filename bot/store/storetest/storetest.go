@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -812,7 +813,10 @@ func testSearchLikeScan(t *testing.T, s bot.Store) {
 		// Five to eight words: title matches are counted, not asked level by level.
 		"sparse 확산 model 95% snake_case", "sparse 확산 model 95% snake_case e_c", "sparse 확산 mod 95% _ 학습",
 		"model 모델 데이터 학습 성능", "attention diffusion 모델 데이터 학습 성능", "learning reinforcement 모델 데이터 성능 학습 goal motivation"}
-	for _, w := range append(englishWords[:6], koreanWords[:6]...) {
+	// A new slice: appending to englishWords[:6] would write the Korean
+	// words over englishWords[6:12], the list GenPosts draws from, while
+	// other tests generate posts with it.
+	for _, w := range slices.Concat(englishWords[:6], koreanWords[:6]) {
 		queries = append(queries, w, string([]rune(w)[:2]))
 	}
 	scan := newScan(posts)
