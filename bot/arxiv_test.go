@@ -3,6 +3,7 @@ package bot
 import "testing"
 
 func TestParseArxivID(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		in, id, version string
 		ok              bool
@@ -59,6 +60,7 @@ func FuzzParseArxivID(f *testing.F) {
 }
 
 func TestParseQuery(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		in    string
 		kind  QueryKind
@@ -82,6 +84,7 @@ func TestParseQuery(t *testing.T) {
 }
 
 func TestGoal(t *testing.T) {
+	t.Parallel()
 	para := func(s string) Block {
 		return Block{Kind: ParagraphBlock, Inlines: []Inline{{Kind: TextInline, Text: s}}}
 	}

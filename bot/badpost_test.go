@@ -124,6 +124,7 @@ func folderAndStore(tb testing.TB) (posts string, st *sqlite.Store, damage func(
 }
 
 func TestBadPostFailsAlone(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	posts, st, damage := folderAndStore(t)
 	base := time.Date(2025, 9, 30, 8, 0, 0, 0, time.UTC)

@@ -64,6 +64,7 @@ func runEngine(t *testing.T, e *Engine) {
 // writes nothing while the first lookups come in. A post that is due is
 // still sent, by the pass, after ready.
 func TestReadyAfterCatchUpRecords(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.clk = &clock{t: time.Now()}
 	ws := &readyWatch{skipStore: &skipStore{memStore: h.store}}
@@ -130,6 +131,7 @@ func TestReadyAfterCatchUpRecords(t *testing.T) {
 // TestCatchUpRecordsOnlyBySender: a replica that does not hold the sender
 // lease becomes ready without writing a record; the sender writes them.
 func TestCatchUpRecordsOnlyBySender(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.clk = &clock{t: time.Now()}
 	for i := 1; i <= 20; i++ {
@@ -169,6 +171,7 @@ func TestCatchUpRecordsOnlyBySender(t *testing.T) {
 // indexed the archive and written its catch-up records and before Ready
 // says true; later scans do not run it again.
 func TestBeforeReadyOnce(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.clk = &clock{t: time.Now()}
 	for i := 1; i <= 5; i++ {

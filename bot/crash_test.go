@@ -226,6 +226,7 @@ func countLines(t *testing.T, files ...string) int {
 // several times at different points, restarts it, and checks that every
 // post reached every target exactly once overall.
 func TestCrashSIGKILL(t *testing.T) {
+	t.Parallel()
 	if dir := os.Getenv(crashEnv); dir != "" {
 		crashChild(dir)
 		return

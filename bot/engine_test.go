@@ -106,6 +106,7 @@ func (h *harness) sentOnce(paths []string, targets ...*fakeTarget) {
 func day(n int) time.Time { return t0.Add(time.Duration(n) * 24 * time.Hour) }
 
 func TestDeliverEveryPostOnceInOrder(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.b.parts = 3
 	e := h.start()
@@ -142,6 +143,7 @@ func TestDeliverEveryPostOnceInOrder(t *testing.T) {
 }
 
 func TestEditedPostIsEditedInPlace(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.a.parts = 2
 	e := h.start()
@@ -173,6 +175,7 @@ func TestEditedPostIsEditedInPlace(t *testing.T) {
 }
 
 func TestDraftsAndFuturePostsWait(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	e := h.start()
 	h.src.put("2025-09-30-draft.md", post(t0.Add(time.Minute), "Draft", "draft: true"))
@@ -209,6 +212,7 @@ func TestDraftsAndFuturePostsWait(t *testing.T) {
 }
 
 func TestCatchUp(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	tests := []struct {
 		name string
@@ -295,6 +299,7 @@ func TestCatchUp(t *testing.T) {
 // outcome) of an older post holds the later posts of that target, and of
 // that target only, until it goes through; then they follow in date order.
 func TestTransientFailureHoldsLaterPosts(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	e := h.start()
 	h.a.failPosts = 1
@@ -340,6 +345,7 @@ func TestTransientFailureHoldsLaterPosts(t *testing.T) {
 // TestNotSentFailureSkipsRecover: when nothing left the machine (a refused
 // connection), the next attempt sends without searching the chat.
 func TestNotSentFailureSkipsRecover(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	e := h.start()
 	h.a.failPosts, h.a.failErr = 1, NotSent(errors.New("dial tcp: connection refused"))
@@ -360,6 +366,7 @@ func TestNotSentFailureSkipsRecover(t *testing.T) {
 // posts go on, and the failed one is not retried by itself, only when
 // edited or by Retry.
 func TestPermanentFailureDoesNotHold(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	h := newHarness(t)
 	e := h.start()
@@ -398,6 +405,7 @@ func TestPermanentFailureDoesNotHold(t *testing.T) {
 }
 
 func TestPartialMultiMessagePost(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.a.parts, h.a.failPosts, h.a.failAfter = 3, 1, 1
 	e := h.start()
@@ -416,6 +424,7 @@ func TestPartialMultiMessagePost(t *testing.T) {
 }
 
 func TestCrashRecovery(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	tests := []struct {
 		name string
@@ -499,6 +508,7 @@ func TestCrashRecovery(t *testing.T) {
 }
 
 func TestRecoverErrorKeepsIntent(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.start()
 	h.src.put("a.md", post(t0.Add(time.Minute), "A"))
@@ -521,6 +531,7 @@ func TestRecoverErrorKeepsIntent(t *testing.T) {
 }
 
 func TestOnlyTheLeaseHolderSends(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.start()
 	h.src.put("a.md", post(t0.Add(time.Minute), "A"))
@@ -561,6 +572,7 @@ func TestOnlyTheLeaseHolderSends(t *testing.T) {
 }
 
 func TestMatcherFilters(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	m := matchingTarget{fakeTarget: h.a, tag: "llm"}
 	e := h.engine(func(e *Engine) { e.Targets = []Target{m, h.b} })
@@ -581,6 +593,7 @@ func TestMatcherFilters(t *testing.T) {
 }
 
 func TestScanIsIncremental(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	e := h.engine()
 	ctx := context.Background()
@@ -631,6 +644,7 @@ type panicParser struct{}
 func (panicParser) Parse(string, []byte) (*Digest, error) { panic("parser bug") }
 
 func TestTickNeverPanics(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	e := h.start()
 	h.src.put("a.md", post(t0.Add(time.Minute), "A"))
@@ -649,6 +663,7 @@ func TestTickNeverPanics(t *testing.T) {
 }
 
 func TestMissingPostAlert(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	alerts := newFakeTarget("alerts")
 	exp := mustExpectBy(t, "10:00 Mon-Fri")
@@ -687,6 +702,7 @@ func TestMissingPostAlert(t *testing.T) {
 }
 
 func TestSend(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	h := newHarness(t)
 	h.src.put("_posts/2025-09-20-old.md", post(day(-10), "Old"))
@@ -746,6 +762,7 @@ func TestSend(t *testing.T) {
 }
 
 func TestRunTicksAndStopsGracefully(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.clk = &clock{t: time.Now()}
 	e := h.engine()
@@ -800,6 +817,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 }
 
 func TestDeliveryKey(t *testing.T) {
+	t.Parallel()
 	k := DeliveryKey("team", "_posts/2025-09-30-daily-papers.md")
 	if len(k) != 19 || !strings.HasPrefix(k, "pb-") || k != DeliveryKey("team", "_posts/2025-09-30-daily-papers.md") {
 		t.Errorf("key %q", k)
@@ -830,6 +848,7 @@ func (s *batchStore) SavePosts(ctx context.Context, posts []*Digest, files []Fil
 }
 
 func TestLargeArchiveFirstRun(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	bs := &batchStore{memStore: h.store}
 	h.putArchive(600)
@@ -850,6 +869,7 @@ func TestLargeArchiveFirstRun(t *testing.T) {
 }
 
 func TestRunFollowsSchedule(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	e := h.engine(func(e *Engine) { e.Now = nil })
 	ctx, cancel := context.WithCancel(context.Background())
@@ -868,6 +888,7 @@ func TestRunFollowsSchedule(t *testing.T) {
 }
 
 func TestLeaseLostMidPassStops(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	e := h.start()
 	h.src.put("a.md", post(t0.Add(time.Minute), "A"))
@@ -910,6 +931,7 @@ func TestLeaseLostMidPassStops(t *testing.T) {
 }
 
 func TestDeliverAloneUsesStoredScan(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	h := newHarness(t)
 	h.src.put("recent.md", post(t0.Add(-time.Hour), "recent"))
@@ -933,6 +955,7 @@ func TestDeliverAloneUsesStoredScan(t *testing.T) {
 // their digest (keepDigests): each is read again when its turn comes, and
 // the order is still the posts' dates, not their paths.
 func TestManyDuePostsInDateOrder(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	e := h.start()
 	n := keepDigests + 36
@@ -959,6 +982,7 @@ func TestManyDuePostsInDateOrder(t *testing.T) {
 // on its backoff (no tick needed) while the other target is done, and the
 // engine reports its role, schedule and health.
 func TestRunWorkersOwnClock(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.clk = &clock{t: time.Now()}
 	e := h.engine(func(e *Engine) {
@@ -1011,6 +1035,7 @@ func TestRunWorkersOwnClock(t *testing.T) {
 // source only after a change was reported or when the sweep is due, and the
 // file states stay in memory between scans (the store is read at a sweep).
 func TestWatchedScans(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.src.put("2025-09-30-a.md", post(t0.Add(-time.Hour), "A"))
 	e := h.engine(func(e *Engine) { e.SweepEvery = time.Hour })
@@ -1058,6 +1083,7 @@ func TestWatchedScans(t *testing.T) {
 // TestCatchUpSkipsInBatches: the first pass over a large archive records
 // its catch-up skips in batches when the store can, not one write each.
 func TestCatchUpSkipsInBatches(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	bs := &skipStore{memStore: h.store}
 	h.putArchive(1200)
@@ -1094,6 +1120,7 @@ func (s damagedDays) PostsOn(ctx context.Context, day string) ([]*Digest, error)
 // so the check neither alerts nor fails (a failed check is retried and
 // logged every few minutes).
 func TestMissingPostAlertDamagedPost(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	alerts := newFakeTarget("alerts")
 	exp := mustExpectBy(t, "10:00 Mon-Fri")

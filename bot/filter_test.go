@@ -3,6 +3,7 @@ package bot
 import "testing"
 
 func TestFilterMatch(t *testing.T) {
+	t.Parallel()
 	d := &Digest{
 		Title: "Daily Papers", Tags: []string{"papers", " Vision "}, Categories: []string{"daily"},
 		Papers: []Paper{{Title: "Sparse Attention", Sections: []Section{{Name: "Method", Blocks: []Block{

@@ -14,6 +14,7 @@ import (
 // and checks the same sum with the same 3 s left, so the two together
 // stand for the production figure without a 15 s wait in every test run.
 func TestDefaultFailoverBound(t *testing.T) {
+	t.Parallel()
 	const promise, forTheSend = 15 * time.Second, 3 * time.Second
 	e := &Engine{}
 	if got := e.leaseTTL() + e.standbyPoll(); got > promise-forTheSend {

@@ -11,6 +11,7 @@ import (
 // keep where the engine uses it (it has no real search), so what the
 // engine tests prove holds against the real stores too.
 func TestMemStoreConformance(t *testing.T) {
+	t.Parallel()
 	storetest.RunCore(t, func(testing.TB) func() bot.Store {
 		s := bot.NewMemStore()
 		return func() bot.Store { return s }

@@ -8,6 +8,7 @@ import (
 )
 
 func TestPostName(t *testing.T) {
+	t.Parallel()
 	for name, want := range map[string]struct{ date, slug string }{
 		"2025-09-30-daily-papers.md":           {"2025-09-30", "daily-papers"},
 		"2025-09-30-daily-papers.markdown":     {"2025-09-30", "daily-papers"},

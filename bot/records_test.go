@@ -19,6 +19,7 @@ func (h *harness) recReads() int {
 // from the store once and keeps them in step with what it writes; a write
 // whose outcome is unknown makes it read them again.
 func TestIdlePassesKeepTheirRecords(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	e := h.start()
 	h.src.put("a.md", post(t0.Add(time.Minute), "A"))
@@ -54,6 +55,7 @@ func TestIdlePassesKeepTheirRecords(t *testing.T) {
 // TestSenderAfterAnotherReadsRecordsAgain: a replica that becomes the
 // sender again after another one sent must not trust the records it kept.
 func TestSenderAfterAnotherReadsRecordsAgain(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.start()
 	e1 := h.engine(func(e *Engine) { e.Holder = "replica-1" })
@@ -90,6 +92,7 @@ func TestSenderAfterAnotherReadsRecordsAgain(t *testing.T) {
 // that announced itself (a sender whose lease lapsed unnoticed), reach the
 // sender's next pass.
 func TestSenderSeesRecordsWrittenElsewhere(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	h := newHarness(t)
 	h.clk = &clock{t: time.Now()}

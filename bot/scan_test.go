@@ -30,6 +30,7 @@ func (s *encoderStore) SaveEncoded(ctx context.Context, posts []*Digest, enc []a
 }
 
 func TestScanEncodesOnWorkers(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	es := &encoderStore{batchStore: &batchStore{memStore: h.store}}
 	h.putArchive(300)

@@ -41,6 +41,7 @@ func utc(s string) time.Time {
 // are idempotent and whose catch_up window covers a day's delay, but they
 // are pinned here so a library upgrade that changes them is noticed.
 func TestScheduleNext(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		spec string
@@ -103,6 +104,7 @@ func TestScheduleNext(t *testing.T) {
 }
 
 func TestParseScheduleErrors(t *testing.T) {
+	t.Parallel()
 	for _, spec := range []string{
 		"",
 		"   ",
@@ -129,6 +131,7 @@ func TestParseScheduleErrors(t *testing.T) {
 }
 
 func TestParseScheduleIn(t *testing.T) {
+	t.Parallel()
 	seoul := mustLoc(t, "Asia/Seoul")
 	tests := []struct {
 		spec string
@@ -172,6 +175,7 @@ var (
 )
 
 func TestParseExpectBy(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		in     string
 		want   ExpectBy
@@ -209,6 +213,7 @@ func TestParseExpectBy(t *testing.T) {
 }
 
 func TestParseExpectByErrors(t *testing.T) {
+	t.Parallel()
 	for _, in := range []string{
 		"", "  ", "10", "10:0", "10:000", "24:00", "10:60", "-1:30", "+9:30", "1a:30",
 		"10:00 Mon-Fri extra", "10:00 Funday", "10:00 Mon-", "10:00 Mon,,Fri", "10:00 -Fri",
@@ -226,6 +231,7 @@ func TestParseExpectByErrors(t *testing.T) {
 }
 
 func TestDeadline(t *testing.T) {
+	t.Parallel()
 	ny := mustLoc(t, "America/New_York")
 	seoul := mustLoc(t, "Asia/Seoul")
 	berlin := mustLoc(t, "Europe/Berlin")
@@ -271,6 +277,7 @@ func TestDeadline(t *testing.T) {
 }
 
 func TestNextDeadline(t *testing.T) {
+	t.Parallel()
 	seoul := mustLoc(t, "Asia/Seoul")
 	e := mustExpectBy(t, "10:00 Mon-Fri")
 	tests := []struct{ from, want string }{

@@ -6,6 +6,7 @@ import (
 )
 
 func TestDigestCheck(t *testing.T) {
+	t.Parallel()
 	text := func(s string) []Inline { return []Inline{{Kind: TextInline, Text: s}} }
 	list := func(depth int) []Block {
 		b := []Block{{Kind: ParagraphBlock, Inlines: text("bottom")}}

@@ -6,6 +6,7 @@ import (
 )
 
 func TestInOrder(t *testing.T) {
+	t.Parallel()
 	a, b, c := MessageRef{ID: "a"}, MessageRef{ID: "b"}, MessageRef{ID: "c"}
 	for _, tc := range []struct {
 		name  string

@@ -10,6 +10,7 @@ import (
 // TestPostFailureKinds checks what a failed Post tells the engine: whether
 // the post failed alone (permanent), sent nothing, or may have gone out.
 func TestPostFailureKinds(t *testing.T) {
+	t.Parallel()
 	d := exampleDigest("2025-01-02", 1, false)
 	tests := []struct {
 		name               string

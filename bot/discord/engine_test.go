@@ -13,6 +13,7 @@ import (
 // send refused halfway, then a crash after part of a send, each completed
 // at the next attempt without a duplicate message.
 func TestEngineExactlyOnce(t *testing.T) {
+	t.Parallel()
 	f := newFake(t)
 	tg := newTarget(t, f, TargetConfig{Details: formatter.DiscordSpoiler})
 	d := exampleDigest("2025-01-02", 16, true)

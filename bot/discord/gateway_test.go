@@ -14,6 +14,7 @@ import (
 )
 
 func TestGatewayAnswersInteractions(t *testing.T) {
+	t.Parallel()
 	f := newFake(t)
 	sess := newSession(t, f)
 	st := newStore(t, exampleDigest("2025-01-02", 3, false))
@@ -72,6 +73,7 @@ func TestGatewayAnswersInteractions(t *testing.T) {
 }
 
 func TestGatewayBadToken(t *testing.T) {
+	t.Parallel()
 	f := newFake(t)
 	sess, err := NewSession("wrong", f.URL)
 	if err != nil {

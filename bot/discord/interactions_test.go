@@ -142,6 +142,7 @@ func button(customID string) map[string]any {
 }
 
 func TestPingPong(t *testing.T) {
+	t.Parallel()
 	s := newSigner(t)
 	h := newHandler(s, newStore(t), "")
 	a := do(t, h, s, map[string]any{"id": "1", "application_id": "7", "type": 1, "token": "t", "version": 1})
@@ -151,6 +152,7 @@ func TestPingPong(t *testing.T) {
 }
 
 func TestRequestsRefused(t *testing.T) {
+	t.Parallel()
 	s := newSigner(t)
 	other := newSigner(t)
 	h := newHandler(s, newStore(t), "")
@@ -208,6 +210,7 @@ type nopCloser struct{ *bytes.Reader }
 func (nopCloser) Close() error { return nil }
 
 func TestPaperCommandFixture(t *testing.T) {
+	t.Parallel()
 	st, posts := fixtureStore(t)
 	s := newSigner(t)
 	seen := 0
@@ -251,6 +254,7 @@ func TestPaperCommandFixture(t *testing.T) {
 }
 
 func TestDetailsButtonEveryPaper(t *testing.T) {
+	t.Parallel()
 	st, posts := fixtureStore(t)
 	s := newSigner(t)
 	h := newHandler(s, st, formatter.DiscordButtons)
@@ -278,6 +282,7 @@ func TestDetailsButtonEveryPaper(t *testing.T) {
 }
 
 func TestCommandsExample(t *testing.T) {
+	t.Parallel()
 	d1 := exampleDigest("2025-01-02", 16, true)
 	d2 := exampleDigest("2025-01-03", 2, false)
 	d2.Papers[1].Title = "Quantum widgets for everyone"
@@ -315,6 +320,7 @@ func TestCommandsExample(t *testing.T) {
 // TestDigestPartNote: a digest longer than one message (spoiler mode, 16
 // long papers) answers with its first part and says so.
 func TestDigestPartNote(t *testing.T) {
+	t.Parallel()
 	st := newStore(t, exampleDigest("2025-01-02", 16, true))
 	s := newSigner(t)
 	h := newHandler(s, st, formatter.DiscordSpoiler)
@@ -325,6 +331,7 @@ func TestDigestPartNote(t *testing.T) {
 }
 
 func TestBadBodies(t *testing.T) {
+	t.Parallel()
 	s := newSigner(t)
 	h := newHandler(s, newStore(t), "")
 	for _, body := range []string{``, `{`, `[]`, `{"type":2}`, `{"type":3,"data":null}`, `{"type":99}`, `{"type":2,"data":{"name":"paper","options":[{"name":"query","type":4,"value":5}]}}`} {
@@ -371,6 +378,7 @@ func FuzzInteraction(f *testing.F) {
 }
 
 func TestRegisterCommands(t *testing.T) {
+	t.Parallel()
 	f := newFake(t)
 	sess := newSession(t, f)
 	if err := RegisterCommands(ctxT(t), sess, "700", []string{"11", "12"}); err != nil {
@@ -408,6 +416,7 @@ func TestRegisterCommands(t *testing.T) {
 }
 
 func TestNewSessionRewrites(t *testing.T) {
+	t.Parallel()
 	if _, err := NewSession("", ""); err == nil {
 		t.Error("empty token accepted")
 	}

@@ -17,6 +17,7 @@ import (
 const key = "pb-0123456789abcdef"
 
 func TestPostThroughRateLimitsAndErrors(t *testing.T) {
+	t.Parallel()
 	f := newFake(t)
 	tg := newTarget(t, f, TargetConfig{Details: formatter.DiscordSpoiler})
 	d := exampleDigest("2025-01-02", 16, true)
@@ -61,6 +62,7 @@ func TestPostThroughRateLimitsAndErrors(t *testing.T) {
 }
 
 func TestLostAnswerDedupedByNonce(t *testing.T) {
+	t.Parallel()
 	f := newFake(t)
 	cfg := TargetConfig{Retry: Retry{Base: 5 * time.Millisecond, Max: 10 * time.Millisecond, CallTimeout: 100 * time.Millisecond}}
 	tg := newTarget(t, f, cfg)
@@ -80,6 +82,7 @@ func TestLostAnswerDedupedByNonce(t *testing.T) {
 }
 
 func TestEditInPlace(t *testing.T) {
+	t.Parallel()
 	f := newFake(t)
 	tg := newTarget(t, f, TargetConfig{Details: formatter.DiscordSpoiler})
 	d := exampleDigest("2025-01-02", 16, true)
@@ -121,6 +124,7 @@ func TestEditInPlace(t *testing.T) {
 }
 
 func TestRecoverAfterCrash(t *testing.T) {
+	t.Parallel()
 	f := newFake(t)
 	tg := newTarget(t, f, TargetConfig{Details: formatter.DiscordSpoiler})
 	d := exampleDigest("2025-01-02", 16, true)
@@ -154,6 +158,7 @@ func TestRecoverAfterCrash(t *testing.T) {
 }
 
 func TestPermanentErrorsNotRetried(t *testing.T) {
+	t.Parallel()
 	d := exampleDigest("2025-01-02", 1, false)
 	cases := []struct {
 		name   string
@@ -199,6 +204,7 @@ func TestPermanentErrorsNotRetried(t *testing.T) {
 }
 
 func TestInvalidFormBodyNotRetried(t *testing.T) {
+	t.Parallel()
 	f := newFake(t)
 	tg := newTarget(t, f, TargetConfig{Details: formatter.DiscordSpoiler})
 	m := &discordgo.MessageSend{Content: strings.Repeat("x", 2001)}
@@ -212,6 +218,7 @@ func TestInvalidFormBodyNotRetried(t *testing.T) {
 }
 
 func TestPartialRefsOnFailure(t *testing.T) {
+	t.Parallel()
 	f := newFake(t)
 	m := &counted{}
 	tg := newTarget(t, f, TargetConfig{Details: formatter.DiscordSpoiler, Metrics: m})
@@ -229,6 +236,7 @@ func TestPartialRefsOnFailure(t *testing.T) {
 }
 
 func TestWebhookTarget(t *testing.T) {
+	t.Parallel()
 	f := newFake(t)
 	url := f.AddWebhook("300000000000000001", "sekret-token", testChannel)
 	tg := newTarget(t, f, TargetConfig{Name: "hook", WebhookURL: url})
@@ -265,6 +273,7 @@ func TestWebhookTarget(t *testing.T) {
 // Discord's UI drop components and the sections would be out of reach; a
 // channel target in the same mode sends the compact digest with buttons.
 func TestWebhookTargetButtonsSendsSpoilers(t *testing.T) {
+	t.Parallel()
 	f := newFake(t)
 	url := f.AddWebhook("300000000000000002", "sekret-token", testChannel)
 	d := exampleDigest("2025-01-02", 3, false)
@@ -319,6 +328,7 @@ func discordAllFields(m discordfake.Message) string {
 }
 
 func TestParseWebhookURL(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		in      string
 		id, tok string
@@ -342,6 +352,7 @@ func TestParseWebhookURL(t *testing.T) {
 }
 
 func TestNonceLength(t *testing.T) {
+	t.Parallel()
 	if n := Nonce(key, 12); n != key+"-12" || len(n) > MaxNonce {
 		t.Errorf("Nonce = %q", n)
 	}
@@ -352,6 +363,7 @@ func TestNonceLength(t *testing.T) {
 }
 
 func TestMatch(t *testing.T) {
+	t.Parallel()
 	d := exampleDigest("2025-01-02", 2, false)
 	d.Tags = []string{"LLM"}
 	for _, c := range []struct {
@@ -376,6 +388,7 @@ func TestMatch(t *testing.T) {
 // "recover: "+err, so the target's error must not name the phase again (the
 // status page showed "recover: recover: list messages: ...").
 func TestRecoverErrorNamesPhaseOnce(t *testing.T) {
+	t.Parallel()
 	f := newFake(t)
 	tg := newTarget(t, f, TargetConfig{})
 	f.FailNext(100, 500)

@@ -16,6 +16,7 @@ import (
 // the post failed alone (permanent), sent nothing (no Recover needed), or
 // may have gone out.
 func TestPostFailureKinds(t *testing.T) {
+	t.Parallel()
 	d := exampleDigest("2025-01-02", 1, false)
 	tests := []struct {
 		name                string
@@ -65,6 +66,7 @@ func TestPostFailureKinds(t *testing.T) {
 // TestRenderPanicFailsThePostAlone: a post the renderer cannot draw is a
 // permanent failure of that post, and nothing is sent.
 func TestRenderPanicFailsThePostAlone(t *testing.T) {
+	t.Parallel()
 	_, err := bot.Rendered("p.md", func() []formatter.SlackMessage { panic("boom") })
 	if !bot.IsPermanent(err) || !strings.Contains(err.Error(), "p.md cannot be rendered: boom") {
 		t.Errorf("Rendered = %v", err)

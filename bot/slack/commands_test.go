@@ -115,6 +115,7 @@ func checkMsg(t testing.TB, m *slack.Msg) {
 }
 
 func TestSignatureWorkedExample(t *testing.T) {
+	t.Parallel()
 	// Slack's documented example (api.slack.com, "Verifying requests from Slack").
 	const (
 		secret = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -137,6 +138,7 @@ func TestSignatureWorkedExample(t *testing.T) {
 }
 
 func TestSignatureRequests(t *testing.T) {
+	t.Parallel()
 	d := exampleDigest("2025-10-01", 2, false)
 	e := newEnv(t, formatter.SlackContainer, d)
 	body := []byte(commandForm(e.f, "/paper", "2509.10001").Encode())
@@ -203,6 +205,7 @@ type readCloser struct{ *bytes.Reader }
 func (readCloser) Close() error { return nil }
 
 func TestPaperCommands(t *testing.T) {
+	t.Parallel()
 	d := exampleDigest("2025-10-01", 3, false)
 	e := newEnv(t, formatter.SlackContainer, d, exampleDigest("2025-09-30", 2, false))
 
@@ -255,6 +258,7 @@ func (brokenStore) Paper(context.Context, bot.ArxivID) (*bot.PaperHit, error) {
 }
 
 func TestInternalErrorHidden(t *testing.T) {
+	t.Parallel()
 	f := newFake(t)
 	h := NewHandler(HandlerConfig{Client: f.Client(), SigningSecret: testSecret, Commands: &bot.Commands{Store: brokenStore{newStore(t)}}}, nil)
 	mux := http.NewServeMux()
@@ -268,6 +272,7 @@ func TestInternalErrorHidden(t *testing.T) {
 }
 
 func TestPaperPermalink(t *testing.T) {
+	t.Parallel()
 	d := exampleDigest("2025-10-01", 16, true)
 	e := newEnv(t, formatter.SlackContainer, d)
 	tg := newTarget(e.f, formatter.SlackContainer, nil)
@@ -298,6 +303,7 @@ func TestPaperPermalink(t *testing.T) {
 }
 
 func TestDigestCommand(t *testing.T) {
+	t.Parallel()
 	long := exampleDigest("2025-10-01", 16, true)
 	e := newEnv(t, formatter.SlackContainer, long, exampleDigest("2025-09-30", 2, false))
 	want := formatter.Slack(long, formatter.SlackOptions{})
@@ -344,6 +350,7 @@ func TestDigestCommand(t *testing.T) {
 }
 
 func TestSlowCommandAnswersThroughResponseURL(t *testing.T) {
+	t.Parallel()
 	d := exampleDigest("2025-10-01", 2, false)
 	e := newEnv(t, formatter.SlackContainer, d)
 	e.store.delay = 300 * time.Millisecond
@@ -367,6 +374,7 @@ func TestSlowCommandAnswersThroughResponseURL(t *testing.T) {
 
 // TestFixturePapers: /paper answers each of the real post's 16 ids.
 func TestFixturePapers(t *testing.T) {
+	t.Parallel()
 	d := fixtureDigest(t)
 	e := newEnv(t, formatter.SlackContainer, d)
 	ids := 0

@@ -61,6 +61,7 @@ func blocksJSON(t *testing.T, raw json.RawMessage) json.RawMessage {
 }
 
 func TestDetailsHideEphemeralCard(t *testing.T) {
+	t.Parallel()
 	d := exampleDigest("2025-10-01", 3, false)
 	e := newEnv(t, formatter.SlackButtons, d)
 	m, raw := e.command(t, "/paper", "2509.10002")
@@ -90,6 +91,7 @@ func TestDetailsHideEphemeralCard(t *testing.T) {
 }
 
 func TestDetailsInChannelMessage(t *testing.T) {
+	t.Parallel()
 	d := exampleDigest("2025-10-01", 16, false)
 	e := newEnv(t, formatter.SlackButtons, d)
 	tg := newTarget(e.f, formatter.SlackButtons, nil)
@@ -130,6 +132,7 @@ func TestDetailsInChannelMessage(t *testing.T) {
 }
 
 func TestSharePaper(t *testing.T) {
+	t.Parallel()
 	d := exampleDigest("2025-10-01", 3, false)
 	e := newEnv(t, formatter.SlackContainer, d)
 	_, raw := e.command(t, "/paper", "2509.10003")
@@ -151,6 +154,7 @@ func TestSharePaper(t *testing.T) {
 }
 
 func TestShareDigest(t *testing.T) {
+	t.Parallel()
 	d := exampleDigest("2025-10-01", 16, true)
 	e := newEnv(t, formatter.SlackThread, d)
 	want := formatter.Slack(d, formatter.SlackOptions{Details: formatter.SlackThread})
@@ -170,6 +174,7 @@ func TestShareDigest(t *testing.T) {
 }
 
 func TestShareNotInChannelFallsBack(t *testing.T) {
+	t.Parallel()
 	d := exampleDigest("2025-10-01", 2, false)
 	e := newEnv(t, formatter.SlackContainer, d)
 	e.f.SetChannelError("C1", "not_in_channel")
@@ -181,6 +186,7 @@ func TestShareNotInChannelFallsBack(t *testing.T) {
 }
 
 func TestBrokenButtonValue(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, formatter.SlackButtons)
 	e.click(t, clickPayload(e, formatter.SlackActionDetails, "no-bar", json.RawMessage(`[]`), true, "1.1"))
 	rs := e.f.Responses()
@@ -192,6 +198,7 @@ func TestBrokenButtonValue(t *testing.T) {
 // Unfolding a paper of a full message would split it: the message stays
 // as it is and the clicker gets the paper's details on their own.
 func TestDetailsThatDoNotFit(t *testing.T) {
+	t.Parallel()
 	d := exampleDigest("2025-10-01", 16, true)
 	// Paper 1 has far more to say than one message holds.
 	for i := 0; i < 6; i++ {

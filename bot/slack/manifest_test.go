@@ -13,6 +13,7 @@ import (
 // TestManifests keeps deploy/'s app manifests in step with the routes and
 // the Web API methods this package uses.
 func TestManifests(t *testing.T) {
+	t.Parallel()
 	type manifest struct {
 		Features struct {
 			SlashCommands []struct {

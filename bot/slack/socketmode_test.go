@@ -13,6 +13,7 @@ import (
 )
 
 func TestSocketMode(t *testing.T) {
+	t.Parallel()
 	d := exampleDigest("2025-10-01", 3, false)
 	e := newEnv(t, formatter.SlackButtons, d)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)

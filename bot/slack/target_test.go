@@ -38,6 +38,7 @@ func checkDelivered(t *testing.T, f *slackfake.Server, refs []bot.MessageRef, wa
 }
 
 func TestPostOnceThrough429And500(t *testing.T) {
+	t.Parallel()
 	f := newFake(t)
 	m := &counted{}
 	tg := newTarget(f, formatter.SlackContainer, m)
@@ -61,6 +62,7 @@ func TestPostOnceThrough429And500(t *testing.T) {
 }
 
 func TestRetryAfterHonoured(t *testing.T) {
+	t.Parallel()
 	f := newFake(t)
 	tg := newTarget(f, formatter.SlackContainer, nil)
 	f.RateLimitNext("chat.postMessage", 1, 1)
@@ -78,6 +80,7 @@ func TestRetryAfterHonoured(t *testing.T) {
 // A 500 that Slack answers after taking the message must not double it:
 // the retry finds the part in the history first.
 func TestAmbiguousFailureNotDoubled(t *testing.T) {
+	t.Parallel()
 	f := newFake(t)
 	tg := newTarget(f, formatter.SlackContainer, nil)
 	d := exampleDigest("2025-10-01", 1, false)
@@ -105,6 +108,7 @@ func TestAmbiguousFailureNotDoubled(t *testing.T) {
 }
 
 func TestEditInPlace(t *testing.T) {
+	t.Parallel()
 	f := newFake(t)
 	tg := newTarget(f, formatter.SlackContainer, nil)
 	ctx := ctxT(t)
@@ -160,6 +164,7 @@ func TestEditInPlace(t *testing.T) {
 }
 
 func TestRecoverAfterCrash(t *testing.T) {
+	t.Parallel()
 	f := newFake(t)
 	ctx := ctxT(t)
 	d := exampleDigest("2025-10-01", 16, true)
@@ -218,6 +223,7 @@ func TestRecoverAfterCrash(t *testing.T) {
 }
 
 func TestThreadDetails(t *testing.T) {
+	t.Parallel()
 	f := newFake(t)
 	tg := newTarget(f, formatter.SlackThread, nil)
 	ctx := ctxT(t)
@@ -260,6 +266,7 @@ func TestThreadDetails(t *testing.T) {
 }
 
 func TestPermanentErrorsNotRetried(t *testing.T) {
+	t.Parallel()
 	for _, code := range []string{"invalid_auth", "channel_not_found", "not_in_channel", "is_archived", "msg_too_long", "invalid_blocks"} {
 		t.Run(code, func(t *testing.T) {
 			f := newFake(t)
@@ -295,6 +302,7 @@ func TestPermanentErrorsNotRetried(t *testing.T) {
 }
 
 func TestPartialRefsOnError(t *testing.T) {
+	t.Parallel()
 	f := newFake(t)
 	tg := newTarget(f, formatter.SlackContainer, nil)
 	d := exampleDigest("2025-10-01", 16, true)
@@ -314,6 +322,7 @@ func TestPartialRefsOnError(t *testing.T) {
 }
 
 func TestContextEndsRetries(t *testing.T) {
+	t.Parallel()
 	f := newFake(t)
 	tg := newTarget(f, formatter.SlackContainer, nil)
 	f.ServerErrorNext("", 1000, http.StatusBadGateway)
@@ -326,6 +335,7 @@ func TestContextEndsRetries(t *testing.T) {
 }
 
 func TestPace(t *testing.T) {
+	t.Parallel()
 	f := newFake(t)
 	tg := NewTarget(f.Client(), TargetConfig{Name: "p", Channel: "CPACE", Pace: 100 * time.Millisecond, Retry: fastRetry}, nil)
 	start := time.Now()
@@ -343,6 +353,7 @@ func TestPace(t *testing.T) {
 // to one channel; a target with a pacer of its own does not wait for them.
 // The gap is an hour, so "waits" shows as a context deadline, not a time.
 func TestPacerShared(t *testing.T) {
+	t.Parallel()
 	f := newFake(t)
 	shared := NewPacer()
 	cfg := func(name string, p *Pacer) TargetConfig {
@@ -369,6 +380,7 @@ func TestPacerShared(t *testing.T) {
 }
 
 func TestMatch(t *testing.T) {
+	t.Parallel()
 	d := exampleDigest("2025-10-01", 2, false)
 	d.Tags = []string{"LLM", "vision"}
 	for _, tc := range []struct {
@@ -394,6 +406,7 @@ func TestMatch(t *testing.T) {
 // bot.RecoverError(err), so the target's error must not name the phase
 // again.
 func TestRecoverErrorNamesPhaseOnce(t *testing.T) {
+	t.Parallel()
 	f := slackfake.New(testToken)
 	defer f.Close()
 	f.ServerErrorNext("", 100, 500)

@@ -28,6 +28,7 @@ func checkPaperJSON(t *testing.T, p paperJSON) {
 }
 
 func TestPaperJSONMatchesEncodingJSON(t *testing.T) {
+	t.Parallel()
 	seoul := time.FixedZone("KST", 9*3600)
 	base := paperJSON{
 		ID: "2509.24006", Title: "SLA: Sparse–Linear Attention", URL: "https://arxiv.org/abs/2509.24006",

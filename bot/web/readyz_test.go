@@ -16,6 +16,7 @@ import (
 // refuses writes, says why in words (never the store's own error), says
 // whether this replica is the sender, and recovers once writes work again.
 func TestReadyzRefusedWrites(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, nil)
 	f.engine.mu.Lock()
 	f.engine.sender = false
@@ -58,6 +59,7 @@ func TestReadyzRefusedWrites(t *testing.T) {
 
 // TestReadyzReadOnlySQLite: a real SQLite database opened read-only.
 func TestReadyzReadOnlySQLite(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "paperbot.db")
 	st, err := sqlite.Open(ctx, path, nil)

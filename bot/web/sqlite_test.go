@@ -48,6 +48,7 @@ func sqliteStore(tb testing.TB, path string, ds ...*bot.Digest) (*sqlite.Store, 
 // paperbot's one-shot commands scan into): the same answers as the
 // fixture's store on a file, byte for byte.
 func TestSQLiteGolden(t *testing.T) {
+	t.Parallel()
 	st, _ := sqliteStore(t, ":memory:", examples()...)
 	f := newFixture(t, func(c *Config) { c.Store = st })
 	for _, tc := range []struct{ name, target string }{
@@ -125,6 +126,7 @@ func BenchmarkStatusPage(b *testing.B) {
 // paper out, and the status and post pages show the damage instead of
 // failing.
 func TestDamagedPostFailsAlone(t *testing.T) {
+	t.Parallel()
 	st, path := sqliteFile(t, examples()...)
 	db, err := sql.Open("sqlite", path)
 	if err != nil {

@@ -100,6 +100,7 @@ func row(t *testing.T, body, post, target string) string {
 }
 
 func TestStatusStates(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, func(c *Config) { c.Links = fakeLinks{} })
 	states(t, f)
 	w := f.do(t, req{target: "/", header: bearer})
@@ -177,6 +178,7 @@ func TestStatusStates(t *testing.T) {
 }
 
 func TestStatusFacts(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name string
 		mod  func(*fixture, *Config)
@@ -226,6 +228,7 @@ func expectBy(t *testing.T, s string) *bot.ExpectBy {
 }
 
 func TestStatusPaging(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, nil)
 	at := time.Date(2025, 9, 1, 0, 0, 0, 0, time.UTC)
 	for i := range 60 {
@@ -258,6 +261,7 @@ func TestStatusPaging(t *testing.T) {
 }
 
 func TestPostPage(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, func(c *Config) { c.Links = fakeLinks{} })
 	states(t, f)
 	w := f.do(t, req{target: "/posts/2025-09-29", header: bearer})
@@ -307,6 +311,7 @@ func TestPostPage(t *testing.T) {
 }
 
 func TestRetry(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, nil)
 	states(t, f)
 	ct := "application/x-www-form-urlencoded"

@@ -23,6 +23,7 @@ func watchPost(day, id, title string) string {
 // a post written between ticks is served by GET /api/papers/{id} within
 // 2 s, found by the folder watch alone.
 func TestWatchedFolderPickUp(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	dir := t.TempDir()

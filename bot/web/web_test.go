@@ -158,6 +158,7 @@ func checkGolden(t *testing.T, name string, got []byte) {
 }
 
 func TestAPIGolden(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, nil)
 	for _, tc := range []struct {
 		name, target string
@@ -194,6 +195,7 @@ func TestAPIGolden(t *testing.T) {
 
 // TestPaperShape pins the exact key set of the paper JSON (DESIGN.md §5).
 func TestPaperShape(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, nil)
 	w := f.do(t, req{target: "/api/papers/2509.11111"})
 	var m map[string]json.RawMessage
@@ -229,6 +231,7 @@ func keys(m map[string]json.RawMessage) []string {
 }
 
 func TestPaperIDForms(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, nil)
 	for _, tc := range []struct {
 		path, id string
@@ -257,6 +260,7 @@ func TestPaperIDForms(t *testing.T) {
 }
 
 func TestSearchLimit(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, nil)
 	for _, tc := range []struct {
 		limit  string
@@ -295,6 +299,7 @@ func TestSearchLimit(t *testing.T) {
 }
 
 func TestErrors(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, func(c *Config) { c.MaxBodyBytes = 1024 })
 	f.srv.Handle("GET /test/error/{code}", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		code := r.PathValue("code")
@@ -361,6 +366,7 @@ func TestErrors(t *testing.T) {
 }
 
 func TestHealthAndReady(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, nil)
 	if w := f.do(t, req{target: "/healthz"}); w.Code != 200 || w.Body.String() != "ok\n" {
 		t.Errorf("healthz: %d %q", w.Code, w.Body)
@@ -388,6 +394,7 @@ func TestHealthAndReady(t *testing.T) {
 }
 
 func TestMetrics(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, nil)
 	m, err := metrics.New(f.reg)
 	if err != nil {
@@ -429,6 +436,7 @@ func TestMetrics(t *testing.T) {
 }
 
 func TestStatusAccess(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, nil)
 	open := newFixture(t, func(c *Config) { c.AdminToken = "" })
 	bearer := map[string]string{"Authorization": "Bearer " + token}
@@ -485,6 +493,7 @@ func TestStatusAccess(t *testing.T) {
 
 // TestLogsNoToken: the access log has the path, never the query or headers.
 func TestLogsNoToken(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, nil)
 	f.do(t, req{target: "/?token=" + token})
 	f.do(t, req{target: "/", header: map[string]string{"Authorization": "Bearer " + token}})
@@ -499,6 +508,7 @@ func TestLogsNoToken(t *testing.T) {
 }
 
 func TestOpenClose(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, func(c *Config) { c.ReadHeaderTimeout = time.Second })
 	if err := f.srv.Open("127.0.0.1:0"); err != nil {
 		t.Fatal(err)
@@ -546,6 +556,7 @@ func TestOpenClose(t *testing.T) {
 // http.Server.Shutdown alone waits until such a connection is 5 s old, so
 // a Close given one second failed with its deadline passed.
 func TestCloseDropsUnusedConnections(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, nil)
 	if err := f.srv.Open("127.0.0.1:0"); err != nil {
 		t.Fatal(err)
@@ -578,6 +589,7 @@ func TestCloseDropsUnusedConnections(t *testing.T) {
 // the concurrency limit wait their turn or give up, so that they cannot hold
 // every store connection.
 func TestSearchGuard(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, func(c *Config) { c.SearchTimeout = 100 * time.Millisecond; c.SearchConcurrency = 1 })
 	release := make(chan struct{})
 	entered := make(chan struct{}, 1)

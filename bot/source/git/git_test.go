@@ -102,6 +102,7 @@ func newLogger() (*slog.Logger, *bottest.Buffer) {
 }
 
 func TestCloneListPullAndReset(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	rem := newRemote(t, "main")
 	rem.commit(map[string]string{
@@ -187,6 +188,7 @@ func TestCloneListPullAndReset(t *testing.T) {
 }
 
 func TestRemoteGoneKeepsLastGoodCopy(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	rem := newRemote(t, "main")
 	h := rem.commit(map[string]string{"_posts/2025-09-29-first.md": "first"})
@@ -215,6 +217,7 @@ func TestRemoteGoneKeepsLastGoodCopy(t *testing.T) {
 }
 
 func TestOtherBranchAndPath(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	rem := newRemote(t, "posts")
 	rem.commit(map[string]string{
@@ -243,6 +246,7 @@ func TestOtherBranchAndPath(t *testing.T) {
 }
 
 func TestChangedURLAndBranchReuseClone(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	a := newRemote(t, "main")
 	a.commit(map[string]string{"_posts/2025-09-30-a.md": "a"})
@@ -262,6 +266,7 @@ func TestChangedURLAndBranchReuseClone(t *testing.T) {
 }
 
 func TestReadRefusesPathsOutsidePosts(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	rem := newRemote(t, "main")
 	rem.commit(map[string]string{
@@ -280,6 +285,7 @@ func TestReadRefusesPathsOutsidePosts(t *testing.T) {
 }
 
 func TestPostsFolderSymlinkOutsideRefused(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	rem := newRemote(t, "main")
 	// The clone will be base/c; the link in the repository reaches base/outside.
@@ -317,6 +323,7 @@ func TestPostsFolderSymlinkOutsideRefused(t *testing.T) {
 }
 
 func TestSecretsNeverLogged(t *testing.T) {
+	t.Parallel()
 	const token = "ghp_SECRETTOKEN0123456789"
 	const password = "hunter2-password"
 	var mu sync.Mutex
@@ -356,6 +363,7 @@ func TestSecretsNeverLogged(t *testing.T) {
 }
 
 func TestValidate(t *testing.T) {
+	t.Parallel()
 	ok := Options{URL: "https://example.invalid/blog.git", Dir: "/tmp/x"}
 	if err := ok.Validate(); err != nil {
 		t.Errorf("Validate(%+v): %v", ok, err)
@@ -380,6 +388,7 @@ func TestValidate(t *testing.T) {
 }
 
 func TestCanceled(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	s := New(Options{URL: "file:///nonexistent", Dir: t.TempDir()}, quiet)
@@ -392,6 +401,7 @@ func TestCanceled(t *testing.T) {
 }
 
 func TestFirstCloneFails(t *testing.T) {
+	t.Parallel()
 	if _, err := exec.LookPath("git"); err != nil {
 		t.Skip("git binary not installed")
 	}
@@ -408,6 +418,7 @@ var quiet = slog.New(slog.DiscardHandler)
 // TestInterruptedCheckout: a clone whose checkout never finished (no index,
 // files missing) is completed by the next process's first List.
 func TestInterruptedCheckout(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	rem := newRemote(t, "main")
 	rem.commit(map[string]string{"_posts/2025-09-29-a.md": "a", "_posts/2025-09-30-b.md": "b"})
@@ -476,6 +487,7 @@ func (titleParser) Parse(path string, src []byte) (*bot.Digest, error) {
 // fetch with no new commit reads no file, and one with a new commit reads
 // only the files it touched.
 func TestScanReadsOnlyNewCommits(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	rem := newRemote(t, "main")
 	rem.commit(map[string]string{

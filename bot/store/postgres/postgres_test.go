@@ -102,6 +102,7 @@ func schemaDB(t testing.TB) func() bot.Store {
 }
 
 func TestConformance(t *testing.T) {
+	t.Parallel()
 	storetest.Run(t, schemaDB)
 }
 
@@ -109,6 +110,7 @@ func TestConformance(t *testing.T) {
 // starting together do: the advisory lock makes one migrate and the others
 // find the schema current.
 func TestMigrateRace(t *testing.T) {
+	t.Parallel()
 	dsn := postgrestest.Schema(t)
 	errs := make(chan error, 4)
 	for i := 0; i < 4; i++ {
@@ -129,6 +131,7 @@ func TestMigrateRace(t *testing.T) {
 
 // TestErrorsHideDSN checks that a password in the DSN never reaches an error.
 func TestErrorsHideDSN(t *testing.T) {
+	t.Parallel()
 	for _, dsn := range []string{
 		"postgres://user:s3cret-pw@127.0.0.1:1/db?sslmode=disable&connect_timeout=1",
 		"postgres://user:s3cret-pw@127.0.0.1:notaport/db",
@@ -193,6 +196,7 @@ func version2Schema(t *testing.T, posts []*bot.Digest) string {
 // each paper's JSON and lowercase text): migration 3 must carry them over,
 // and lookups, search and the posts must answer as before.
 func TestUpgradeFromVersion2(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	posts := storetest.GenPosts(30, 4, time.Date(2025, 9, 1, 8, 0, 0, 0, time.UTC), 1)
 	dsn := version2Schema(t, posts)
@@ -249,6 +253,7 @@ func damageRow(t *testing.T, conn *pgx.Conn, post, part string) {
 // TestDamagedPostFailsAlone runs storetest.RunDamaged with rows broken by
 // hand.
 func TestDamagedPostFailsAlone(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	dsn := postgrestest.Schema(t)
 	s, err := postgres.Open(ctx, dsn, nil)
@@ -269,6 +274,7 @@ func TestDamagedPostFailsAlone(t *testing.T) {
 // are carried over, the damaged one fails alone and its file is marked
 // changed so that the next scan stores it anew.
 func TestUpgradeFromVersion2WithDamagedPost(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	posts := storetest.GenPosts(5, 2, time.Date(2025, 9, 1, 8, 0, 0, 0, time.UTC), 1)
 	dsn := version2Schema(t, posts)

@@ -10,6 +10,7 @@ import (
 // TestSessionSettings: the store's sessions run without JIT or parallel
 // workers, unless the DSN says otherwise.
 func TestSessionSettings(t *testing.T) {
+	t.Parallel()
 	dsn := postgrestest.Schema(t)
 	ctx := context.Background()
 	for _, tc := range []struct{ extra, jit, workers string }{

@@ -36,11 +36,13 @@ func tempDB(t testing.TB) func() bot.Store {
 }
 
 func TestConformance(t *testing.T) {
+	t.Parallel()
 	storetest.Run(t, tempDB)
 }
 
 // A fresh machine has no data folder: Open makes it.
 func TestOpenMakesFolder(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "data", "sub", "paperbot.db")
 	s, err := sqlite.Open(context.Background(), path, nil)
 	if err != nil {
@@ -56,6 +58,7 @@ func TestOpenMakesFolder(t *testing.T) {
 }
 
 func TestMemory(t *testing.T) {
+	t.Parallel()
 	s, err := sqlite.Open(context.Background(), ":memory:", nil)
 	if err != nil {
 		t.Fatal(err)
@@ -198,6 +201,7 @@ func jsonOf(t *testing.T, d *bot.Digest) string {
 // TestDamagedPostFailsAlone runs storetest.RunDamaged with rows broken by
 // hand in the database file.
 func TestDamagedPostFailsAlone(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "paperbot.db")
 	s, err := sqlite.Open(context.Background(), path, nil)
 	if err != nil {
@@ -227,6 +231,7 @@ func TestDamagedPostFailsAlone(t *testing.T) {
 // are carried over, the damaged one fails alone and its file is marked
 // changed so that the next scan stores it anew.
 func TestUpgradeFromVersion2WithDamagedPost(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "paperbot.db")
 	posts := storetest.GenPosts(5, 2, time.Date(2025, 9, 1, 8, 0, 0, 0, time.UTC), 1)

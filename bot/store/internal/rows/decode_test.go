@@ -167,6 +167,7 @@ var digestCases = []decodeCase{
 }
 
 func TestDecodePaperCases(t *testing.T) {
+	t.Parallel()
 	for _, tc := range paperCases {
 		t.Run(tc.name, func(t *testing.T) {
 			checkSame(t, []byte(tc.in), decodePaperBytes)
@@ -176,6 +177,7 @@ func TestDecodePaperCases(t *testing.T) {
 }
 
 func TestDecodeDigestCases(t *testing.T) {
+	t.Parallel()
 	for _, tc := range digestCases {
 		t.Run(tc.name, func(t *testing.T) {
 			checkSame(t, []byte(tc.in), decodeDigestBytes)
@@ -187,6 +189,7 @@ func TestDecodeDigestCases(t *testing.T) {
 // TestDecodePaperOverwrites checks that *p is replaced, not merged into,
 // on both paths.
 func TestDecodePaperOverwrites(t *testing.T) {
+	t.Parallel()
 	for _, in := range []string{`{"title":"x"}`, `{"Title":"x"}`} {
 		p := bot.Paper{Number: 9, Sections: []bot.Section{{Name: "old"}}}
 		if err := DecodePaper(in, &p); err != nil {
@@ -201,6 +204,7 @@ func TestDecodePaperOverwrites(t *testing.T) {
 // TestDecodeKeepsNoInput checks that the result does not share memory with
 // the input, which callers may reuse.
 func TestDecodeKeepsNoInput(t *testing.T) {
+	t.Parallel()
 	data := []byte(`{"title":"abc","sections":[{"name":"def"}]}`)
 	var p bot.Paper
 	if err := decodePaperBytes(data, &p); err != nil {
@@ -217,6 +221,7 @@ func TestDecodeKeepsNoInput(t *testing.T) {
 // TestDecodeCappedSlices checks that slices carved from one chunk cannot
 // overwrite each other through append.
 func TestDecodeCappedSlices(t *testing.T) {
+	t.Parallel()
 	data := []byte(`{"sections":[{"blocks":[{"kind":"paragraph","inlines":[{"kind":"text","text":"a"}]},{"kind":"paragraph","inlines":[{"kind":"text","text":"b"}]}]}]}`)
 	p, ok := fastPaperBytes(data)
 	if !ok {
@@ -323,6 +328,7 @@ func richPaper() bot.Paper {
 // and of a rich digest, compact and indented, and requires both the fast
 // path and the result json.Unmarshal gives.
 func TestDecodeRoundTrip(t *testing.T) {
+	t.Parallel()
 	digests := append(examplePosts(t), richDigest())
 	papers := 0
 	for _, d := range digests {

@@ -52,6 +52,7 @@ func edgePapers() []bot.Paper {
 }
 
 func TestAppendPaper(t *testing.T) {
+	t.Parallel()
 	papers := append(edgePapers(), richPaper())
 	for _, d := range append(examplePosts(t), richDigest()) {
 		papers = append(papers, d.Papers...)
@@ -65,6 +66,7 @@ func TestAppendPaper(t *testing.T) {
 // a field that richPaper and edgePapers leave zero everywhere: a new field
 // must be written by AppendPaper and shown to match json.Marshal.
 func TestAppendPaperFields(t *testing.T) {
+	t.Parallel()
 	set := map[reflect.Type][]bool{}
 	var walk func(v reflect.Value)
 	walk = func(v reflect.Value) {

@@ -8,6 +8,7 @@ import (
 )
 
 func TestWords(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		in   string
 		want []string
@@ -26,6 +27,7 @@ func TestWords(t *testing.T) {
 }
 
 func TestSearchText(t *testing.T) {
+	t.Parallel()
 	p := &bot.Paper{Title: "Sparse ATTENTION", Sections: []bot.Section{{Name: "Method", Blocks: []bot.Block{{Kind: bot.ParagraphBlock, Inlines: []bot.Inline{{Kind: bot.TextInline, Text: "희소성 Works"}}}}}}}
 	title, text := SearchText(p)
 	if title != "sparse attention" || text != "sparse attention\nmethod\n희소성 works" {
@@ -34,6 +36,7 @@ func TestSearchText(t *testing.T) {
 }
 
 func TestRefs(t *testing.T) {
+	t.Parallel()
 	for _, refs := range [][]bot.MessageRef{nil, {}, {{Channel: "C", ID: "1", Thread: "0"}}} {
 		s, err := MarshalRefs(refs)
 		if err != nil {

@@ -14,6 +14,7 @@ import (
 )
 
 func TestIndexTokens(t *testing.T) {
+	t.Parallel()
 	got := IndexTokens("sparse-linear 주의", "sparse-linear 주의\nmethod\n확산을 95% snake_case 확산을")
 	want := []string{"sparse", "§2d", "linear", "주의", "method", "확산을", "95", "§25", "snake", "§5f", "case",
 		"¶sparse", "¶§2d", "¶linear", "¶주의"}
@@ -27,6 +28,7 @@ func TestIndexTokens(t *testing.T) {
 }
 
 func TestLevel(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		q         string
 		s         int
@@ -50,6 +52,7 @@ func TestLevel(t *testing.T) {
 }
 
 func TestTitles(t *testing.T) {
+	t.Parallel()
 	q := ParseQuery("sparse 95% 확산")
 	titles, anywhere := q.Titles(FTS5)
 	if want := []string{`"¶sparse"*`, `"¶§25"`, `"¶확산"*`}; !reflect.DeepEqual(titles, want) {
@@ -64,6 +67,7 @@ func TestTitles(t *testing.T) {
 }
 
 func TestMatch(t *testing.T) {
+	t.Parallel()
 	title, text := "sparse attention", "sparse attention\nmethod\n확산을 줄인다. 95% of snake_case"
 	for _, tc := range []struct {
 		q       string
@@ -92,6 +96,7 @@ func TestMatch(t *testing.T) {
 }
 
 func TestSortKey(t *testing.T) {
+	t.Parallel()
 	a := time.Date(2025, 9, 30, 23, 59, 59, 0, time.UTC)
 	b := a.Add(time.Second)
 	if SortKey(a, 8191) >= SortKey(b, 0) {
@@ -106,6 +111,7 @@ func TestSortKey(t *testing.T) {
 }
 
 func TestPackPaper(t *testing.T) {
+	t.Parallel()
 	p := bot.Paper{Number: 3, Title: "희소 <attention> & \"quotes\"", ID: "2509.24006", URL: "https://arxiv.org/abs/2509.24006",
 		Sections: []bot.Section{{Name: "Method", Blocks: []bot.Block{{Kind: bot.ParagraphBlock, Inlines: []bot.Inline{{Kind: bot.TextInline, Text: strings.Repeat("확산 모델 ", 200)}}}}, Line: 4}}}
 	b, err := PackPaper(&p)
@@ -148,6 +154,7 @@ func TestPackPaper(t *testing.T) {
 }
 
 func TestExpand(t *testing.T) {
+	t.Parallel()
 	vocab := []string{"확산", "확산을", "확산의", "¶확산", "sparse", "sparsely"}
 	terms := func(ctx context.Context, prefix string, max int) ([]string, bool, error) {
 		var out []string

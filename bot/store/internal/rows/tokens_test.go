@@ -23,6 +23,7 @@ func paperOf(title string, texts ...string) *bot.Paper {
 // PaperTokens must find exactly what IndexTokens finds in SearchText: the
 // stores' indexes and the queries read against them depend on it.
 func TestPaperTokens(t *testing.T) {
+	t.Parallel()
 	long := strings.Repeat("가", 70) + strings.Repeat("A", 70)
 	for _, p := range []*bot.Paper{
 		paperOf(""),
@@ -93,6 +94,7 @@ func BenchmarkPaperTokens(b *testing.B) {
 // PostTokens gives each paper its PaperTokens, and the post every token of
 // them once, in order.
 func TestPostTokens(t *testing.T) {
+	t.Parallel()
 	papers := []bot.Paper{
 		*paperOf("Sparse Attention", "희소 주의 sparse 95%"),
 		*paperOf("", ""),
