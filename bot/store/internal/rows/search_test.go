@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/flate"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"reflect"
 	"strings"
@@ -125,7 +126,8 @@ func TestPackPaper(t *testing.T) {
 	if !reflect.DeepEqual(got, p) {
 		t.Errorf("round trip: %+v", got)
 	}
-	// Papers packed by compress/flate, the writer before, still read back.
+	// Papers packed as packFlate1, what PackPaper wrote before S2, still
+	// read back (compress/flate writes the same format).
 	doc, err := json.Marshal(&p)
 	if err != nil {
 		t.Fatal(err)
@@ -146,11 +148,43 @@ func TestPackPaper(t *testing.T) {
 	if err := UnpackPaper(old.Bytes(), &got); err != nil || !reflect.DeepEqual(got, p) {
 		t.Errorf("paper packed by compress/flate: %+v, %v", got, err)
 	}
-	for _, bad := range [][]byte{nil, {0}, {packFlate1, 0xff, 0xff}, append([]byte{2}, b[1:]...)} {
+	if b[0] != packS2 || len(b) >= len(doc)/2 {
+		t.Errorf("PackPaper wrote format %d in %d bytes; want S2 (%d), under half the %d of its JSON", b[0], len(b), packS2, len(doc))
+	}
+	huge := binary.AppendUvarint([]byte{packS2}, maxPaperJSON+1)
+	for _, bad := range [][]byte{nil, {0}, {packFlate1, 0xff, 0xff}, append([]byte{3}, b[1:]...),
+		{packS2}, b[:len(b)/2], append(huge, b[2:]...)} {
 		if err := UnpackPaper(bad, &got); err == nil {
 			t.Errorf("UnpackPaper(%x) succeeded", bad)
 		}
 	}
+}
+
+// FuzzUnpackPaper: a damaged row is an error, never a panic, and a packed
+// paper unpacks to what was packed.
+func FuzzUnpackPaper(f *testing.F) {
+	p := bot.Paper{Number: 1, Title: "희소 attention", Sections: []bot.Section{{Name: "Method", Blocks: []bot.Block{{Kind: bot.ParagraphBlock, Inlines: []bot.Inline{{Kind: bot.TextInline, Text: "확산 모델"}}}}}}}
+	b, err := PackPaper(&p)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(b)
+	f.Add([]byte{packFlate1, 0x4b, 0x04, 0x00})
+	f.Add([]byte{packS2, 0x05, 0x10, 0x7b, 0x7d})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var p bot.Paper
+		if UnpackPaper(b, &p) != nil {
+			return
+		}
+		again, err := PackPaper(&p)
+		if err != nil {
+			t.Fatalf("PackPaper of an unpacked paper: %v", err)
+		}
+		var q bot.Paper
+		if err := UnpackPaper(again, &q); err != nil || !reflect.DeepEqual(q, p) {
+			t.Fatalf("repacked paper: %+v, %v; want %+v", q, err, p)
+		}
+	})
 }
 
 func TestExpand(t *testing.T) {
