@@ -194,11 +194,11 @@ discord:
 `, statusPosts(t), "sqlite://"+db, filepath.Join(dir, "data"), schedule, adminToken,
 		fake.APIURL(), failingDiscord(t, dfake.URL), strings.Repeat("ab", 32)))
 	// Calls retry within a fraction of a second, and a call to Discord
-	// retries its 500s for 2 s, not a minute, before the engine records
+	// retries its 500s for 1 s, not a minute, before the engine records
 	// the failure; the engine's redelivery waits minutes, so the page
 	// shows a next attempt still ahead (1-2 min away).
 	pb := startRun(t, "paperbot", cfgFile, "--timing",
-		"slack_pace=1ms,retry_base=200ms,retry_max=400ms,retry_after_min=1ms,http_timeout=10s,redeliver_min=2m,redeliver_max=4m,delivery=2s")
+		"slack_pace=1ms,retry_base=200ms,retry_max=400ms,retry_after_min=1ms,http_timeout=10s,redeliver_min=2m,redeliver_max=4m,delivery=1s")
 	defer pb.stop(t)
 	st, err := store.Open(context.Background(), "sqlite://"+db, slog.New(slog.DiscardHandler))
 	if err != nil {

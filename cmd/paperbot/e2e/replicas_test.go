@@ -39,10 +39,12 @@ func ready(p *proc) (ok, sender bool) {
 // host, with one data_dir, one PostgreSQL database and one fake Slack:
 // every post goes out exactly once; when the sender is killed (SIGKILL)
 // the other replica sends the next post within the lease, one standby
-// poll (a fifth of the lease) and 3 s. The processes run on a 3 s lease
-// (--timing lease_ttl=3s) instead of the production 10 s, which cost
-// every test run a 12 s wait; bot's TestDefaultFailoverBound holds the
-// production lease and poll to the same sum within DESIGN's 15 s.
+// poll (a fifth of the lease) and 3 s. The processes run on a 2 s lease
+// (--timing lease_ttl=2s) instead of the production 10 s, which cost
+// every test run a 12 s wait, and send without Slack's 1 s pace, which
+// spread the first three posts over three ticks; bot's
+// TestDefaultFailoverBound holds the production lease and poll to the
+// same sum within DESIGN's 15 s.
 func TestReplicasShareOnePostgres(t *testing.T) {
 	t.Parallel()
 	dsn := postgrestest.Schema(t)
@@ -74,8 +76,8 @@ slack:
   api_url: %q
   targets: [{name: team, channel: C0TEAM}]
 `, posts, dsn, filepath.Join(dir, "data"), fake.APIURL()))
-	const lease = 3 * time.Second
-	timing := "lease_ttl=" + lease.String()
+	const lease = 2 * time.Second
+	timing := "slack_pace=1ms,lease_ttl=" + lease.String()
 	reps := []*proc{startRun(t, "replica 0", cfgFile, "--timing", timing), startRun(t, "replica 1", cfgFile, "--timing", timing)}
 
 	// Both become ready; exactly one says it is the sender.
