@@ -53,6 +53,7 @@ func parseTime(s string) (time.Time, error) {
 type Store struct {
 	w   *sql.DB // the single writer connection
 	r   *sql.DB // read-only connections; w itself for in-memory databases
+	l   *sql.DB // the leases' own database (see openLeases)
 	log *slog.Logger
 
 	// Hot reads, prepared once: parsing SQL costs more than running these.
@@ -100,7 +101,12 @@ func Open(ctx context.Context, path string, logger *slog.Logger) (*Store, error)
 	w.SetConnMaxIdleTime(0)
 	w.SetConnMaxLifetime(0)
 	s := &Store{w: w, r: w, log: logger}
+	if s.l, err = openLeases(ctx, path, memory); err != nil {
+		w.Close()
+		return nil, err
+	}
 	if err := s.migrate(ctx); err != nil {
+		s.l.Close()
 		w.Close()
 		return nil, err
 	}
@@ -108,6 +114,7 @@ func Open(ctx context.Context, path string, logger *slog.Logger) (*Store, error)
 		var r *sql.DB
 		r, err = sql.Open("sqlite", withParams(path, "_pragma=busy_timeout(10000)&_pragma=query_only(1)&_pragma=mmap_size(67108864)"))
 		if err != nil {
+			s.l.Close()
 			w.Close()
 			return nil, fmt.Errorf("open sqlite readers: %w", err)
 		}
@@ -161,6 +168,57 @@ func newFile(ctx context.Context, path string) error {
 	return nil
 }
 
+// LeasesSuffix is added to the database's file name to name the leases'
+// own database ("paperbot.db" -> "paperbot.db-leases").
+const LeasesSuffix = "-leases"
+
+// openLeases opens the database the leases live in: a file of their own
+// next to the store's, or, for an in-memory store, a private in-memory
+// database. The sender renews its lease every few seconds, and in WAL mode
+// every commit to a database makes each of its other connections drop its
+// whole page cache at its next read: with the leases in the store's file
+// that was every reader of /api/papers, every ~3 s, re-reading its pages.
+// A lease write also no longer queues behind a long write of the store's
+// own (a first index, a batch of records).
+//
+// The file holds nothing that must outlive the processes: the leases of
+// running replicas. Each process must open the same file, which is why it
+// is named after the store's and not kept in data_dir.
+func openLeases(ctx context.Context, path string, memory bool) (*sql.DB, error) {
+	dsn := ":memory:"
+	if !memory {
+		file, query, _ := strings.Cut(path, "?")
+		dsn = file + LeasesSuffix
+		if query != "" {
+			dsn += "?" + query
+		}
+		dsn = withParams(dsn, "_pragma=busy_timeout(10000)&_txlock=immediate&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)")
+	}
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite leases: %w", err)
+	}
+	// One connection, kept: an in-memory database lives as long as its
+	// connection, and the leases are a few tiny writes every few seconds.
+	db.SetMaxOpenConns(1)
+	db.SetMaxIdleConns(1)
+	db.SetConnMaxIdleTime(0)
+	db.SetConnMaxLifetime(0)
+	if _, err := db.ExecContext(ctx, leasesSchema); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open sqlite leases: %w", err)
+	}
+	return db, nil
+}
+
+// leasesSchema is the leases' database: the same table the store's file
+// held up to schema version 5.
+const leasesSchema = `CREATE TABLE IF NOT EXISTS leases (
+    name       TEXT PRIMARY KEY,
+    holder     TEXT NOT NULL,
+    expires_at TEXT NOT NULL
+) WITHOUT ROWID`
+
 func withParams(path, params string) string {
 	if strings.Contains(path, "?") {
 		return path + "&" + params
@@ -177,7 +235,10 @@ func (s *Store) Close() error {
 		}
 	}
 	if s.r != s.w {
-		err = s.r.Close()
+		err = errors.Join(err, s.r.Close())
+	}
+	if s.l != nil {
+		err = errors.Join(err, s.l.Close())
 	}
 	return errors.Join(err, s.w.Close())
 }
@@ -215,7 +276,7 @@ func (s *Store) migrate(ctx context.Context) error {
 			return fmt.Errorf("migrate: apply %s: %w", m.Name, err)
 		}
 		if up := upgrades[m.Version]; up != nil {
-			if err := up(ctx, tx, s.log); err != nil {
+			if err := up(ctx, s, tx); err != nil {
 				return fmt.Errorf("migrate: apply %s: %w", m.Name, err)
 			}
 		}
@@ -234,7 +295,47 @@ func (s *Store) migrate(ctx context.Context) error {
 
 // upgrades are the steps of migrations that SQL alone cannot take, run
 // right after the migration's script in its transaction.
-var upgrades = map[int]func(context.Context, *sql.Tx, *slog.Logger) error{3: upgrade3}
+var upgrades = map[int]func(context.Context, *Store, *sql.Tx) error{3: upgrade3, 6: upgrade6}
+
+// upgrade6 copies the leases of the store's file into the leases' own
+// database (openLeases), keeping for each name the later expiry. It runs in
+// the migration's immediate transaction, which holds the store's write
+// lock: a replica of an older paperbot still running cannot renew in the
+// store's file between the copy and migration 6's triggers, which from
+// then on make every lease write of such a replica fail. So an old sender
+// stops sending as it would on losing its lease, and its lease, copied
+// with its expiry, keeps the new replicas from sending until it has run
+// out: no time with two senders.
+func upgrade6(ctx context.Context, s *Store, tx *sql.Tx) error {
+	type lease struct{ name, holder, expires string }
+	var ls []lease
+	err := func() error {
+		rs, err := tx.QueryContext(ctx, `SELECT name, holder, expires_at FROM leases`)
+		if err != nil {
+			return err
+		}
+		defer rs.Close()
+		for rs.Next() {
+			var l lease
+			if err := rs.Scan(&l.name, &l.holder, &l.expires); err != nil {
+				return err
+			}
+			ls = append(ls, l)
+		}
+		return rs.Err()
+	}()
+	if err != nil {
+		return fmt.Errorf("read leases: %w", err)
+	}
+	for _, l := range ls {
+		if _, err := s.l.ExecContext(ctx, `INSERT INTO leases (name, holder, expires_at) VALUES (?, ?, ?)
+			ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+			WHERE excluded.expires_at > leases.expires_at`, l.name, l.holder, l.expires); err != nil {
+			return fmt.Errorf("copy lease %s: %w", l.name, err)
+		}
+	}
+	return nil
+}
 
 // upgrade3 moves every post of a version-2 database to the lean rows of
 // migration 3: the old digest (papers included) is split into the post's
@@ -243,7 +344,8 @@ var upgrades = map[int]func(context.Context, *sql.Tx, *slog.Logger) error{3: upg
 // it unreadable, it fails alone) and its file is marked changed, so that the
 // next scan reads the file and stores the post anew: one damaged row must
 // not keep every other post from the new schema.
-func upgrade3(ctx context.Context, tx *sql.Tx, log *slog.Logger) error {
+func upgrade3(ctx context.Context, s *Store, tx *sql.Tx) error {
+	log := s.log
 	var paths []string
 	err := func() error {
 		rs, err := tx.QueryContext(ctx, `SELECT path FROM posts ORDER BY path`)
@@ -1088,7 +1190,7 @@ func (s *Store) Lease(ctx context.Context, name, holder string, ttl time.Duratio
 		return false, bot.Errorf(bot.EINVALID, "a lease needs a name, a holder and a positive duration")
 	}
 	now := time.Now()
-	res, err := s.w.ExecContext(ctx, `INSERT INTO leases (name, holder, expires_at) VALUES (?, ?, ?)
+	res, err := s.l.ExecContext(ctx, `INSERT INTO leases (name, holder, expires_at) VALUES (?, ?, ?)
 		ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
 		WHERE leases.holder = excluded.holder OR leases.expires_at <= ?`,
 		name, holder, fmtTime(now.Add(ttl)), fmtTime(now))
@@ -1104,7 +1206,7 @@ func (s *Store) Lease(ctx context.Context, name, holder string, ttl time.Duratio
 
 // ReleaseLease gives the lease up if holder owns it.
 func (s *Store) ReleaseLease(ctx context.Context, name, holder string) error {
-	if _, err := s.w.ExecContext(ctx, `DELETE FROM leases WHERE name = ? AND holder = ?`, name, holder); err != nil {
+	if _, err := s.l.ExecContext(ctx, `DELETE FROM leases WHERE name = ? AND holder = ?`, name, holder); err != nil {
 		return fmt.Errorf("release lease %s: %w", name, err)
 	}
 	return nil

@@ -185,8 +185,123 @@ func testUpgrade(t *testing.T, from int) {
 		t.Fatal(err)
 	}
 	db.QueryRow(`SELECT COUNT(*) FROM sqlite_master WHERE name = 'papers_v2'`).Scan(&old)
-	if version != 5 || old != 0 {
-		t.Errorf("after the upgrade: schema version %d, old papers table left: %v", version, old != 0)
+	if files, _ := filepath.Glob("migrations/*.sql"); version != len(files) || old != 0 {
+		t.Errorf("after the upgrade: schema version %d (want %d), old papers table left: %v", version, len(files), old != 0)
+	}
+}
+
+// TestLeasesLeaveTheStoreAlone: taking, renewing and giving up a lease
+// commits nothing to the store's own file, so its readers keep their page
+// caches. PRAGMA data_version, read on a connection of its own, moves
+// whenever another connection commits to the file.
+func TestLeasesLeaveTheStoreAlone(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "paperbot.db")
+	s, err := sqlite.Open(ctx, path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	dataVersion := func() int64 {
+		t.Helper()
+		var v int64
+		if err := conn.QueryRowContext(ctx, `PRAGMA data_version`).Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+
+	before := dataVersion()
+	for i := range 3 {
+		if ok, err := s.Lease(ctx, bot.SenderLease, "a", time.Minute); !ok || err != nil {
+			t.Fatalf("lease %d: %v, %v", i, ok, err)
+		}
+	}
+	// A second store on the same file (another process) shares the leases.
+	s2, err := sqlite.Open(ctx, path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	if ok, err := s2.Lease(ctx, bot.SenderLease, "b", time.Minute); ok || err != nil {
+		t.Fatalf("a second store took the lease a holds: %v, %v", ok, err)
+	}
+	if err := s.ReleaseLease(ctx, bot.SenderLease, "a"); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := s2.Lease(ctx, bot.SenderLease, "b", time.Minute); !ok || err != nil {
+		t.Fatalf("the second store cannot take the lease a gave up: %v, %v", ok, err)
+	}
+	if after := dataVersion(); after != before {
+		t.Errorf("the leases committed to the store's file: data_version %d -> %d", before, after)
+	}
+	if err := s.SetMeta(ctx, "k", "v"); err != nil {
+		t.Fatal(err)
+	}
+	if dataVersion() == before {
+		t.Fatal("a write to the store left data_version where it was: this test could not see a lease write either")
+	}
+}
+
+// TestUpgradeKeepsTheLease: migration 6 moves the leases out of the
+// store's file. A lease an older paperbot holds there is copied with its
+// expiry, so the new replicas wait for it to run out, and the older
+// paperbot's own lease writes fail from then on (it stops sending as when
+// it loses its lease), so two senders never overlap.
+func TestUpgradeKeepsTheLease(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "paperbot.db")
+	oldDatabase(t, path, 5, nil)
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ts := func(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000000000Z") }
+	now := time.Now()
+	if _, err := db.Exec(`INSERT INTO leases (name, holder, expires_at) VALUES ('sender', 'old', ?), ('ended', 'old', ?)`,
+		ts(now.Add(time.Hour)), ts(now.Add(-time.Second))); err != nil {
+		t.Fatal(err)
+	}
+
+	s, err := sqlite.Open(ctx, path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if ok, err := s.Lease(ctx, "sender", "new", time.Minute); ok || err != nil {
+		t.Errorf("the new paperbot took the lease the old one holds for an hour: %v, %v", ok, err)
+	}
+	if ok, err := s.Lease(ctx, "ended", "new", time.Minute); !ok || err != nil {
+		t.Errorf("the new paperbot cannot take a lease that ran out before the upgrade: %v, %v", ok, err)
+	}
+	if ok, err := s.Lease(ctx, "sender", "old", time.Minute); !ok || err != nil {
+		t.Errorf("the holder cannot renew its copied lease through the new store: %v, %v", ok, err)
+	}
+	// Version 5's Lease and ReleaseLease, as an old paperbot still running
+	// sends them to the store's file.
+	for _, holder := range []string{"old", "other"} {
+		_, err := db.Exec(`INSERT INTO leases (name, holder, expires_at) VALUES (?, ?, ?)
+			ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+			WHERE leases.holder = excluded.holder OR leases.expires_at <= ?`, "sender", holder, ts(now.Add(time.Minute)), ts(now))
+		if err == nil || !strings.Contains(err.Error(), "older than the database") {
+			t.Errorf("an old paperbot (holder %s) wrote a lease to the store's file after the upgrade: %v", holder, err)
+		}
+	}
+	if _, err := db.Exec(`INSERT INTO leases (name, holder, expires_at) VALUES ('fresh', 'old', ?)`, ts(now.Add(time.Minute))); err == nil {
+		t.Error("an old paperbot took a new lease in the store's file after the upgrade")
 	}
 }
 
