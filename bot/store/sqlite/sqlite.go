@@ -96,10 +96,7 @@ func Open(ctx context.Context, path string, logger *slog.Logger) (*Store, error)
 	}
 	// One writer connection: SQLite allows one writer at a time anyway, and
 	// queueing in database/sql is kinder than SQLITE_BUSY retries.
-	w.SetMaxOpenConns(1)
-	w.SetMaxIdleConns(1)
-	w.SetConnMaxIdleTime(0)
-	w.SetConnMaxLifetime(0)
+	oneConnection(w)
 	s := &Store{w: w, r: w, log: logger}
 	if s.l, err = openLeases(ctx, path, memory); err != nil {
 		w.Close()
@@ -198,12 +195,9 @@ func openLeases(ctx context.Context, path string, memory bool) (*sql.DB, error) 
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite leases: %w", err)
 	}
-	// One connection, kept: an in-memory database lives as long as its
+	// One connection: an in-memory database lives as long as its
 	// connection, and the leases are a few tiny writes every few seconds.
-	db.SetMaxOpenConns(1)
-	db.SetMaxIdleConns(1)
-	db.SetConnMaxIdleTime(0)
-	db.SetConnMaxLifetime(0)
+	oneConnection(db)
 	if _, err := db.ExecContext(ctx, leasesSchema); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open sqlite leases: %w", err)
@@ -218,6 +212,14 @@ const leasesSchema = `CREATE TABLE IF NOT EXISTS leases (
     holder     TEXT NOT NULL,
     expires_at TEXT NOT NULL
 ) WITHOUT ROWID`
+
+// oneConnection makes db a single connection, opened once and kept.
+func oneConnection(db *sql.DB) {
+	db.SetMaxOpenConns(1)
+	db.SetMaxIdleConns(1)
+	db.SetConnMaxIdleTime(0)
+	db.SetConnMaxLifetime(0)
+}
 
 func withParams(path, params string) string {
 	if strings.Contains(path, "?") {

@@ -197,17 +197,7 @@ func testUpgrade(t *testing.T, from int) {
 func TestLeasesLeaveTheStoreAlone(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "paperbot.db")
-	s, err := sqlite.Open(ctx, path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	db, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	s, db, path := storeAndFile(t)
 	conn, err := db.Conn(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -305,6 +295,25 @@ func TestUpgradeKeepsTheLease(t *testing.T) {
 	}
 }
 
+// storeAndFile opens a store on a new file and a plain database/sql handle
+// on the same file, to look at or damage rows behind the store's back.
+// Both are closed when the test ends.
+func storeAndFile(t *testing.T) (*sqlite.Store, *sql.DB, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "paperbot.db")
+	s, err := sqlite.Open(context.Background(), path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return s, db, path
+}
+
 func jsonOf(t *testing.T, d *bot.Digest) string {
 	b, err := json.Marshal(d)
 	if err != nil {
@@ -317,17 +326,7 @@ func jsonOf(t *testing.T, d *bot.Digest) string {
 // hand in the database file.
 func TestDamagedPostFailsAlone(t *testing.T) {
 	t.Parallel()
-	path := filepath.Join(t.TempDir(), "paperbot.db")
-	s, err := sqlite.Open(context.Background(), path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	db, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	s, db, _ := storeAndFile(t)
 	storetest.RunDamaged(t, s, func(t *testing.T, post, part string) {
 		q, arg := `UPDATE posts SET digest = ? WHERE path = ?`, any(storetest.DamagedDigest)
 		if part == "paper" {
