@@ -165,9 +165,9 @@ func newFile(ctx context.Context, path string) error {
 	return nil
 }
 
-// LeasesSuffix is added to the database's file name to name the leases'
+// leasesSuffix is added to the database's file name to name the leases'
 // own database ("paperbot.db" -> "paperbot.db-leases").
-const LeasesSuffix = "-leases"
+const leasesSuffix = "-leases"
 
 // openLeases opens the database the leases live in: a file of their own
 // next to the store's, or, for an in-memory store, a private in-memory
@@ -185,7 +185,7 @@ func openLeases(ctx context.Context, path string, memory bool) (*sql.DB, error) 
 	dsn := ":memory:"
 	if !memory {
 		file, query, _ := strings.Cut(path, "?")
-		dsn = file + LeasesSuffix
+		dsn = file + leasesSuffix
 		if query != "" {
 			dsn += "?" + query
 		}
