@@ -49,7 +49,7 @@ func TestReplicasShareOnePostgres(t *testing.T) {
 	t.Parallel()
 	dsn := postgrestest.Schema(t)
 	if testing.Short() {
-		t.Skip("takes ~10 s")
+		t.Skip("takes ~5 s")
 	}
 	dir, posts := chattest.PostsFolder(t, "_posts")
 	fake := slackfake.New("xoxb-test")
