@@ -67,7 +67,7 @@ func TestStartCutsCollections(t *testing.T) {
 	}
 
 	t.Logf("collections over %d MB of garbage: %d by default, %d with a %d MB floor", garbage>>20, without, with, DefaultFloor>>20)
-	// 512 MB over a 64 MB goal is about 8 collections; by default the
+	// 512 MB over a 48 MB goal is about 12 collections; by default the
 	// tiny live heap of a test binary makes it well over 50.
 	if with > 16 || with*3 > without {
 		t.Errorf("the floor did not cut collections: %d with it, %d without", with, without)
