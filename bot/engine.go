@@ -69,7 +69,7 @@ type Engine struct {
 	ExpectBy *ExpectBy
 	// BeforeReady, when set, runs once: after the first successful scan
 	// (and, on the sender, its catch-up records), before Ready reports
-	// true. paperbot run hands back there the memory that indexing a large
+	// true. paperbot run collects there the garbage that indexing a large
 	// archive left behind, before the first lookups come (gcfloor.Release).
 	BeforeReady func()
 
