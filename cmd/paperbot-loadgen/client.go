@@ -19,6 +19,10 @@ import (
 // one worker: implementations need not be safe for concurrent use.
 type getter interface {
 	get(ctx context.Context, target int) (status int, err error)
+	// connect opens the getter's connection ahead of its first request,
+	// so that dialing is not measured; a getter that cannot (net/http's
+	// pool dials on demand) returns nil and connects on first use.
+	connect(ctx context.Context) error
 	close()
 }
 
@@ -56,6 +60,8 @@ func (c *netHTTPClient) get(ctx context.Context, target int) (int, error) {
 	resp.Body.Close()
 	return resp.StatusCode, err
 }
+
+func (c *netHTTPClient) connect(context.Context) error { return nil }
 
 func (c *netHTTPClient) close() {}
 
@@ -107,23 +113,37 @@ func (c *rawClient) close() {
 	}
 }
 
-func (c *rawClient) get(ctx context.Context, target int) (int, error) {
-	t := c.targets[target]
-	if c.conn != nil && c.addr != t.addr {
+// connect dials the first target's address (a run's targets share one).
+func (c *rawClient) connect(ctx context.Context) error {
+	return c.dial(ctx, c.targets[0].addr)
+}
+
+// dial makes c's connection one to addr.
+func (c *rawClient) dial(ctx context.Context, addr string) error {
+	if c.conn != nil && c.addr != addr {
 		c.close()
 	}
-	if c.conn == nil {
-		d := net.Dialer{Timeout: c.timeout}
-		conn, err := d.DialContext(ctx, "tcp", t.addr)
-		if err != nil {
-			return 0, err
-		}
-		c.conn, c.addr = conn, t.addr
-		if c.r == nil {
-			c.r = bufio.NewReaderSize(conn, 32<<10)
-		} else {
-			c.r.Reset(conn)
-		}
+	if c.conn != nil {
+		return nil
+	}
+	d := net.Dialer{Timeout: c.timeout}
+	conn, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return err
+	}
+	c.conn, c.addr = conn, addr
+	if c.r == nil {
+		c.r = bufio.NewReaderSize(conn, 32<<10)
+	} else {
+		c.r.Reset(conn)
+	}
+	return nil
+}
+
+func (c *rawClient) get(ctx context.Context, target int) (int, error) {
+	t := c.targets[target]
+	if err := c.dial(ctx, t.addr); err != nil {
+		return 0, err
 	}
 	deadline := time.Now().Add(c.timeout)
 	runEnd, bounded := ctx.Deadline()

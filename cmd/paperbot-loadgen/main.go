@@ -11,6 +11,12 @@
 // cores with the server, so every microsecond it spends per request is taken
 // from the server and shows up in the latency being measured. -client
 // nethttp uses net/http's client instead, for comparison.
+//
+// Every raw client connects before the first measured request, warm-up or
+// not: opening 200 connections at once is the load generator's start, not
+// the server's latency. -ready waits for the server to say it is ready
+// first, so that a run started with the server measures it from that
+// moment rather than from when a script's own poll noticed.
 package main
 
 import (
@@ -61,6 +67,8 @@ func run() error {
 	clientKind := flag.String("client", "raw", "raw (lean HTTP/1.1, one connection per worker) or nethttp")
 	cpuProfile := flag.String("cpuprofile", "", "write the load generator's own CPU profile to this file")
 	slice := flag.Duration("slice", 0, "also report p50/p99/max for each slice of this length (by when a request was due), e.g. 1s: how latency moves after a start")
+	ready := flag.String("ready", "", "poll this path (e.g. /readyz) until it answers 200, then connect and start at once: latency from the moment the server says it is ready")
+	readyWait := flag.Duration("ready-timeout", 5*time.Minute, "how long -ready waits")
 	flag.Parse()
 
 	if err := checkTarget(*base); err != nil {
@@ -101,13 +109,26 @@ func run() error {
 	default:
 		return fmt.Errorf("-client %q: want raw or nethttp", *clientKind)
 	}
+	if *ready != "" {
+		waited, err := waitReady(strings.TrimRight(*base, "/")+*ready, *readyWait)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("ready: %s answered 200 after %s of polling\n", *ready, waited.Round(time.Millisecond))
+	}
 	// The same clients, and so the same connections, serve the warm-up and
-	// the measured run: connecting is not part of the measurement.
+	// the measured run: connecting is not part of the measurement, even
+	// with no warm-up, so every client connects before the first send.
 	clients := make([]getter, *conc)
 	for i := range clients {
 		clients[i] = newClient()
 		defer clients[i].close()
 	}
+	took, err := connectAll(clients)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("connected: %d clients in %s\n", len(clients), took.Round(time.Millisecond))
 	if *warm > 0 {
 		attack(clients, len(urls), *rate, *warm, *unpaced)
 	}
@@ -119,6 +140,47 @@ func run() error {
 	}
 	report(res, elapsed, *conc, *rate, *unpaced)
 	return nil
+}
+
+// waitReady polls url every 5 ms until it answers 200, and returns how
+// long that took.
+func waitReady(url string, timeout time.Duration) (time.Duration, error) {
+	start := time.Now()
+	client := &http.Client{Timeout: time.Second}
+	for {
+		resp, err := client.Get(url)
+		if err == nil {
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return time.Since(start), nil
+			}
+		}
+		if time.Since(start) > timeout {
+			if err == nil {
+				err = fmt.Errorf("status %d", resp.StatusCode)
+			}
+			return 0, fmt.Errorf("-ready %s: not ready after %s: %w", url, timeout, err)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// connectAll connects every client at once and returns how long it took.
+func connectAll(clients []getter) (time.Duration, error) {
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	errs := make([]error, len(clients))
+	var wg sync.WaitGroup
+	for i, c := range clients {
+		wg.Go(func() { errs[i] = c.connect(ctx) })
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return 0, fmt.Errorf("connect: %w", err)
+	}
+	return time.Since(start), nil
 }
 
 // checkTarget refuses anything but plain HTTP to a loopback address: this

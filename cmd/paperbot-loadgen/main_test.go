@@ -1,6 +1,7 @@
 package main
 
 import (
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -144,5 +145,71 @@ func TestReportSlices(t *testing.T) {
 		"slice 2s-3s: requests 1  p50 3.000ms  p99 3.000ms  max 3.000ms\n"
 	if b.String() != want {
 		t.Errorf("got\n%swant\n%s", b.String(), want)
+	}
+}
+
+// TestReadyThenConnect checks -ready's poll (503 until the server is ready)
+// and that every raw client is connected before its first request, and
+// keeps that connection.
+func TestReadyThenConnect(t *testing.T) {
+	var polls, conns, requests atomic.Int64
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/readyz" {
+			if polls.Add(1) < 4 {
+				http.Error(w, "starting", http.StatusServiceUnavailable)
+				return
+			}
+			return
+		}
+		requests.Add(1)
+		_, _ = w.Write([]byte("{}"))
+	}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Start()
+	defer srv.Close()
+	if _, err := waitReady(srv.URL+"/readyz", 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if got := polls.Load(); got != 4 {
+		t.Errorf("waitReady polled %d times, want 4 (three 503s, then 200)", got)
+	}
+	before := conns.Load()
+	targets, err := rawTargets([]string{srv.URL + "/api/papers/1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clients := make([]getter, 5)
+	for i := range clients {
+		clients[i] = &rawClient{targets: targets, timeout: time.Second}
+		defer clients[i].close()
+	}
+	if _, err := connectAll(clients); err != nil {
+		t.Fatal(err)
+	}
+	// The server sees a connection once it has accepted it.
+	for deadline := time.Now().Add(2 * time.Second); conns.Load()-before < 5 && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+	}
+	if got := conns.Load() - before; got != 5 || requests.Load() != 0 {
+		t.Fatalf("after connectAll: %d new connections and %d requests, want 5 and 0", got, requests.Load())
+	}
+	res := attack(clients, 1, 500, 100*time.Millisecond, false)
+	if res.errors != 0 || len(res.lat) == 0 {
+		t.Fatalf("%d requests, %d errors, first %v", len(res.lat), res.errors, res.firstErr)
+	}
+	if got := conns.Load() - before; got != 5 {
+		t.Errorf("the run opened %d connections in all, want the 5 connectAll opened", got)
+	}
+
+	notReady := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "starting", http.StatusServiceUnavailable)
+	}))
+	defer notReady.Close()
+	if _, err := waitReady(notReady.URL+"/readyz", 50*time.Millisecond); err == nil || !strings.Contains(err.Error(), "status 503") {
+		t.Errorf("waitReady on a server never ready: %v, want an error saying status 503", err)
 	}
 }
