@@ -367,3 +367,50 @@ func TestUpgradeFromVersion2WithDamagedPost(t *testing.T) {
 	defer s.Close()
 	storetest.CheckDamagedUpgrade(t, s, posts, bad)
 }
+
+// TestReadersMapNoFile checks that the readers read the database file
+// rather than map it (sqlite.go says why): after lookups and a search,
+// no mapping of this process is of the file. The WAL index (-shm) is
+// always mapped; that is SQLite's locking, not the data.
+func TestReadersMapNoFile(t *testing.T) {
+	if _, err := os.Stat("/proc/self/maps"); err != nil {
+		t.Skipf("no /proc/self/maps to read the process's mappings from: %v", err)
+	}
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "paperbot.db")
+	s, err := sqlite.Open(ctx, path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	posts := storetest.GenPosts(20, 16, time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), 1)
+	storetest.Load(t, s, posts)
+	// Closed, the store checkpoints its WAL into the file, so that the
+	// reopened store's readers read the file itself.
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if s, err = sqlite.Open(ctx, path, nil); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for _, d := range posts {
+		if d.Draft {
+			continue
+		}
+		if _, err := s.Paper(ctx, d.Papers[0].ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.SearchPapers(ctx, "model", 10); err != nil {
+		t.Fatal(err)
+	}
+	maps, err := os.ReadFile("/proc/self/maps")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for line := range strings.Lines(string(maps)) {
+		if strings.HasSuffix(strings.TrimSpace(line), " "+path) {
+			t.Errorf("the database file is mapped: %s", strings.TrimSpace(line))
+		}
+	}
+}
