@@ -147,6 +147,8 @@ func run() error {
 func waitReady(url string, timeout time.Duration) (time.Duration, error) {
 	start := time.Now()
 	client := &http.Client{Timeout: time.Second}
+	// The poll's keep-alive connection is not one of the run's clients.
+	defer client.CloseIdleConnections()
 	for {
 		resp, err := client.Get(url)
 		if err == nil {
