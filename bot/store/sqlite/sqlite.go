@@ -934,10 +934,17 @@ func (s *Store) Paper(ctx context.Context, id bot.ArxivID) (*bot.PaperHit, error
 	if id == "" {
 		return nil, bot.Errorf(bot.ENOTFOUND, "no paper without an id")
 	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("paper %s: %w", id, err)
+	}
 	// Rows rather than QueryRow: scanHit reads the packed paper as
 	// sql.RawBytes (the driver's copy, not a second one), which Row.Scan
 	// refuses.
-	rs, err := s.paperStmt.QueryContext(ctx, string(id))
+	//
+	// Not cancelled with ctx: a lookup takes tens of microseconds, and for
+	// a context that can be cancelled (every HTTP request's) database/sql
+	// and the driver each start a goroutine per query to watch it.
+	rs, err := s.paperStmt.QueryContext(context.WithoutCancel(ctx), string(id))
 	if err != nil {
 		return nil, fmt.Errorf("paper %s: %w", id, err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -412,5 +413,21 @@ func TestReadersMapNoFile(t *testing.T) {
 		if strings.HasSuffix(strings.TrimSpace(line), " "+path) {
 			t.Errorf("the database file is mapped: %s", strings.TrimSpace(line))
 		}
+	}
+}
+
+// TestPaperCanceled checks that a lookup, which does not pass its context
+// on to the query (sqlite.go says why), still refuses one already done.
+func TestPaperCanceled(t *testing.T) {
+	t.Parallel()
+	d := bottest.Digest("2025-09-30", 2, "Sparse attention", "body", 1)
+	s := bottest.Store(t, d)
+	ctx, cancel := context.WithCancel(context.Background())
+	if _, err := s.Paper(ctx, d.Papers[0].ID); err != nil {
+		t.Fatalf("live context: %v", err)
+	}
+	cancel()
+	if _, err := s.Paper(ctx, d.Papers[0].ID); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled context: err = %v, want context.Canceled", err)
 	}
 }
