@@ -150,6 +150,34 @@ func BenchmarkPaperJSON(b *testing.B) {
 			}
 		}
 	})
+	// PackPaper's compressor (s2block) against s2's own encoder at its
+	// "better" level, which it replaced; packed/json is the size of the
+	// packed papers against their JSON.
+	docs := make([][]byte, len(papers))
+	var size int
+	for i := range papers {
+		docs[i] = AppendPaper(nil, &papers[i])
+		size += len(docs[i])
+	}
+	for _, c := range []struct {
+		name   string
+		encode func(dst, src []byte) []byte
+	}{
+		{"s2block", packEncoder.Encode},
+		{"s2.EncodeBetter", func(dst, src []byte) []byte { return packS2Dict.EncodeBetter(dst[:cap(dst)], src) }},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			var packed int
+			buf := make([]byte, 0, 1<<20)
+			for b.Loop() {
+				packed = 0
+				for _, doc := range docs {
+					packed += len(c.encode(buf[:0], doc))
+				}
+			}
+			b.ReportMetric(float64(packed)/float64(size), "packed/json")
+		})
+	}
 	b.Run("PackPaper", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
