@@ -72,6 +72,12 @@ type Engine struct {
 	// true. paperbot run collects there the garbage that indexing a large
 	// archive left behind, before the first lookups come (gcfloor.Release).
 	BeforeReady func()
+	// BulkScan, when set, is called when a scan is about to read
+	// bulkScan posts or more (a first start on a large archive), and the
+	// function it returns once they are saved. paperbot run lets the heap
+	// grow meanwhile (gcfloor.Bulk): such a scan allocates gigabytes
+	// that each live for one post.
+	BulkScan func() (done func())
 
 	initOnce sync.Once
 	tickMu   sync.Mutex // one tick (scan, deliver, send) at a time

@@ -868,6 +868,33 @@ func TestLargeArchiveFirstRun(t *testing.T) {
 	}
 }
 
+// TestBulkScan: a scan of bulkScan posts or more is a bulk job, ended
+// once its last batch is saved; a tick with one new post is not.
+func TestBulkScan(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	bs := &batchStore{memStore: h.store}
+	h.putArchive(bulkScan)
+	var began, ended, savedAtEnd int
+	e := h.engine(func(e *Engine) {
+		e.Store = bs
+		e.BulkScan = func() func() {
+			began++
+			return func() { ended++; savedAtEnd = bs.posts }
+		}
+	})
+	h.tick(e)
+	if began != 1 || ended != 1 || savedAtEnd != bulkScan {
+		t.Errorf("first scan of %d posts: bulk began %d times, ended %d, with %d posts saved at its end; want once, once, all",
+			bulkScan, began, ended, savedAtEnd)
+	}
+	h.src.put("new.md", post(t0.Add(-time.Minute), "new"))
+	h.tick(e)
+	if began != 1 || ended != 1 || bs.posts != bulkScan+1 {
+		t.Errorf("a tick with one new post: bulk began %d times, ended %d (want 1, 1), %d posts saved", began, ended, bs.posts)
+	}
+}
+
 func TestRunFollowsSchedule(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)

@@ -112,13 +112,18 @@ func (e *Engine) scan(ctx context.Context) (res ScanResult, err error) {
 		}
 		jobs = append(jobs, scanJob{sf: sf, old: old, known: known})
 	}
+	endBulk := func() {}
+	if e.BulkScan != nil && len(jobs) >= bulkScan {
+		endBulk = e.BulkScan()
+	}
 	err = e.readAll(ctx, jobs, func(r scanned) error {
 		return e.record(ctx, r, &res, b)
 	})
-	if err != nil {
-		return res, err
+	if err == nil {
+		err = b.flush(ctx)
 	}
-	if err := b.flush(ctx); err != nil {
+	endBulk()
+	if err != nil {
 		return res, err
 	}
 	for path := range files {
@@ -410,6 +415,10 @@ type PostEncoder interface {
 	EncodePost(d *Digest) (any, error)
 	SaveEncoded(ctx context.Context, posts []*Digest, enc []any, files []FileState) error
 }
+
+// bulkScan is how many posts to read make a scan a bulk job (Engine.BulkScan):
+// a first start, or a store restored empty, not a day's new post.
+const bulkScan = 256
 
 // batchSize bounds a SavePosts transaction. A scan holds two batches at
 // most (one being saved, one filling), and what it holds sets the heap of

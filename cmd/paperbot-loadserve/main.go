@@ -28,7 +28,7 @@ import (
 	"github.com/paperbot/paperbot/bot"
 	"github.com/paperbot/paperbot/bot/store/sqlite"
 	"github.com/paperbot/paperbot/bot/web"
-	"github.com/paperbot/paperbot/cmd/internal/gcfloor"
+	"github.com/paperbot/paperbot/internal/gcfloor"
 )
 
 func main() {

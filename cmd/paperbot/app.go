@@ -50,9 +50,10 @@ type Main struct {
 	NoListen bool
 	// Timing overrides the production timings; tests run on milliseconds.
 	Timing Timing
-	// BeforeReady is the engine's (bot.Engine.BeforeReady): paperbot run
-	// sets gcfloor.Release; tests leave it nil.
+	// BeforeReady and BulkScan are the engine's (bot.Engine): paperbot run
+	// sets gcfloor.Release and gcfloor.Bulk; tests leave them nil.
 	BeforeReady func()
+	BulkScan    func() (done func())
 
 	Store  bot.Store
 	Engine *bot.Engine
@@ -170,6 +171,7 @@ func (m *Main) Open(ctx context.Context) (err error) {
 		RetryMax:    m.Timing.RedeliverMax,
 		ExpectBy:    set.ExpectBy,
 		BeforeReady: m.BeforeReady,
+		BulkScan:    m.BulkScan,
 		// Settings checked that alerts names a target.
 		Alerts: byName[cfg.Alerts],
 	}

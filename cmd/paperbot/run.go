@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/paperbot/paperbot/bot"
-	"github.com/paperbot/paperbot/cmd/internal/gcfloor"
 	"github.com/paperbot/paperbot/config"
+	"github.com/paperbot/paperbot/internal/gcfloor"
 )
 
 // runCmd is `paperbot run [--config FILE] [--timing LIST]`: the bot until
@@ -49,6 +49,7 @@ func runCmd(ctx context.Context, args []string, s stdio) int {
 	m := NewMain(cfg, s.out, logger)
 	m.Timing = timing
 	m.BeforeReady = gcfloor.Release
+	m.BulkScan = gcfloor.Bulk
 	if t := timing.String(); t != "" {
 		logger.Warn("running on test timings, not the production ones", "timing", t)
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/paperbot/paperbot/bot/store/sqlite"
 	"github.com/paperbot/paperbot/bot/store/storetest"
 	"github.com/paperbot/paperbot/formatter"
+	"github.com/paperbot/paperbot/internal/gcfloor"
 )
 
 // The benchmarks below run the engine as `paperbot run` does, on a folder
@@ -79,10 +80,14 @@ func (t *countTarget) Edit(ctx context.Context, d *bot.Digest, key string, refs 
 	return refs, nil
 }
 
+// newEngine is an engine on dir and s with what paperbot run sets around
+// its scans: a heap that may grow during a bulk scan, and a collection
+// before ready.
 func newEngine(b *testing.B, dir string, s bot.Store, now func() time.Time) *bot.Engine {
 	return &bot.Engine{
 		Store: s, Source: folder.New(dir, quiet), Parser: &formatter.Parser{Location: time.UTC},
 		Targets: []bot.Target{&countTarget{}}, Location: time.UTC, Now: now, Logger: quiet, Holder: "bench",
+		BulkScan: gcfloor.Bulk, BeforeReady: gcfloor.Release,
 	}
 }
 

@@ -431,3 +431,34 @@ func TestPaperCanceled(t *testing.T) {
 		t.Fatalf("cancelled context: err = %v, want context.Canceled", err)
 	}
 }
+
+// TestSearchIndexTuned: the store's search index merges segments 8 at a
+// time (ftsAutomerge), and opening the file again keeps it so.
+func TestSearchIndexTuned(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "paperbot.db")
+	automerge := func() string {
+		t.Helper()
+		db, err := sql.Open("sqlite", path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		var v string
+		if err := db.QueryRow(`SELECT v FROM papers_fts_config WHERE k = 'automerge'`).Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	for range 2 {
+		s, err := sqlite.Open(ctx, path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Close()
+		if v := automerge(); v != "8" {
+			t.Errorf("automerge %s, want 8", v)
+		}
+	}
+}

@@ -92,3 +92,71 @@ func TestStartLeavesGOGCToTheOperator(t *testing.T) {
 		t.Errorf("with GOGC set, stop changed GOGC to %d", p)
 	}
 }
+
+// gogc reads GOGC without changing it.
+func gogc() int {
+	p := debug.SetGCPercent(100)
+	debug.SetGCPercent(p)
+	return p
+}
+
+func TestBulk(t *testing.T) {
+	t.Setenv("GOGC", "")
+	defer debug.SetGCPercent(debug.SetGCPercent(100))
+
+	// Overlapping jobs: GOGC comes back when the last one ends, once.
+	done1 := Bulk()
+	if p := gogc(); p != BulkPercent {
+		t.Errorf("GOGC during a bulk job: %d, want %d", p, BulkPercent)
+	}
+	done2 := Bulk()
+	done1()
+	done1()
+	if p := gogc(); p != BulkPercent {
+		t.Errorf("GOGC after one of two bulk jobs ended: %d, want %d", p, BulkPercent)
+	}
+	done2()
+	if p := gogc(); p != 100 {
+		t.Errorf("GOGC after both ended: %d, want the 100 from before", p)
+	}
+
+	// A higher GOGC is left alone.
+	debug.SetGCPercent(800)
+	done := Bulk()
+	if p := gogc(); p != 800 {
+		t.Errorf("Bulk lowered GOGC 800 to %d", p)
+	}
+	done()
+	debug.SetGCPercent(100)
+
+	// With a floor's tuner running, the tuner keeps BulkPercent through
+	// collections, and goes back to its own figure after.
+	const floor = 8 << 20 // at most GOGC 200 on a small heap
+	stop := Start(floor)
+	defer stop()
+	done = Bulk()
+	runtime.GC()
+	runtime.GC()
+	if p := gogc(); p != BulkPercent {
+		t.Errorf("GOGC during a bulk job with a floor: %d, want %d", p, BulkPercent)
+	}
+	done()
+	runtime.GC()
+	runtime.GC()
+	if p := gogc(); p > 200 {
+		t.Errorf("GOGC after the bulk job with a floor: %d, want the floor's (at most 200)", p)
+	}
+}
+
+func TestBulkLeavesGOGCToTheOperator(t *testing.T) {
+	t.Setenv("GOGC", "150")
+	defer debug.SetGCPercent(debug.SetGCPercent(150))
+	done := Bulk()
+	if p := gogc(); p != 150 {
+		t.Errorf("with GOGC set, Bulk changed GOGC to %d", p)
+	}
+	done()
+	if p := gogc(); p != 150 {
+		t.Errorf("with GOGC set, done changed GOGC to %d", p)
+	}
+}
