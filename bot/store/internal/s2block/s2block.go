@@ -28,13 +28,17 @@ const (
 	// maxDictOffset is how far into a block a copy from the dictionary may
 	// still start: s2.MaxDictSrcOffset, which the decoder checks.
 	maxDictOffset = 65535
-	// minBits and maxBits bound the hash tables' size (entries, as a power
-	// of two). A table is at most 2^maxBits int32s, 128 KB: inputs longer
-	// than that share entries, and compress a little less.
+	// minBits and maxBits bound the hash table's size (entries, as a power
+	// of two). It is at most 2^maxBits int32s, 128 KB: inputs longer than
+	// that share entries, and compress a little less.
 	minBits = 8
 	maxBits = 15
 	// maxPooled bounds the buffers kept for the next block.
 	maxPooled = 1 << 20
+	// maxInput is the longest input searched for copies: the table holds
+	// positions as int32. Longer ones (no paper is: a post is at most 16
+	// MiB) are written as one literal.
+	maxInput = 1 << 30
 	// minMatch is the shortest copy worth writing: a copy tag is 2-5 bytes.
 	minMatch = 4
 )
@@ -80,8 +84,9 @@ func (d *Dict) tableOf(b int) []int32 {
 	return t.table
 }
 
-// tableBits sizes the tables for n bytes of dictionary and input: about
-// one entry per byte.
+// tableBits sizes the table for n bytes of dictionary and input: about one
+// entry per byte (half as many measured slower: more candidates that do
+// not match).
 func tableBits(n int) int {
 	return min(maxBits, max(minBits, bits.Len(uint(n))))
 }
@@ -100,7 +105,7 @@ func (d *Dict) Encode(dst, src []byte) []byte {
 	if len(src) == 0 {
 		return dst
 	}
-	if len(src) < 2*minMatch {
+	if len(src) < 2*minMatch || len(src) > maxInput {
 		return emitLiteral(dst, src)
 	}
 	sc := d.scratch.Get().(*scratch)
