@@ -79,7 +79,7 @@ func TestAppendMatchesEncodingJSON(t *testing.T) {
 
 func FuzzAppend(f *testing.F) {
 	for _, s := range []string{
-		"", "a", "<>&", "\x00\x1f\"\\", "\u2028\u2029", "\xe2\x80", "\xff", "한", "\xed\xa0\x80",
+		"", "a", "<>&", "\x00\x1f\"\\", "\u2028\u2029", "\xe2\x80", "\xff", "한", "\xed\xa0\x80", "하한학\ud7ff", "\xed\x9f", "\xe0\x80\xaf",
 	} {
 		f.Add(s)
 	}

@@ -66,7 +66,10 @@ func TestPaperTokens(t *testing.T) {
 }
 
 func FuzzPaperTokens(f *testing.F) {
-	for _, s := range []string{"Sparse-Linear 주의", "İ\u212a ǅ", "ok\xffBAD", strings.Repeat("Ä", 80)} {
+	// Hangul led by ED (하, 한, 학; U+D7FF), a surrogate and an overlong
+	// 3-byte form (both invalid), and a truncated rune.
+	for _, s := range []string{"Sparse-Linear 주의", "İ\u212a ǅ", "ok\xffBAD", strings.Repeat("Ä", 80),
+		"하한학 \ufa0e\ud7ff", "a\xed\xa0\x80b\xe0\x80\xafc", "한\xed\x9f"} {
 		f.Add(s, s)
 	}
 	f.Fuzz(func(t *testing.T, title, text string) {
