@@ -51,7 +51,8 @@ type Main struct {
 	// Timing overrides the production timings; tests run on milliseconds.
 	Timing Timing
 	// BeforeReady and BulkScan are the engine's (bot.Engine): paperbot run
-	// sets gcfloor.Release and gcfloor.Bulk; tests leave them nil.
+	// sets gcfloor.Release and gcfloor.Bulk, paperbot send gcfloor.Bulk;
+	// tests leave them nil.
 	BeforeReady func()
 	BulkScan    func() (done func())
 

@@ -105,7 +105,8 @@ func sendCmd(ctx context.Context, args []string, s stdio) int {
 	// A one-off send is its own lease holder (a "send" slot in data_dir):
 	// it never sends while a running bot holds the lease.
 	m.Role = "send"
-	m.NoListen = true // a running bot may hold the port
+	m.NoListen = true         // a running bot may hold the port
+	m.BulkScan = gcfloor.Bulk // its scan may be a whole archive's, as run's first
 	if err := m.Open(ctx); err != nil {
 		return fail(s, "send", err)
 	}
