@@ -9,12 +9,12 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"runtime/debug"
 
 	"github.com/paperbot/paperbot/bot"
 	"github.com/paperbot/paperbot/bot/source"
 	"github.com/paperbot/paperbot/config"
 	"github.com/paperbot/paperbot/formatter"
+	"github.com/paperbot/paperbot/internal/gcfloor"
 )
 
 // previewCmd prints exactly what would be sent for each post: slack and
@@ -94,9 +94,7 @@ func previewCmd(ctx context.Context, args []string, s stdio) int {
 	// default GOGC, 500 posts spent a quarter of their CPU collecting it
 	// over and over. Collecting at 5x the live heap (~45 MB instead of ~30
 	// for 500 posts) saves most of that; a GOGC the user set wins.
-	if os.Getenv("GOGC") == "" {
-		defer debug.SetGCPercent(debug.SetGCPercent(400))
-	}
+	defer gcfloor.Bulk()()
 
 	// Each file is read, parsed and rendered on its own goroutine (at
 	// most one per core, a bounded window ahead of the printing) and
