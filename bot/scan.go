@@ -421,10 +421,12 @@ type PostEncoder interface {
 const bulkScan = 256
 
 // batchSize bounds a SavePosts transaction. A scan holds two batches at
-// most (one being saved, one filling), and what it holds sets the heap of
-// a first start: 10,000 posts peaked at 143 MB with 256 and at 76 MB with
-// 128, in the same time (BenchmarkIndexArchive within its noise: 13.7-15.6
-// s either way).
+// most (one being saved, one filling), and what it holds is most of a
+// first start's live heap: 10,000 posts peaked at 143 MB with 256 and at
+// 76 MB with 128 (at GOGC 100; a bulk scan now lets the heap grow to five
+// times its live set, Engine.BulkScan), in the same time
+// (BenchmarkIndexArchive within its noise either way, then and again at
+// GOGC 400).
 const batchSize = 128
 
 // batch collects parsed posts for a PostBatcher, or saves each at once. A

@@ -29,7 +29,6 @@ import (
 	"runtime/debug"
 	"runtime/metrics"
 	"sync"
-	"sync/atomic"
 )
 
 // DefaultFloor is the heap goal paperbot keeps at least. At 5,000 API
@@ -63,7 +62,7 @@ func Start(floor uint64) (stop func()) {
 	for _, name := range goalInputs {
 		t.samples = append(t.samples, metrics.Sample{Name: name})
 	}
-	t.before = debug.SetGCPercent(t.percent())
+	t.before = t.set()
 	t.arm()
 	var once sync.Once
 	return func() {
@@ -90,8 +89,9 @@ func Start(floor uint64) (stop func()) {
 // and p99 120-195 ms in that second. Collected only, the first second
 // faults 1,500-2,000 times, and p99 from ready fell from 47-68 ms to 7-9
 // ms (10 s of 5,000 lookups a second after a first start on 10,000 posts).
-// Anonymous RSS after that load stays near 80 MB, because the first scan
-// no longer builds a large heap (bot's batchSize and dropSections).
+// Anonymous RSS after that load stays near 80 MB: what a first scan's heap
+// grew to (five times its live set, Bulk) is collected here, and the
+// scavenger hands it back within seconds.
 func Release() { runtime.GC() }
 
 // BulkPercent is the GOGC while a bulk job runs. A first start on 8,000
@@ -108,10 +108,6 @@ var bulk struct {
 	before int // GOGC when the first began
 }
 
-// bulkRunning is bulk.n > 0, for the tuner's figure, which Start reads
-// without bulk.mu.
-var bulkRunning atomic.Bool
-
 // Bulk raises GOGC to BulkPercent (never lowers it) until the returned done
 // is called, which puts back what was in force when the first of the bulk
 // jobs running began. A floor's tuner (Start) keeps at least BulkPercent
@@ -127,7 +123,6 @@ func Bulk() (done func()) {
 		if bulk.before < 0 || bulk.before > BulkPercent {
 			debug.SetGCPercent(bulk.before) // off, or already higher
 		}
-		bulkRunning.Store(true)
 	}
 	bulk.mu.Unlock()
 	var once sync.Once
@@ -137,7 +132,6 @@ func Bulk() (done func()) {
 			defer bulk.mu.Unlock()
 			bulk.n--
 			if bulk.n == 0 {
-				bulkRunning.Store(false)
 				debug.SetGCPercent(bulk.before)
 			}
 		})
@@ -165,22 +159,23 @@ func (t *tuner) arm() {
 		if s.t.stopped {
 			return
 		}
-		// Under bulk.mu: a bulk job starting or ending meanwhile sets
-		// GOGC before or after this, not in between.
-		bulk.mu.Lock()
-		defer bulk.mu.Unlock()
-		debug.SetGCPercent(s.t.percentLocked())
+		s.t.set()
 		s.t.arm()
 	})
 }
 
-func (t *tuner) percent() int {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.percentLocked()
+// set sets GOGC to the tuner's figure and returns the one before. It holds
+// bulk.mu, so that a bulk job starting or ending meanwhile sets GOGC
+// before or after it, not in between.
+func (t *tuner) set() int {
+	bulk.mu.Lock()
+	defer bulk.mu.Unlock()
+	return debug.SetGCPercent(t.percentLocked())
 }
 
-// percentLocked is the GOGC that puts the next goal at the floor.
+// percentLocked is the GOGC that puts the next goal at the floor, or
+// BulkPercent if that is higher and a bulk job runs. The caller holds
+// bulk.mu.
 func (t *tuner) percentLocked() int {
 	metrics.Read(t.samples)
 	var v [3]uint64
@@ -190,7 +185,7 @@ func (t *tuner) percentLocked() int {
 		}
 	}
 	p := Percent(v[0], v[0]+v[1]+v[2], t.floor)
-	if bulkRunning.Load() {
+	if bulk.n > 0 {
 		p = max(p, BulkPercent)
 	}
 	return p

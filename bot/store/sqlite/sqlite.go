@@ -137,9 +137,10 @@ func Open(ctx context.Context, path string, logger *slog.Logger) (*Store, error)
 		// (SQLite's default 2,000 KiB of pages, and the allocator's room
 		// around each) and its share of the allocator's retained pages;
 		// and each starts cold. An 8 MB cache each measured the same CPU
-		// and latency under load for 15 MB more. Four on two cores (the old fixed minimum), against two:
-		// anonymous RSS after 10,000 posts and 20 s of 5,000 lookups a
-		// second 117-120 MB against 98-100 MB, and no better latency.
+		// and latency under load for 15 MB more. Four on two cores (the
+		// old fixed minimum), against two: anonymous RSS after 10,000
+		// posts and 20 s of 5,000 lookups a second 117-120 MB against
+		// 98-100 MB, and no better latency.
 		n := max(2, runtime.GOMAXPROCS(0))
 		r.SetMaxOpenConns(n)
 		r.SetMaxIdleConns(n)

@@ -95,7 +95,7 @@ func PackPaper(p *bot.Paper) ([]byte, error) {
 	pb := packBufs.Get().(*packBuf)
 	defer packBufs.Put(pb)
 	pb.doc = AppendPaper(pb.doc[:0], p)
-	if n := s2.MaxEncodedLen(len(pb.doc)); n < 0 {
+	if s2.MaxEncodedLen(len(pb.doc)) < 0 {
 		return nil, fmt.Errorf("pack paper: %d bytes of JSON, too long to pack", len(pb.doc))
 	}
 	pb.out = packEncoder.Encode(append(pb.out[:0], packS2), pb.doc)
