@@ -97,48 +97,49 @@ func (e *binCounter) count(p *bot.Paper) {
 // countBlocks and countInlines count the levels as the decoder does: a
 // nil slice is no level.
 func (e *binCounter) countBlocks(blocks []bot.Block) {
-	if blocks == nil {
+	if blocks == nil || !e.enter() {
 		return
 	}
+	defer e.leave()
 	e.blocks += len(blocks)
-	if e.depth++; e.depth > binMaxDepth {
-		e.tooDeep = true
-	}
 	for i := range blocks {
-		if e.tooDeep {
-			break
-		}
 		e.countInlines(blocks[i].Inlines)
 		e.items += len(blocks[i].Items)
 		for _, item := range blocks[i].Items {
 			e.countBlocks(item)
 		}
 	}
-	e.depth--
 }
 
 func (e *binCounter) countInlines(inlines []bot.Inline) {
-	if inlines == nil {
+	if inlines == nil || !e.enter() {
 		return
 	}
+	defer e.leave()
 	e.inlines += len(inlines)
-	if e.depth++; e.depth > binMaxDepth {
-		e.tooDeep = true
-	}
 	for i := range inlines {
-		if e.tooDeep {
-			break
-		}
 		e.countInlines(inlines[i].Children)
 	}
-	e.depth--
 }
+
+// enter goes a level down; false (and tooDeep) past binMaxDepth, where
+// counting stops.
+func (e *binCounter) enter() bool {
+	if e.tooDeep || e.depth == binMaxDepth {
+		e.tooDeep = true
+		return false
+	}
+	e.depth++
+	return true
+}
+
+func (e *binCounter) leave() { e.depth-- }
 
 func appendBinBlocks(dst []byte, blocks []bot.Block) []byte {
 	dst = appendSliceLen(dst, blocks == nil, len(blocks))
 	for i := range blocks {
 		b := &blocks[i]
-		dst = appendKind(dst, string(b.Kind), blockCode(b.Kind))
+		dst = appendKind(dst, string(b.Kind), kindCode(blockKinds[:], b.Kind))
 		dst = appendBinBool(dst, b.Ordered)
 		dst = binary.AppendVarint(dst, int64(b.Start))
 		dst = appendBinInlines(dst, b.Inlines)
@@ -154,7 +155,7 @@ func appendBinInlines(dst []byte, inlines []bot.Inline) []byte {
 	dst = appendSliceLen(dst, inlines == nil, len(inlines))
 	for i := range inlines {
 		in := &inlines[i]
-		dst = appendKind(dst, string(in.Kind), inlineCode(in.Kind))
+		dst = appendKind(dst, string(in.Kind), kindCode(inlineKinds[:], in.Kind))
 		dst = appendBinString(dst, in.Text)
 		dst = appendBinString(dst, in.URL)
 		dst = appendBinInlines(dst, in.Children)
@@ -162,19 +163,10 @@ func appendBinInlines(dst []byte, inlines []bot.Inline) []byte {
 	return dst
 }
 
-func blockCode(k bot.BlockKind) byte {
-	switch k {
-	case bot.ParagraphBlock:
-		return 1
-	case bot.ListBlock:
-		return 2
-	}
-	return 0
-}
-
-func inlineCode(k bot.InlineKind) byte {
-	for c := 1; c < len(inlineKinds); c++ {
-		if inlineKinds[c] == k {
+// kindCode returns k's code in known (from 1), or 0 for a kind written out.
+func kindCode[K ~string](known []K, k K) byte {
+	for c := 1; c < len(known); c++ {
+		if known[c] == k {
 			return byte(c)
 		}
 	}
@@ -277,25 +269,41 @@ func take[T any](pool *[]T, n int) []T {
 	return out
 }
 
-func (d *binDecoder) readBlocks() []bot.Block {
-	n, ok := d.sliceLen(len(d.blocks))
+// open reads a slice's length and hands out its elements from *pool, one
+// level deeper; ok is false for a nil slice and for damage.
+func open[T any](d *binDecoder, pool *[]T) (elems []T, ok bool) {
+	n, ok := d.sliceLen(len(*pool))
 	if !ok {
-		return nil
+		return nil, false
 	}
 	if d.depth++; d.depth > binMaxDepth {
 		d.fail()
+		return nil, false
+	}
+	return take(pool, n), true
+}
+
+// readKind reads a kind: a code into known, or 0 and the kind as written.
+func readKind[K ~string](d *binDecoder, known []K) K {
+	c := d.byte()
+	switch {
+	case c == 0:
+		return K(d.string())
+	case int(c) < len(known):
+		return known[c]
+	}
+	d.fail()
+	return ""
+}
+
+func (d *binDecoder) readBlocks() []bot.Block {
+	blocks, ok := open(d, &d.blocks)
+	if !ok {
 		return nil
 	}
-	blocks := take(&d.blocks, n)
 	for i := range blocks {
 		b := &blocks[i]
-		if c := d.byte(); c == 0 {
-			b.Kind = bot.BlockKind(d.string())
-		} else if int(c) < len(blockKinds) {
-			b.Kind = blockKinds[c]
-		} else {
-			d.fail()
-		}
+		b.Kind = readKind(d, blockKinds[:])
 		b.Ordered = d.bool()
 		b.Start = d.int()
 		b.Inlines = d.readInlines()
@@ -311,24 +319,13 @@ func (d *binDecoder) readBlocks() []bot.Block {
 }
 
 func (d *binDecoder) readInlines() []bot.Inline {
-	n, ok := d.sliceLen(len(d.inlines))
+	inlines, ok := open(d, &d.inlines)
 	if !ok {
 		return nil
 	}
-	if d.depth++; d.depth > binMaxDepth {
-		d.fail()
-		return nil
-	}
-	inlines := take(&d.inlines, n)
 	for i := range inlines {
 		in := &inlines[i]
-		if c := d.byte(); c == 0 {
-			in.Kind = bot.InlineKind(d.string())
-		} else if int(c) < len(inlineKinds) {
-			in.Kind = inlineKinds[c]
-		} else {
-			d.fail()
-		}
+		in.Kind = readKind(d, inlineKinds[:])
 		in.Text = d.string()
 		in.URL = d.string()
 		in.Children = d.readInlines()
