@@ -1,0 +1,6 @@
+-- From this version on, papers are packed in their binary form
+-- (rows.PackPaper, format 3) instead of as JSON. Nothing in the schema
+-- changes and rows packed before stay as they are (every format is still
+-- read), but a paperbot older than this version cannot read the new rows:
+-- the version it records makes such a paperbot refuse the file as newer
+-- than itself, instead of failing paper by paper.
