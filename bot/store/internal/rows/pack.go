@@ -18,8 +18,10 @@ import (
 // paper's text once, and as plain JSON that alone is 1.3 times the markdown
 // it came from. The first byte names the format so that a later one can be
 // told apart; UnpackPaper reads every format PackPaper has ever written, so
-// a database needs no migration when the format changes (an older paperbot
-// cannot read the papers a newer one wrote in a format it does not know).
+// no row is rewritten when the format changes. An older paperbot cannot
+// read a format newer than itself: the SQLite store records a schema
+// version with each new format (migration 0007 for packBin), which makes
+// an older paperbot refuse the file.
 const (
 	// packFlate1 is DEFLATE primed with packDict: what PackPaper wrote
 	// until S2 replaced it. Databases written then still hold it.
