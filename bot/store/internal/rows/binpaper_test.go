@@ -105,8 +105,9 @@ func TestBinPaperDamage(t *testing.T) {
 	}
 	// Totals that claim more than the input could hold allocate nothing.
 	huge := []byte{0xff, 0xff, 0xff, 0xff, 0x0f, 0, 0, 0}
-	if err := decodeBinPaper(string(huge), &got); err == nil {
-		t.Error("a paper claiming 2^32 sections decoded")
+	got = p
+	if err := decodeBinPaper(string(huge), &got); err == nil || !reflect.DeepEqual(got, bot.Paper{}) {
+		t.Errorf("a paper claiming 2^32 sections decoded (%v), or left %+v", err, got)
 	}
 }
 
