@@ -49,10 +49,11 @@ const (
 	packBin = 3
 )
 
-// maxPaperJSON bounds what a packed paper may claim to unpack to: a post is
-// at most 16 MiB (source.MaxPostSize) and its JSON at most a few times that,
-// so a larger length means a damaged row, not a paper to allocate for.
-const maxPaperJSON = 256 << 20
+// maxUnpacked bounds what a packed paper may claim to unpack to: a post is
+// at most 16 MiB (source.MaxPostSize) and a paper's JSON or binary form at
+// most a few times that, so a larger length means a damaged row, not a
+// paper to allocate for. PackPaper refuses to write one.
+const maxUnpacked = 256 << 20
 
 // packDict primes the compressor with what every paper's JSON repeats (a
 // paper is a few kilobytes, too short to learn it from). Packed papers in
@@ -127,7 +128,7 @@ func PackPaper(p *bot.Paper) ([]byte, error) {
 		return nil, fmt.Errorf("pack paper: lists or inline runs nested more than %d deep", binMaxDepth)
 	}
 	pb.doc = doc
-	if len(doc) > maxPaperJSON || s2.MaxEncodedLen(len(doc)) < 0 {
+	if len(doc) > maxUnpacked || s2.MaxEncodedLen(len(doc)) < 0 {
 		return nil, fmt.Errorf("pack paper: %d bytes, too long to pack", len(doc))
 	}
 	pb.out = binEncoder.Encode(append(pb.out[:0], packBin), doc)
@@ -175,7 +176,7 @@ func decodeS2(b []byte, dict *s2.Dict) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("decode paper: %w", err)
 	}
-	if n > maxPaperJSON {
+	if n > maxUnpacked {
 		return "", fmt.Errorf("decode paper: claims %d bytes, more than a paper can have", n)
 	}
 	doc, err := dict.Decode(make([]byte, n), b)

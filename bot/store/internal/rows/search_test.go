@@ -155,11 +155,12 @@ func TestPackPaper(t *testing.T) {
 	if err := UnpackPaper(s2Packed, &got); err != nil || !reflect.DeepEqual(got, p) {
 		t.Errorf("paper packed as JSON in S2: %+v, %v", got, err)
 	}
-	if b[0] != packBin || len(b) >= len(s2Packed) {
-		t.Errorf("PackPaper wrote format %d in %d bytes; want the binary form (%d), smaller than the %d of its JSON in S2", b[0], len(b), packBin, len(s2Packed))
+	if b[0] != packBin || len(b) >= len(doc)/2 || len(b) >= len(s2Packed) {
+		t.Errorf("PackPaper wrote format %d in %d bytes; want the binary form (%d), under half the %d of its JSON and smaller than the %d of its JSON in S2",
+			b[0], len(b), packBin, len(doc), len(s2Packed))
 	}
-	huge := binary.AppendUvarint([]byte{packS2}, maxPaperJSON+1)
-	hugeBin := binary.AppendUvarint([]byte{packBin}, maxPaperJSON+1)
+	huge := binary.AppendUvarint([]byte{packS2}, maxUnpacked+1)
+	hugeBin := binary.AppendUvarint([]byte{packBin}, maxUnpacked+1)
 	for _, bad := range [][]byte{nil, {0}, {packFlate1, 0xff, 0xff}, append([]byte{4}, b[1:]...),
 		{packS2}, {packBin}, b[:len(b)/2], s2Packed[:len(s2Packed)/2], append(huge, b[2:]...), append(hugeBin, b[2:]...)} {
 		if err := UnpackPaper(bad, &got); err == nil {
