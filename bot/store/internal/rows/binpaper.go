@@ -137,7 +137,7 @@ func appendBinBlocks(dst []byte, blocks []bot.Block) []byte {
 	dst = appendSliceLen(dst, blocks == nil, len(blocks))
 	for i := range blocks {
 		b := &blocks[i]
-		dst = appendKind(dst, string(b.Kind), kindCode(blockKinds[:], b.Kind))
+		dst = appendKind(dst, blockKinds[:], b.Kind)
 		dst = appendBinBool(dst, b.Ordered)
 		dst = binary.AppendVarint(dst, int64(b.Start))
 		dst = appendBinInlines(dst, b.Inlines)
@@ -153,7 +153,7 @@ func appendBinInlines(dst []byte, inlines []bot.Inline) []byte {
 	dst = appendSliceLen(dst, inlines == nil, len(inlines))
 	for i := range inlines {
 		in := &inlines[i]
-		dst = appendKind(dst, string(in.Kind), kindCode(inlineKinds[:], in.Kind))
+		dst = appendKind(dst, inlineKinds[:], in.Kind)
 		dst = appendBinString(dst, in.Text)
 		dst = appendBinString(dst, in.URL)
 		dst = appendBinInlines(dst, in.Children)
@@ -161,21 +161,15 @@ func appendBinInlines(dst []byte, inlines []bot.Inline) []byte {
 	return dst
 }
 
-// kindCode returns k's code in known (from 1), or 0 for a kind written out.
-func kindCode[K ~string](known []K, k K) byte {
+// appendKind appends k as its code in known (from 1), or as 0 and k
+// written out.
+func appendKind[K ~string](dst []byte, known []K, k K) []byte {
 	for c := 1; c < len(known); c++ {
 		if known[c] == k {
-			return byte(c)
+			return append(dst, byte(c))
 		}
 	}
-	return 0
-}
-
-func appendKind(dst []byte, kind string, code byte) []byte {
-	if code != 0 {
-		return append(dst, code)
-	}
-	return appendBinString(append(dst, 0), kind)
+	return appendBinString(append(dst, 0), string(k))
 }
 
 func appendBinString(dst []byte, s string) []byte {
