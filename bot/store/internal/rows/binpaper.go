@@ -229,15 +229,13 @@ func decodeBinPaper(doc string, p *bot.Paper) error {
 	v.URL = d.string()
 	v.AlphaxivURL = d.string()
 	v.Line = d.int()
-	if n, ok := d.sliceLen(len(d.sections)); ok {
-		v.Sections = take(&d.sections, n)
-		for i := range v.Sections {
-			s := &v.Sections[i]
-			s.Name = d.string()
-			s.Line = d.int()
-			s.NoInfo = d.bool()
-			s.Blocks = d.readBlocks()
-		}
+	v.Sections, _ = slice(&d, &d.sections)
+	for i := range v.Sections {
+		s := &v.Sections[i]
+		s.Name = d.string()
+		s.Line = d.int()
+		s.NoInfo = d.bool()
+		s.Blocks = d.readBlocks()
 	}
 	if d.i != len(d.s) {
 		d.bad = true
@@ -251,7 +249,7 @@ func decodeBinPaper(doc string, p *bot.Paper) error {
 
 // take hands out the next n elements of *pool, capped so that appending to
 // one reallocates instead of writing into its neighbour; n is at most
-// len(*pool) (sliceLen checked it).
+// len(*pool) (slice's sliceLen checked it).
 func take[T any](pool *[]T, n int) []T {
 	if n == 0 {
 		return []T{}
@@ -261,10 +259,19 @@ func take[T any](pool *[]T, n int) []T {
 	return out
 }
 
-// open reads a slice's length and hands out its elements from *pool, one
-// level deeper; ok is false for a nil slice and for damage.
-func open[T any](d *binDecoder, pool *[]T) (elems []T, ok bool) {
+// slice reads a slice's length and hands out its elements from *pool; ok
+// is false for a nil slice and for damage.
+func slice[T any](d *binDecoder, pool *[]T) (elems []T, ok bool) {
 	n, ok := d.sliceLen(len(*pool))
+	if !ok {
+		return nil, false
+	}
+	return take(pool, n), true
+}
+
+// open is slice one level deeper.
+func open[T any](d *binDecoder, pool *[]T) (elems []T, ok bool) {
+	elems, ok = slice(d, pool)
 	if !ok {
 		return nil, false
 	}
@@ -272,7 +279,7 @@ func open[T any](d *binDecoder, pool *[]T) (elems []T, ok bool) {
 		d.fail()
 		return nil, false
 	}
-	return take(pool, n), true
+	return elems, true
 }
 
 // readKind reads a kind: a code into known, or 0 and the kind as written.
@@ -299,11 +306,9 @@ func (d *binDecoder) readBlocks() []bot.Block {
 		b.Ordered = d.bool()
 		b.Start = d.int()
 		b.Inlines = d.readInlines()
-		if n, ok := d.sliceLen(len(d.items)); ok {
-			b.Items = take(&d.items, n)
-			for j := range b.Items {
-				b.Items[j] = d.readBlocks()
-			}
+		b.Items, _ = slice(d, &d.items)
+		for j := range b.Items {
+			b.Items[j] = d.readBlocks()
 		}
 	}
 	d.depth--
