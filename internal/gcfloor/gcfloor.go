@@ -29,6 +29,7 @@ import (
 	"runtime/debug"
 	"runtime/metrics"
 	"sync"
+	"sync/atomic"
 )
 
 // DefaultFloor is the heap goal paperbot keeps at least. At 5,000 API
@@ -64,35 +65,72 @@ func Start(floor uint64) (stop func()) {
 	}
 	t.before = t.set()
 	t.arm()
+	current.Store(floor)
 	var once sync.Once
 	return func() {
 		once.Do(func() {
 			t.mu.Lock()
 			t.stopped = true
 			t.mu.Unlock()
+			current.CompareAndSwap(floor, 0)
 			debug.SetGCPercent(t.before)
 		})
 	}
 }
 
-// Release collects now. paperbot run calls it once, when its first scan
-// is done and before it says ready (bot.Engine.BeforeReady): indexing a
-// large archive leaves a heap several times the live set, and a server then
-// idle allocates too little to trigger a collection, so the process held
-// it all until load came. Collected, the heap's free pages above the goal
-// go back to the operating system in the background (the runtime's
-// scavenger), and those below it are there for the first requests.
+// Release collects now, and gives the operating system back every free
+// page of the heap beyond the floor that Start keeps. paperbot run calls it
+// once, when its first scan is done and before it says ready
+// (bot.Engine.BeforeReady): indexing a large archive leaves a heap several
+// times the live set (five times, Bulk), and a server then idle allocates
+// too little to trigger a collection, so the process held it all until
+// load came.
 //
-// It used to hand every free page back at once (debug.FreeOSMemory), which
-// left ~30 MB at ready; the first second of load then grew the heap to its
-// floor again, page by page: ~11,000 page faults on a small VM, p50 4-8 ms
-// and p99 120-195 ms in that second. Collected only, the first second
-// faults 1,500-2,000 times, and p99 from ready fell from 47-68 ms to 7-9
-// ms (10 s of 5,000 lookups a second after a first start on 10,000 posts).
-// Anonymous RSS after that load stays near 80 MB: what a first scan's heap
-// grew to (five times its live set, Bulk) is collected here, and the
-// scavenger hands it back within seconds.
-func Release() { runtime.GC() }
+// What it keeps matters as much as what it returns. Every page returned is
+// a page fault when the heap grows back to its floor under the first
+// requests, and faults are dear on a small VM: handing back every free page
+// (debug.FreeOSMemory) faulted ~12,000 times in the first second of 5,000
+// lookups a second, with p99 50-175 ms in that second. A collection alone
+// faults least, but leaves the runtime's scavenger to return the rest at
+// its own pace (1% of the CPU): on a Firecracker VM that was ~20 MB a
+// second, and anonymous RSS was still 125-158 MB after 10 s of that load
+// (first start on 10,000 posts; ~200 MB at ready). So Release holds the
+// heap's lowest free pages, as many as the floor has room for above the
+// live heap, while every other free page goes back, then lets them go: the
+// allocator reuses the lowest free pages first, and the scavenger keeps
+// what the last collection found in use (plus 10%), so they stay resident
+// for the first requests. Anonymous RSS at ready is then about the floor
+// plus SQLite's caches.
+//
+// Without a floor (GOGC set, or Start not called) it only collects.
+func Release() {
+	runtime.GC()
+	floor := current.Load()
+	if floor == 0 {
+		return
+	}
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	var hold [][]byte
+	for room := int64(floor) - int64(ms.HeapInuse); room > 0; room -= holdChunk {
+		hold = append(hold, make([]byte, holdChunk))
+	}
+	debug.FreeOSMemory()
+	runtime.KeepAlive(hold)
+	hold = nil
+	// The held pages die in this collection, which also sets the goal
+	// from the true live heap again (the tuner saw them as live in the
+	// last one).
+	runtime.GC()
+}
+
+// holdChunk is the size of the allocations Release holds the floor's pages
+// with: large enough to be a span of their own, small enough to fill the
+// gaps between live spans at the bottom of the heap.
+const holdChunk = 64 << 10
+
+// current is the floor of the Start in force, 0 when there is none.
+var current atomic.Uint64
 
 // BulkPercent is the GOGC while a bulk job runs. A first start on 8,000
 // posts (BenchmarkIndexArchive in bot/store/sqlite; 4.9 GB allocated) took

@@ -5,6 +5,7 @@ import (
 	"runtime/debug"
 	"runtime/metrics"
 	"testing"
+	"time"
 )
 
 func TestPercent(t *testing.T) {
@@ -158,5 +159,46 @@ func TestBulkLeavesGOGCToTheOperator(t *testing.T) {
 	done()
 	if p := gogc(); p != 150 {
 		t.Errorf("with GOGC set, done changed GOGC to %d", p)
+	}
+}
+
+// TestReleaseKeepsTheFloor: after a bulk job's large heap, Release leaves
+// about the floor resident, not the whole heap (a collection alone) and not
+// nothing (every free page back, which the first requests fault in again).
+func TestReleaseKeepsTheFloor(t *testing.T) {
+	t.Setenv("GOGC", "")
+	defer debug.SetGCPercent(debug.SetGCPercent(100))
+	stop := Start(DefaultFloor)
+	defer stop()
+
+	const big = 256 << 20
+	live := make([][]byte, 0, big/holdChunk)
+	for range big / holdChunk {
+		live = append(live, make([]byte, holdChunk))
+	}
+	runtime.KeepAlive(live)
+	live = nil
+
+	t0 := time.Now()
+	Release()
+	t.Logf("Release took %v", time.Since(t0))
+	m := []metrics.Sample{
+		{Name: "/memory/classes/heap/objects:bytes"},
+		{Name: "/memory/classes/heap/unused:bytes"},
+		{Name: "/memory/classes/heap/free:bytes"},
+		{Name: "/memory/classes/heap/released:bytes"},
+	}
+	metrics.Read(m)
+	objects, unused, free, released := m[0].Value.Uint64(), m[1].Value.Uint64(), m[2].Value.Uint64(), m[3].Value.Uint64()
+	resident := objects + unused + free
+	t.Logf("after Release: %d MB resident (%d MB of it free), %d MB returned", resident>>20, free>>20, released>>20)
+	if resident > DefaultFloor*3/2 {
+		t.Errorf("%d MB of heap resident after Release, want about the %d MB floor", resident>>20, DefaultFloor>>20)
+	}
+	if resident < DefaultFloor*3/4 {
+		t.Errorf("%d MB of heap resident after Release: it returned pages the floor has room for (%d MB)", resident>>20, DefaultFloor>>20)
+	}
+	if released < big/2 {
+		t.Errorf("only %d MB returned to the operating system of a %d MB heap", released>>20, big>>20)
 	}
 }
