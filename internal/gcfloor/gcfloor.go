@@ -117,7 +117,6 @@ func Release() {
 	}
 	debug.FreeOSMemory()
 	runtime.KeepAlive(hold)
-	hold = nil
 	// The held pages die in this collection, which also sets the goal
 	// from the true live heap again (the tuner saw them as live in the
 	// last one).
