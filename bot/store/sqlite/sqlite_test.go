@@ -152,11 +152,17 @@ func testUpgrade(t *testing.T, from int) {
 	if err != nil || hit.Paper.Title != want.Title {
 		t.Fatalf("Paper(%s) after the upgrade = %+v, %v", want.ID, hit, err)
 	}
+	if hit.Post.Path != posts[2].Path || hit.Post.Title != posts[2].Title || !hit.Post.Date.Equal(posts[2].Date) {
+		t.Errorf("Paper(%s) after the upgrade is of post %q %q %v, want %q %q %v", want.ID,
+			hit.Post.Path, hit.Post.Title, hit.Post.Date, posts[2].Path, posts[2].Title, posts[2].Date)
+	}
 	// The newest published paper whose title has its first word.
 	word := strings.Fields(strings.ToLower(posts[28].Papers[0].Title))[0]
 	hs, err := s.SearchPapers(ctx, word, 1)
 	if err != nil || len(hs) != 1 || hs[0].Post.Path != posts[28].Path && hs[0].Post.Date.Before(posts[28].Date) {
 		t.Errorf("SearchPapers(%q) after the upgrade = %+v, %v", word, hs, err)
+	} else if hs[0].Post.Title == "" {
+		t.Errorf("SearchPapers(%q) after the upgrade: a hit without its post's title", word)
 	}
 	if hs, _ := s.SearchPapers(ctx, posts[29].Papers[0].Title, 10); len(hs) != 0 && hs[0].Post.Path == posts[29].Path {
 		t.Errorf("a draft is searched after the upgrade")
