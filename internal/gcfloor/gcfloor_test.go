@@ -177,7 +177,6 @@ func TestReleaseKeepsTheFloor(t *testing.T) {
 		live = append(live, make([]byte, holdChunk))
 	}
 	runtime.KeepAlive(live)
-	live = nil
 
 	t0 := time.Now()
 	Release()
