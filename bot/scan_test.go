@@ -2,6 +2,8 @@ package bot
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"sync/atomic"
 	"testing"
@@ -80,4 +82,82 @@ func (p sectionParser) Parse(path string, src []byte) (*Digest, error) {
 		d.Papers[i].Sections = []Section{{Name: "Method", Blocks: []Block{{Kind: ParagraphBlock, Inlines: []Inline{{Kind: TextInline, Text: "a method"}}}}}}
 	}
 	return d, nil
+}
+
+// hashingParser sets Digest.Hash as formatter.Parser does (the hex SHA-256
+// of the file's bytes), or to a wrong one.
+type hashingParser struct {
+	Parser
+	wrong bool
+}
+
+func (p hashingParser) Parse(path string, src []byte) (*Digest, error) {
+	d, err := p.Parser.Parse(path, src)
+	if err == nil {
+		sum := sha256.Sum256(src)
+		if p.wrong {
+			sum = sha256.Sum256([]byte("not the file"))
+		}
+		d.Hash = hex.EncodeToString(sum[:])
+	}
+	return d, err
+}
+
+// A new file is hashed once, by the parser when it sets Digest.Hash, by the
+// engine when it does not: either way the file state and the post hold the
+// file's SHA-256, so that a touch later neither parses nor edits. A parser
+// whose hash is wrong costs a parse at the next touch, and nothing else.
+func TestNewFileHash(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name          string
+		wrap          func(Parser) Parser
+		parsesAtTouch int64
+	}{
+		{"parser sets none", func(p Parser) Parser { return p }, 0},
+		{"parser sets the file's", func(p Parser) Parser { return hashingParser{Parser: p} }, 0},
+		{"parser sets a wrong one", func(p Parser) Parser { return hashingParser{Parser: p, wrong: true} }, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t)
+			src := post(day(-1), "A", "papers: 2")
+			h.src.put("2025-09-29-a.md", src)
+			h.src.put("broken.md", "date: yesterday\n")
+			e := h.engine(func(e *Engine) { e.Parser = tc.wrap(e.Parser) })
+			ctx := context.Background()
+			if _, err := e.Scan(ctx); err != nil {
+				t.Fatal(err)
+			}
+			files, err := h.store.Files(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for path, content := range map[string]string{"2025-09-29-a.md": src, "broken.md": "date: yesterday\n"} {
+				sum := sha256.Sum256([]byte(content))
+				want := hex.EncodeToString(sum[:])
+				if tc.parsesAtTouch > 0 && path == "2025-09-29-a.md" {
+					continue // the parser's hash, whatever it is
+				}
+				if got := files[path].Hash; got != want {
+					t.Errorf("%s: file state hash %.12s, want the file's SHA-256 %.12s", path, got, want)
+				}
+			}
+			d, err := h.store.Post(ctx, "2025-09-29-a.md")
+			if err != nil || d.Hash != files["2025-09-29-a.md"].Hash {
+				t.Fatalf("post: %+v, %v; want the file state's hash %.12s", d, err, files["2025-09-29-a.md"].Hash)
+			}
+			calls := h.parser.calls.Load()
+			h.src.touch("2025-09-29-a.md")
+			res, err := e.Scan(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n := h.parser.calls.Load() - calls; n != tc.parsesAtTouch {
+				t.Errorf("touch: %d parses, want %d (%+v)", n, tc.parsesAtTouch, res)
+			}
+			if tc.parsesAtTouch == 0 && res.Touched != 1 {
+				t.Errorf("touch: %+v, want one touched", res)
+			}
+		})
+	}
 }
