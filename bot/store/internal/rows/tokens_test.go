@@ -135,3 +135,60 @@ func BenchmarkPostTokens(b *testing.B) {
 		PostTokens(papers)
 	}
 }
+
+// TestTokenSet: the set finds every token it holds, at its index, through
+// the tables it grows to, and nothing it does not hold; cleared, it holds
+// nothing and drops a grown table.
+func TestTokenSet(t *testing.T) {
+	t.Parallel()
+	s := newTokenSet()
+	var toks []string
+	const n = 40000 // grows the table five times, past what clear keeps
+	for i := range n {
+		tok := fmt.Sprintf("w%d", i)
+		h := s.hash(tok)
+		if _, ok := s.find(tok, h, toks); ok {
+			t.Fatalf("%s found before it was added", tok)
+		}
+		s.insert(h, int32(len(toks)))
+		toks = append(toks, tok)
+	}
+	for i, tok := range toks {
+		if got, ok := s.find(tok, s.hash(tok), toks); !ok || got != int32(i) {
+			t.Fatalf("%s: index %d, %v; want %d", tok, got, ok, i)
+		}
+	}
+	if _, ok := s.find("w40000", s.hash("w40000"), toks); ok {
+		t.Error("a token never added was found")
+	}
+	s.clear()
+	if len(s.slots) != tokenSetSize || s.n != 0 {
+		t.Errorf("cleared: %d slots, %d tokens; want %d, 0", len(s.slots), s.n, tokenSetSize)
+	}
+	if _, ok := s.find("w1", s.hash("w1"), toks); ok {
+		t.Error("a token was found after clear")
+	}
+}
+
+// A post with more distinct tokens than a new set's table holds gets the
+// same tokens as IndexTokens finds, and so does the next post, read with
+// the same (cleared) tokenizer.
+func TestPostTokensManyWords(t *testing.T) {
+	t.Parallel()
+	var words []string
+	for i := range 20000 {
+		words = append(words, fmt.Sprintf("단어%d", i))
+	}
+	for _, papers := range [][]bot.Paper{
+		{*paperOf("Many Words", strings.Join(words, " ")), *paperOf("Few", "few words 단어7")},
+		{*paperOf("Next Post", "단어1 sparse")},
+	} {
+		tokens, _ := PostTokens(papers)
+		for i := range papers {
+			title, text := SearchText(&papers[i])
+			if want := strings.Join(IndexTokens(title, text), " "); tokens[i] != want {
+				t.Errorf("paper %q: %d bytes of tokens, want %d", papers[i].Title, len(tokens[i]), len(want))
+			}
+		}
+	}
+}
